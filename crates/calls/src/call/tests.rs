@@ -1,0 +1,314 @@
+use super::*;
+use crate::route::RingRequest;
+
+const T0: UnixMillis = 1_700_000_000_000;
+const TIMEOUT: i64 = 20_000;
+const PHONE: &str = "+14155550199";
+
+fn request() -> RingRequest {
+    RingRequest {
+        inbound_enabled: true,
+        custom_caller_id_set: false,
+        browser_connected: true,
+        forwarding_number: Some(PHONE.into()),
+        no_answer_action: NoAnswerAction::Voicemail,
+        ring_timeout_ms: TIMEOUT,
+    }
+}
+
+fn ring(request: RingRequest) -> (Call, Vec<Action>) {
+    Call::ring(&request, T0)
+}
+
+fn accept(device: &str) -> Event {
+    Event::BrowserAccept {
+        device_id: device.into(),
+    }
+}
+
+fn tell_all(update: CallUpdate) -> Action {
+    Action::Tell {
+        audience: Audience::AllBrowsers,
+        update,
+    }
+}
+
+#[test]
+fn browser_and_phone_ring_at_the_same_time() {
+    let (call, actions) = ring(request());
+    assert_eq!(
+        actions,
+        vec![
+            Action::RingBrowser,
+            Action::RingPhone {
+                number: PHONE.into()
+            }
+        ]
+    );
+    assert_eq!(call.status(), CallStatus::Ringing);
+    assert!(call.rings_in_browser());
+    assert_eq!(call.phone_leg(), LegState::Ringing);
+    assert_eq!(call.ring_deadline(), T0 + TIMEOUT);
+}
+
+#[test]
+fn ineligible_browser_means_the_phone_rings_alone() {
+    for request in [
+        RingRequest {
+            inbound_enabled: false,
+            ..request()
+        },
+        RingRequest {
+            custom_caller_id_set: true,
+            ..request()
+        },
+        RingRequest {
+            browser_connected: false,
+            ..request()
+        },
+    ] {
+        let (mut call, actions) = ring(request.clone());
+        assert_eq!(
+            actions,
+            vec![Action::RingPhone {
+                number: PHONE.into()
+            }],
+            "{request:?}"
+        );
+        assert_eq!(call.browser_leg(), LegState::NotRung);
+        // And a browser cannot take a call it was never offered.
+        assert_eq!(
+            call.handle(accept("d1"), T0 + 1),
+            Err(Refusal::NotOfferedToBrowser)
+        );
+        assert_eq!(call.status(), CallStatus::Ringing);
+    }
+}
+
+#[test]
+fn a_call_that_can_ring_nowhere_goes_to_voicemail_at_once() {
+    let (call, actions) = ring(RingRequest {
+        browser_connected: false,
+        forwarding_number: None,
+        ..request()
+    });
+    assert_eq!(actions, vec![Action::StartVoicemail]);
+    assert_eq!(call.outcome(), Some(CallOutcome::Voicemail));
+    assert_eq!(call.phase(), &Phase::Connected(Answerer::Voicemail));
+}
+
+#[test]
+fn browser_answer_wins_and_the_phone_stops() {
+    let (mut call, _) = ring(request());
+    let actions = call.handle(accept("d1"), T0 + 3_000).expect("accepted");
+    assert_eq!(
+        actions,
+        vec![
+            Action::Tell {
+                audience: Audience::Device("d1".into()),
+                update: CallUpdate::Accepted
+            },
+            Action::Tell {
+                audience: Audience::AllBrowsersExcept("d1".into()),
+                update: CallUpdate::AnsweredElsewhere
+            },
+            Action::StopPhone,
+        ]
+    );
+    assert_eq!(call.outcome(), Some(CallOutcome::AnsweredInBrowser));
+    assert_eq!(call.phone_leg(), LegState::Stopped);
+    assert_eq!(call.answered_at(), Some(T0 + 3_000));
+    // The phone answering late loses.
+    assert_eq!(
+        call.handle(Event::PhoneAnswered, T0 + 3_001),
+        Err(Refusal::NotRinging)
+    );
+    // And the deadline no longer matters.
+    assert_eq!(call.on_time(T0 + TIMEOUT + 1), vec![]);
+}
+
+#[test]
+fn phone_answer_wins_and_the_browser_hears_answered_elsewhere() {
+    let (mut call, _) = ring(request());
+    let actions = call
+        .handle(Event::PhoneAnswered, T0 + 2_000)
+        .expect("answered");
+    assert_eq!(actions, vec![tell_all(CallUpdate::AnsweredElsewhere)]);
+    assert_eq!(call.outcome(), Some(CallOutcome::AnsweredOnPhone));
+    assert_eq!(call.browser_leg(), LegState::Stopped);
+    assert_eq!(
+        call.handle(accept("d1"), T0 + 2_001),
+        Err(Refusal::NotRinging)
+    );
+}
+
+#[test]
+fn two_browsers_racing_accept_exactly_one_wins() {
+    let (mut call, _) = ring(request());
+    let first = call.handle(accept("laptop"), T0 + 1_000);
+    let second = call.handle(accept("desktop"), T0 + 1_001);
+    assert!(first.is_ok());
+    assert_eq!(second, Err(Refusal::NotRinging));
+    assert_eq!(
+        call.phase(),
+        &Phase::Connected(Answerer::Browser {
+            device_id: "laptop".into()
+        })
+    );
+}
+
+#[test]
+fn a_retried_accept_from_the_winner_is_confirmed_again() {
+    let (mut call, _) = ring(request());
+    call.handle(accept("laptop"), T0 + 1_000).expect("accepted");
+    let retry = call
+        .handle(accept("laptop"), T0 + 1_500)
+        .expect("idempotent");
+    assert_eq!(
+        retry,
+        vec![Action::Tell {
+            audience: Audience::Device("laptop".into()),
+            update: CallUpdate::Accepted
+        }]
+    );
+    assert_eq!(call.answered_at(), Some(T0 + 1_000));
+}
+
+#[test]
+fn close_stops_only_the_browser_and_the_timer_keeps_running() {
+    let (mut call, _) = ring(request());
+    let actions = call
+        .handle(Event::BrowserClose, T0 + 1_000)
+        .expect("closed");
+    assert_eq!(actions, vec![tell_all(CallUpdate::RingingClosed)]);
+    assert_eq!(call.browser_leg(), LegState::Closed);
+    assert_eq!(call.phone_leg(), LegState::Ringing);
+    assert_eq!(call.status(), CallStatus::Ringing);
+    assert_eq!(call.ring_deadline(), T0 + TIMEOUT);
+    // Closing twice is harmless.
+    assert_eq!(call.handle(Event::BrowserClose, T0 + 1_100), Ok(vec![]));
+    // The rep can still pick up the phone.
+    assert!(call.handle(Event::PhoneAnswered, T0 + 5_000).is_ok());
+}
+
+#[test]
+fn nothing_happens_before_the_deadline() {
+    let (mut call, _) = ring(request());
+    assert_eq!(call.on_time(T0 + TIMEOUT - 1), vec![]);
+    assert_eq!(call.status(), CallStatus::Ringing);
+}
+
+#[test]
+fn timeout_with_voicemail_setting_records_a_voicemail() {
+    let (mut call, _) = ring(request());
+    let actions = call.on_time(T0 + TIMEOUT);
+    assert_eq!(
+        actions,
+        vec![
+            tell_all(CallUpdate::NoAnswer {
+                outcome: CallOutcome::Voicemail
+            }),
+            Action::StopPhone,
+            Action::StartVoicemail,
+        ]
+    );
+    assert_eq!(call.outcome(), Some(CallOutcome::Voicemail));
+    assert_eq!(call.status(), CallStatus::Connected);
+    // The caller leaving ends the recording.
+    assert_eq!(
+        call.handle(Event::CallerHungUp, T0 + 40_000),
+        Ok(vec![Action::EndMedia])
+    );
+    assert_eq!(call.status(), CallStatus::Ended);
+    assert_eq!(call.ended_at(), Some(T0 + 40_000));
+}
+
+#[test]
+fn timeout_with_forward_setting_hands_the_call_to_the_phone() {
+    let (mut call, _) = ring(RingRequest {
+        no_answer_action: NoAnswerAction::Forward,
+        ..request()
+    });
+    call.handle(Event::BrowserClose, T0 + 1_000)
+        .expect("closed");
+    let actions = call.on_time(T0 + TIMEOUT + 250);
+    assert_eq!(
+        actions,
+        vec![
+            tell_all(CallUpdate::NoAnswer {
+                outcome: CallOutcome::Forwarded
+            }),
+            Action::ForwardToPhone {
+                number: PHONE.into()
+            },
+        ]
+    );
+    assert_eq!(call.outcome(), Some(CallOutcome::Forwarded));
+    assert_eq!(call.status(), CallStatus::Ended);
+    // Time passing again does nothing more.
+    assert_eq!(call.on_time(T0 + 2 * TIMEOUT), vec![]);
+}
+
+#[test]
+fn forward_without_a_forwarding_number_falls_back_to_voicemail() {
+    let (mut call, _) = ring(RingRequest {
+        no_answer_action: NoAnswerAction::Forward,
+        forwarding_number: None,
+        ..request()
+    });
+    let actions = call.on_time(T0 + TIMEOUT);
+    assert!(actions.contains(&Action::StartVoicemail));
+    assert_eq!(call.outcome(), Some(CallOutcome::Voicemail));
+}
+
+#[test]
+fn caller_hanging_up_while_ringing_is_a_missed_call() {
+    let (mut call, _) = ring(request());
+    let actions = call
+        .handle(Event::CallerHungUp, T0 + 4_000)
+        .expect("hung up");
+    assert_eq!(
+        actions,
+        vec![tell_all(CallUpdate::CallerHungUp), Action::StopPhone]
+    );
+    assert_eq!(call.outcome(), Some(CallOutcome::Missed));
+    assert_eq!(call.status(), CallStatus::Ended);
+    // A repeated webhook is harmless, and the timeout no longer fires.
+    assert_eq!(call.handle(Event::CallerHungUp, T0 + 4_001), Ok(vec![]));
+    assert_eq!(call.on_time(T0 + TIMEOUT), vec![]);
+}
+
+#[test]
+fn caller_hanging_up_a_browser_call_tells_that_browser() {
+    let (mut call, _) = ring(request());
+    call.handle(accept("d1"), T0 + 1_000).expect("accepted");
+    let actions = call
+        .handle(Event::CallerHungUp, T0 + 60_000)
+        .expect("ended");
+    assert_eq!(
+        actions,
+        vec![
+            Action::Tell {
+                audience: Audience::Device("d1".into()),
+                update: CallUpdate::Ended
+            },
+            Action::EndMedia,
+        ]
+    );
+    assert_eq!(call.ended_at(), Some(T0 + 60_000));
+}
+
+#[test]
+fn rep_hang_up_needs_a_connected_call() {
+    let (mut call, _) = ring(request());
+    assert_eq!(
+        call.handle(Event::RepHungUp, T0 + 1),
+        Err(Refusal::NotConnected)
+    );
+    call.handle(Event::PhoneAnswered, T0 + 2).expect("answered");
+    assert_eq!(
+        call.handle(Event::RepHungUp, T0 + 3),
+        Ok(vec![Action::EndMedia])
+    );
+    assert_eq!(call.status(), CallStatus::Ended);
+}

@@ -1,0 +1,20 @@
+//! The inbound call lifecycle as a pure state machine.
+//!
+//! A [`Call`] is created by [`Call::ring`] from a [`RingRequest`] (who is called,
+//! what their settings say, whether their browser is connected). From then on it
+//! is driven by [`Event`]s and by time ([`Call::on_time`]); each step returns the
+//! [`Action`]s the server must carry out (ring the browser, ring or stop the phone,
+//! start voicemail, tell the rep's browsers what happened). Nothing here does I/O
+//! or reads a clock: the caller passes `now`, so every rule of DESIGN.md is a
+//! plain unit test.
+//!
+//! Each call is its own machine: an event for one call cannot act on another, so
+//! accepting a callback never drops a live call (rule 7).
+
+mod call;
+mod identify;
+mod route;
+
+pub use call::{Action, Answerer, Audience, Call, Event, Phase, Refusal};
+pub use identify::caller_snapshot;
+pub use route::{RingRequest, Route, route};

@@ -1,0 +1,231 @@
+//! Messages on the signalling WebSocket (`GET /api/v1/signal`).
+//!
+//! Each frame is one JSON object tagged by `"type"`. The client opens with
+//! [`ClientMessage::Hello`]; the server answers [`ServerMessage::Welcome`] and then
+//! re-sends every call still ringing for the rep, so a reconnect resumes where the
+//! last socket left off. Every client message carries an `id` the server echoes
+//! in its [`ServerMessage::Ack`] or [`ServerMessage::Error`], and every
+//! state-changing message is idempotent, so a client may retry freely.
+
+use crate::model::{CallId, CallOutcome, PersonSnapshot, RepId, UnixMillis};
+use serde::{Deserialize, Serialize};
+
+/// Chosen by the client, echoed by the server. Up to 64 characters.
+pub type MessageId = String;
+
+/// Longest accepted [`MessageId`] and device id.
+pub const MAX_ID_LEN: usize = 64;
+
+/// Client (extension) → server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// First message on every socket.
+    Hello {
+        id: MessageId,
+        /// Stable per browser profile (kept in `chrome.storage`), so an Accept
+        /// retried over a new socket is recognised as the same browser.
+        device_id: String,
+        /// e.g. `"ringback-extension/0.1.0"`, for the server's logs.
+        #[serde(default)]
+        client: Option<String>,
+    },
+    /// Sent every [`crate::KEEPALIVE_INTERVAL_SECS`]; a silent rep goes offline.
+    Keepalive { id: MessageId },
+    /// The rep pressed Accept.
+    Accept { id: MessageId, call_id: CallId },
+    /// The rep pressed Close: stop ringing in this browser only; the phone keeps
+    /// ringing and the no-answer timer keeps running.
+    Close { id: MessageId, call_id: CallId },
+}
+
+impl ClientMessage {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Hello { id, .. }
+            | Self::Keepalive { id }
+            | Self::Accept { id, .. }
+            | Self::Close { id, .. } => id,
+        }
+    }
+}
+
+/// Server → client (extension).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Reply to Hello.
+    Welcome {
+        protocol: u32,
+        rep_id: RepId,
+        rep_name: String,
+        /// How often the client must send a keepalive.
+        keepalive_secs: u32,
+    },
+    /// Ring: show the notification and play the ringtone.
+    IncomingCall(IncomingCall),
+    /// Something happened to a call this rep was rung for.
+    CallUpdate { call_id: CallId, update: CallUpdate },
+    /// The message with this id was applied (or had already been).
+    Ack { id: MessageId },
+    /// The message with this id (if it could be read) was refused.
+    Error {
+        id: Option<MessageId>,
+        code: SignalErrorCode,
+        message: String,
+    },
+}
+
+/// Everything the extension needs to ring, and to open the CRM on Accept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomingCall {
+    pub call_id: CallId,
+    pub person: PersonSnapshot,
+    /// The rep's dialer number the prospect called.
+    pub to: String,
+    pub started_at: UnixMillis,
+    /// When the no-answer rule takes over; the notification can count down.
+    pub ring_deadline: UnixMillis,
+}
+
+/// What changed for a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallUpdate {
+    /// This browser won the Accept: connect the panel.
+    Accepted,
+    /// Another browser of the rep, or the forwarding phone, answered.
+    AnsweredElsewhere,
+    /// The rep closed the notification: stop ringing here (all the rep's browsers).
+    RingingClosed,
+    /// The caller hung up before anyone answered.
+    CallerHungUp,
+    /// Nobody answered in time; the call went on to the phone or voicemail.
+    NoAnswer { outcome: CallOutcome },
+    /// A connected call ended.
+    Ended,
+}
+
+/// Stable codes for [`ServerMessage::Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SignalErrorCode {
+    /// Not JSON, or not a message this protocol knows.
+    MalformedMessage,
+    /// The frame was larger than [`crate::MAX_SIGNAL_FRAME_BYTES`].
+    MessageTooLarge,
+    /// Binary frames are not part of the protocol.
+    BinaryNotSupported,
+    /// Something other than Hello arrived first.
+    HelloRequired,
+    /// An id or device id was empty or too long.
+    InvalidId,
+    /// No such call for this rep.
+    CallNotFound,
+    /// The call is no longer ringing (answered elsewhere, ended, timed out).
+    CallNotRinging,
+    /// The server failed; the message may be retried.
+    Internal,
+}
+
+/// WebSocket close codes the server uses (4000–4999 is the application range).
+pub mod close_code {
+    /// The client kept sending malformed frames.
+    pub const TOO_MANY_ERRORS: u16 = 4000;
+    /// No message within the keepalive window.
+    pub const IDLE_TIMEOUT: u16 = 4001;
+    /// The rep signed out or the session was revoked.
+    pub const SIGNED_OUT: u16 = 4002;
+    /// The server is shutting down; reconnect with backoff.
+    pub const GOING_AWAY: u16 = 1001;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PersonId;
+
+    fn round_trip<T>(value: &T) -> T
+    where
+        T: Serialize + for<'de> Deserialize<'de>,
+    {
+        let json = serde_json::to_string(value).expect("serialises");
+        serde_json::from_str(&json).expect("deserialises")
+    }
+
+    #[test]
+    fn client_messages_round_trip_with_a_type_tag() {
+        let accept = ClientMessage::Accept {
+            id: "m1".into(),
+            call_id: CallId(7),
+        };
+        let json = serde_json::to_value(&accept).expect("serialises");
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "accept", "id": "m1", "call_id": 7})
+        );
+        assert_eq!(round_trip(&accept), accept);
+
+        let hello: ClientMessage =
+            serde_json::from_str(r#"{"type":"hello","id":"h","device_id":"d"}"#).expect("parses");
+        assert_eq!(
+            hello,
+            ClientMessage::Hello {
+                id: "h".into(),
+                device_id: "d".into(),
+                client: None
+            }
+        );
+        assert_eq!(hello.id(), "h");
+    }
+
+    #[test]
+    fn server_messages_round_trip() {
+        let ring = ServerMessage::IncomingCall(IncomingCall {
+            call_id: CallId(1),
+            person: PersonSnapshot {
+                id: Some(PersonId(3)),
+                name: Some("Ada Lovelace".into()),
+                title: Some("CTO".into()),
+                account: Some("Analytical Engines".into()),
+                crm_url: Some("https://crm.example/contacts/3".into()),
+                number: "+14155550100".into(),
+            },
+            to: "+14155550000".into(),
+            started_at: 1_000,
+            ring_deadline: 21_000,
+        });
+        let json = serde_json::to_value(&ring).expect("serialises");
+        assert_eq!(json["type"], "incoming_call");
+        assert_eq!(json["person"]["name"], "Ada Lovelace");
+        assert_eq!(round_trip(&ring), ring);
+
+        let update = ServerMessage::CallUpdate {
+            call_id: CallId(1),
+            update: CallUpdate::NoAnswer {
+                outcome: CallOutcome::Voicemail,
+            },
+        };
+        let json = serde_json::to_value(&update).expect("serialises");
+        assert_eq!(
+            json["update"],
+            serde_json::json!({"kind": "no_answer", "outcome": "voicemail"})
+        );
+        assert_eq!(round_trip(&update), update);
+    }
+
+    #[test]
+    fn unknown_or_ill_typed_messages_are_errors_not_panics() {
+        for bad in [
+            r#"{"type":"dance","id":"x"}"#,
+            r#"{"type":"accept","id":"x","call_id":"seven"}"#,
+            r#"{"type":"accept","id":"x"}"#,
+            r#"{"id":"x"}"#,
+            r#"[1,2,3]"#,
+            "not json",
+        ] {
+            assert!(serde_json::from_str::<ClientMessage>(bad).is_err(), "{bad}");
+        }
+    }
+}
