@@ -216,7 +216,7 @@ impl Call {
         if self.phase != Phase::Ringing {
             return Err(Refusal::NotRinging);
         }
-        let mut actions = self.stop_browser(CallUpdate::AnsweredElsewhere);
+        let actions = self.stop_browser(CallUpdate::AnsweredElsewhere);
         self.phone = LegState::Answered;
         self.connect(Answerer::Phone, CallOutcome::AnsweredOnPhone, now);
         Ok(actions)

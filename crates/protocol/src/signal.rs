@@ -137,6 +137,8 @@ pub mod close_code {
     pub const IDLE_TIMEOUT: u16 = 4001;
     /// The rep signed out or the session was revoked.
     pub const SIGNED_OUT: u16 = 4002;
+    /// A frame was larger than the transport accepts (RFC 6455 "Message Too Big").
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// The server is shutting down; reconnect with backoff.
     pub const GOING_AWAY: u16 = 1001;
 }

@@ -1,1 +1,257 @@
-fn main() {}
+//! `ringback`: serve, or act as the carrier from the command line.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use protocol::api::{CarrierEvent, CarrierEventKind, CarrierInbound, CarrierInboundResponse};
+use ringback_server::config::{Config, EXTENSION_ORIGIN};
+use ringback_server::store::Store;
+use ringback_server::{Server, demo};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Carrier token the demo server accepts and the CLI sends by default.
+const DEMO_CARRIER_TOKEN: &str = "demo-carrier-token";
+
+#[derive(Parser)]
+#[command(name = "ringback", version, about = "Inbound calling for sales reps")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Place an inbound call through the carrier webhook, as a carrier would.
+    Call {
+        /// The caller's number (the prospect).
+        #[arg(long)]
+        from: String,
+        /// The rep's dialer number.
+        #[arg(long, default_value = demo::DEMO_DIALER_NUMBER)]
+        to: String,
+        /// The carrier's id for this call (default: a fresh one).
+        #[arg(long)]
+        carrier_call_id: Option<String>,
+        #[command(flatten)]
+        carrier: CarrierArgs,
+    },
+    /// Report the phone leg's news through the carrier webhook.
+    Carrier {
+        #[arg(value_enum)]
+        event: CarrierEventArg,
+        carrier_call_id: String,
+        #[command(flatten)]
+        carrier: CarrierArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[arg(long, env = "RINGBACK_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Where the SQLite file lives.
+    #[arg(long, env = "RINGBACK_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// A sqlite: URL instead of the file in --data-dir.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Origins allowed to open the signalling socket (repeat or comma-separate).
+    #[arg(long = "allowed-origin", env = "RINGBACK_ALLOWED_ORIGINS", value_delimiter = ',',
+          default_value = EXTENSION_ORIGIN)]
+    allowed_origins: Vec<String>,
+    /// Token the carrier sends on webhooks; without it they are disabled
+    /// (with --demo the demo token is used).
+    #[arg(long, env = "RINGBACK_CARRIER_TOKEN", hide_env_values = true)]
+    carrier_token: Option<String>,
+    /// Seed a demo team, rep and People (once) and print how to sign in.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(clap::Args)]
+struct CarrierArgs {
+    #[arg(long, env = "RINGBACK_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    #[arg(long, env = "RINGBACK_CARRIER_TOKEN", default_value = DEMO_CARRIER_TOKEN, hide_env_values = true)]
+    carrier_token: String,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CarrierEventArg {
+    /// The rep picked up the forwarding phone.
+    Answer,
+    /// The caller hung up.
+    HangUp,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Call {
+            from,
+            to,
+            carrier_call_id,
+            carrier,
+        } => {
+            let carrier_call_id = carrier_call_id
+                .unwrap_or_else(|| format!("cli-{}", ringback_server::secrets::random_token()));
+            let body = CarrierInbound {
+                from,
+                to,
+                carrier_call_id: carrier_call_id.clone(),
+            };
+            let response: CarrierInboundResponse = post(&carrier, "/api/v1/carrier/inbound", &body)
+                .await?
+                .json()
+                .await?;
+            println!("call {} (carrier id {carrier_call_id})", response.call_id);
+            println!(
+                "  rings in the browser: {}",
+                if response.ring_browser { "yes" } else { "no" }
+            );
+            println!(
+                "  rings the phone:      {}",
+                response.ring_phone.as_deref().unwrap_or("no")
+            );
+            println!("answer it on the phone: ringback carrier answer {carrier_call_id}");
+            println!("hang up as the caller:  ringback carrier hang-up {carrier_call_id}");
+            Ok(())
+        }
+        Command::Carrier {
+            event,
+            carrier_call_id,
+            carrier,
+        } => {
+            let event = match event {
+                CarrierEventArg::Answer => CarrierEventKind::PhoneAnswered,
+                CarrierEventArg::HangUp => CarrierEventKind::CallerHungUp,
+            };
+            post(
+                &carrier,
+                "/api/v1/carrier/events",
+                &CarrierEvent {
+                    carrier_call_id,
+                    event,
+                },
+            )
+            .await?;
+            println!("done");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = match &args.database_url {
+        Some(url) => Store::connect(url).await,
+        None => Store::open_data_dir(&args.data_dir).await,
+    }
+    .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+
+    let carrier_token = args
+        .carrier_token
+        .or_else(|| args.demo.then(|| DEMO_CARRIER_TOKEN.to_owned()));
+    let config = Config {
+        allowed_origins: args.allowed_origins,
+        carrier_token,
+        ..Config::default()
+    };
+    let carrier_enabled = config.carrier_token.is_some();
+    let seeded = if args.demo {
+        Some(
+            demo::seed(
+                &store,
+                ringback_server::clock::Clock::now(&ringback_server::clock::SystemClock),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+
+    let server = Server::start(args.listen, store, config)
+        .await
+        .with_context(|| {
+            format!(
+                "starting on {} (is another ringback running? pick --listen)",
+                args.listen
+            )
+        })?;
+    let url = format!("http://{}", server.addr());
+    println!("Ringback is listening on {url} (health: {url}/healthz)");
+    if let Some(seed) = seeded {
+        println!(
+            "Demo data {}:",
+            if seed.created {
+                "created"
+            } else {
+                "already present"
+            }
+        );
+        println!(
+            "  sign in as {} / {}",
+            demo::DEMO_EMAIL,
+            demo::DEMO_PASSWORD
+        );
+        println!(
+            "  dialer number {}; People who can call back:",
+            demo::DEMO_DIALER_NUMBER
+        );
+        for (name, phone) in &seed.people {
+            println!("    {name:<20} {phone}");
+        }
+        println!(
+            "  ring the rep: target/debug/ringback call --from {}",
+            seed.people[0].1
+        );
+    }
+    if !carrier_enabled {
+        println!("Carrier webhooks are off: pass --carrier-token to accept calls.");
+    }
+
+    let stopping = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! { r = ctrl_c => r?, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        ctrl_c.await?;
+        anyhow::Ok(())
+    };
+    stopping.await?;
+    println!("shutting down");
+    server.shutdown().await
+}
+
+async fn post<T: serde::Serialize>(
+    carrier: &CarrierArgs,
+    path: &str,
+    body: &T,
+) -> anyhow::Result<reqwest::Response> {
+    let url = format!("{}{path}", carrier.server.trim_end_matches('/'));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(&carrier.carrier_token)
+        .json(body)
+        .send()
+        .await
+        .with_context(|| format!("reaching {url}; is `ringback serve` running?"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        bail!("{url} answered {status}: {text}");
+    }
+    Ok(response)
+}

@@ -1,0 +1,56 @@
+//! The carrier's webhooks: where calls come from until the SIP trunk exists.
+
+use crate::error::AppError;
+use crate::exchange::EventError;
+use crate::extract::{ApiJson, ApiPath, CarrierAuth};
+use crate::phone_leg::PhoneCommand;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use calls::Event;
+use protocol::api::{CarrierEvent, CarrierEventKind, CarrierInbound, CarrierInboundResponse};
+
+pub async fn inbound(
+    State(state): State<AppState>,
+    _carrier: CarrierAuth,
+    ApiJson(request): ApiJson<CarrierInbound>,
+) -> Result<Json<CarrierInboundResponse>, AppError> {
+    Ok(Json(state.inbound_call(&request).await?))
+}
+
+pub async fn event(
+    State(state): State<AppState>,
+    _carrier: CarrierAuth,
+    ApiJson(request): ApiJson<CarrierEvent>,
+) -> Result<StatusCode, AppError> {
+    let (id, _rep) = state
+        .store()
+        .call_by_carrier_id(&request.carrier_call_id)
+        .await?
+        .ok_or(AppError::NotFound("call"))?;
+    let event = match request.event {
+        CarrierEventKind::PhoneAnswered => Event::PhoneAnswered,
+        CarrierEventKind::CallerHungUp => Event::CallerHungUp,
+    };
+    match state.carrier_event(id, event).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        // A hang-up for a call that is already over changes nothing.
+        Err(EventError::NotFound) if request.event == CarrierEventKind::CallerHungUp => {
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(EventError::NotFound) => Err(AppError::Conflict(
+            "the call is over; it can no longer be answered".into(),
+        )),
+        Err(EventError::Refused(refusal)) => Err(AppError::Conflict(refusal.to_string())),
+        Err(EventError::Store(error)) => Err(error.into()),
+    }
+}
+
+pub async fn commands(
+    State(state): State<AppState>,
+    _carrier: CarrierAuth,
+    ApiPath(carrier_call_id): ApiPath<String>,
+) -> Json<Vec<PhoneCommand>> {
+    Json(state.webhook_phone().commands(&carrier_call_id))
+}

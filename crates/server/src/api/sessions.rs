@@ -1,0 +1,82 @@
+//! Sign-in, sign-out and WebSocket tickets.
+
+use crate::error::AppError;
+use crate::extract::{ApiJson, AuthRep};
+use crate::secrets::{random_token, token_hash, verify_password};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use protocol::api::{RepProfile, SessionResponse, SignInRequest, TicketResponse};
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SignInRequest>,
+) -> Result<(StatusCode, Json<SessionResponse>), AppError> {
+    if request.email.len() > 254 || request.password.len() > 1024 {
+        return Err(AppError::InvalidCredentials);
+    }
+    let credentials = state.store().rep_credentials(&request.email).await?;
+    let stored = credentials.as_ref().map(|c| c.password_hash.clone());
+    let password = request.password;
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let valid = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let Some(credentials) = credentials.filter(|_| valid) else {
+        return Err(AppError::InvalidCredentials);
+    };
+
+    let token = random_token();
+    let now = state.now();
+    let expires_at = now + millis(state.config().session_ttl);
+    state
+        .store()
+        .create_session(credentials.rep_id, &token_hash(&token), now, expires_at)
+        .await?;
+    let rep = state.store().rep_profile(credentials.rep_id).await?;
+    tracing::info!(rep = %rep.id, "signed in");
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionResponse {
+            token,
+            expires_at,
+            rep,
+        }),
+    ))
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    auth: AuthRep,
+) -> Result<StatusCode, AppError> {
+    state.store().delete_session(&auth.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn me(
+    State(state): State<AppState>,
+    auth: AuthRep,
+) -> Result<Json<RepProfile>, AppError> {
+    Ok(Json(state.store().rep_profile(auth.rep.rep_id).await?))
+}
+
+pub async fn ticket(
+    State(state): State<AppState>,
+    auth: AuthRep,
+) -> Result<(StatusCode, Json<TicketResponse>), AppError> {
+    let ticket = random_token();
+    let expires_at = state.now() + millis(state.config().ticket_ttl);
+    state
+        .store()
+        .create_ticket(auth.rep.rep_id, &token_hash(&ticket), expires_at)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TicketResponse { ticket, expires_at }),
+    ))
+}
+
+fn millis(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}

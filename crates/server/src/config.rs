@@ -1,0 +1,45 @@
+//! Runtime settings of a server instance (the binary fills them from flags).
+
+use std::time::Duration;
+
+/// How a server instance behaves. [`Config::default`] is what `ringback serve`
+/// uses when no flag says otherwise.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Origins allowed to open the signalling socket (the extension's
+    /// `chrome-extension://<id>`). A browser always sends Origin, so this stops a
+    /// web page from riding a rep's ticket.
+    pub allowed_origins: Vec<String>,
+    /// Token the carrier presents on its webhooks. `None` disables them.
+    pub carrier_token: Option<String>,
+    /// Lifetime of a sign-in session's bearer token.
+    pub session_ttl: Duration,
+    /// Lifetime of a WebSocket ticket; short, since it is used at once.
+    pub ticket_ttl: Duration,
+    /// A socket silent this long is closed and the rep counts as offline
+    /// (clients send a keepalive every 20 s).
+    pub presence_timeout: Duration,
+    /// Malformed frames tolerated on one socket before it is closed.
+    pub max_socket_errors: u32,
+    /// Largest REST request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The extension's id. Chrome derives it from the public key in
+/// `static/manifest-key.pub`, which goes into the manifest as `key`, so every
+/// unpacked install has this same id.
+pub const EXTENSION_ORIGIN: &str = "chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            allowed_origins: vec![EXTENSION_ORIGIN.to_owned()],
+            carrier_token: None,
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            ticket_ttl: Duration::from_secs(60),
+            presence_timeout: Duration::from_secs(45),
+            max_socket_errors: 10,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}

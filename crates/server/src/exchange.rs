@@ -1,0 +1,302 @@
+//! The live calls: routes a carrier's inbound call to a rep, feeds events and
+//! time into each call's state machine, and carries out the actions it returns
+//! (signalling, phone leg, storage).
+//!
+//! Each live call sits behind its own async mutex, held while an event is
+//! applied *and* its result is stored and sent, so two racing events on one
+//! call (two browsers pressing Accept) are serialised while different calls
+//! never wait for each other.
+
+use crate::error::AppError;
+use crate::phone_leg::PhoneCommand;
+use crate::state::AppState;
+use crate::store::{NewCall, StoreError};
+use calls::{Action, Audience, Call, Event, Phase, Refusal, RingRequest};
+use protocol::api::{CarrierInbound, CarrierInboundResponse};
+use protocol::signal::{IncomingCall, ServerMessage};
+use protocol::{CallId, PhoneNumber, RepId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Default)]
+pub struct Exchange {
+    live: Mutex<HashMap<CallId, LiveEntry>>,
+}
+
+#[derive(Clone)]
+struct LiveEntry {
+    /// Outside the lock, so "what rings for this rep" needs no call's lock.
+    rep: RepId,
+    call: Arc<tokio::sync::Mutex<LiveCall>>,
+}
+
+struct LiveCall {
+    id: CallId,
+    rep: RepId,
+    carrier_call_id: String,
+    /// The ring message, kept to re-send on reconnect.
+    incoming: IncomingCall,
+    machine: Call,
+}
+
+/// Why an event on a call was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("no such live call")]
+    NotFound,
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Exchange {
+    fn entry(&self, id: CallId) -> Option<LiveEntry> {
+        self.lock().get(&id).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CallId, LiveEntry>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+impl AppState {
+    /// A call arrives from the carrier: route it (rules 1 and 2) and ring.
+    /// A retried webhook (same carrier call id) returns the existing call.
+    pub async fn inbound_call(
+        &self,
+        request: &CarrierInbound,
+    ) -> Result<CarrierInboundResponse, AppError> {
+        let carrier_call_id = request.carrier_call_id.trim();
+        if carrier_call_id.is_empty() || carrier_call_id.len() > 128 {
+            return Err(AppError::Validation(
+                "carrier_call_id must be 1 to 128 characters".into(),
+            ));
+        }
+        let to = PhoneNumber::parse(&request.to, 1)
+            .map_err(|e| AppError::Validation(format!("to: {e}")))?;
+        let store = self.store();
+        if let Some((id, rep)) = store.call_by_carrier_id(carrier_call_id).await? {
+            return self.existing_route(id, rep).await;
+        }
+        let rep = store
+            .rep_for_dialer_number(to.as_str())
+            .await?
+            .ok_or_else(|| AppError::Validation(format!("no rep has the dialer number {to}")))?;
+        let country_code = store.team_country_code(rep.team_id).await?;
+        let from = PhoneNumber::parse(&request.from, country_code)
+            .map_err(|e| AppError::Validation(format!("from: {e}")))?;
+        let person = store.person_by_phone(rep.rep_id, from.as_str()).await?;
+        let snapshot = calls::caller_snapshot(&from, person.as_ref());
+        let settings = store.dialer_settings(rep.rep_id).await?;
+
+        let ring = RingRequest {
+            inbound_enabled: settings.inbound_enabled,
+            custom_caller_id_set: settings.custom_caller_id.is_some(),
+            browser_connected: self.hub().is_connected(rep.rep_id),
+            forwarding_number: settings.forwarding_number.clone(),
+            no_answer_action: settings.no_answer_action,
+            ring_timeout_ms: i64::from(settings.ring_timeout_secs) * 1000,
+        };
+        let (machine, actions) = Call::ring(&ring, self.now());
+        let new_call = NewCall {
+            rep_id: rep.rep_id,
+            carrier_call_id,
+            from: from.as_str(),
+            to: to.as_str(),
+            person: &snapshot,
+            call: &machine,
+        };
+        let id = match store.insert_call(&new_call).await {
+            Ok(id) => id,
+            // Two deliveries of one webhook raced; the other created the call.
+            Err(StoreError::Conflict(_)) => {
+                match store.call_by_carrier_id(carrier_call_id).await? {
+                    Some((id, rep)) => return self.existing_route(id, rep).await,
+                    None => {
+                        return Err(AppError::Conflict(
+                            "the call was created and removed meanwhile".into(),
+                        ));
+                    }
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tracing::info!(call = %id, rep = %rep.rep_id, from = %from, known = person.is_some(), "inbound call");
+
+        let response = CarrierInboundResponse {
+            call_id: id,
+            ring_browser: machine.browser_leg() == protocol::LegState::Ringing,
+            ring_phone: settings
+                .forwarding_number
+                .filter(|_| machine.phone_leg() == protocol::LegState::Ringing),
+            ring_deadline: machine.ring_deadline(),
+        };
+        let live = LiveCall {
+            id,
+            rep: rep.rep_id,
+            carrier_call_id: carrier_call_id.to_owned(),
+            incoming: IncomingCall {
+                call_id: id,
+                person: snapshot,
+                to: to.to_string(),
+                started_at: machine.started_at(),
+                ring_deadline: machine.ring_deadline(),
+            },
+            machine,
+        };
+        let cell = Arc::new(tokio::sync::Mutex::new(live));
+        // Locked before it is published, so no event can overtake the ring.
+        let guard = cell.clone().lock_owned().await;
+        self.exchange().lock().insert(
+            id,
+            LiveEntry {
+                rep: rep.rep_id,
+                call: cell,
+            },
+        );
+        self.perform(&guard, actions).await?;
+        self.after_step(&guard);
+        if guard.machine.phase() == &Phase::Ringing {
+            self.spawn_ring_timer(id, guard.machine.ring_deadline());
+        }
+        Ok(response)
+    }
+
+    async fn existing_route(
+        &self,
+        id: CallId,
+        rep: RepId,
+    ) -> Result<CarrierInboundResponse, AppError> {
+        let view = self
+            .store()
+            .call_view(rep, id)
+            .await?
+            .ok_or(AppError::NotFound("call"))?;
+        let settings = self.store().dialer_settings(rep).await?;
+        Ok(CarrierInboundResponse {
+            call_id: id,
+            ring_browser: view.browser_leg == protocol::LegState::Ringing,
+            ring_phone: settings
+                .forwarding_number
+                .filter(|_| view.phone_leg == protocol::LegState::Ringing),
+            ring_deadline: view.ring_deadline,
+        })
+    }
+
+    /// Applies a rep's event (Accept, Close, hang-up) to one of their calls.
+    /// Another rep's call is [`EventError::NotFound`], exactly like a missing one.
+    pub async fn rep_event(&self, rep: RepId, id: CallId, event: Event) -> Result<(), EventError> {
+        let entry = self
+            .exchange()
+            .entry(id)
+            .filter(|e| e.rep == rep)
+            .ok_or(EventError::NotFound)?;
+        self.apply(entry, event).await
+    }
+
+    /// Applies the carrier's news about the phone leg.
+    pub async fn carrier_event(&self, id: CallId, event: Event) -> Result<(), EventError> {
+        let entry = self.exchange().entry(id).ok_or(EventError::NotFound)?;
+        self.apply(entry, event).await
+    }
+
+    async fn apply(&self, entry: LiveEntry, event: Event) -> Result<(), EventError> {
+        let mut live = entry.call.lock().await;
+        let actions = live.machine.handle(event, self.now())?;
+        self.store().save_call(live.id, &live.machine).await?;
+        self.perform(&live, actions).await?;
+        self.after_step(&live);
+        Ok(())
+    }
+
+    /// The calls still ringing in this rep's browsers, to re-send on (re)connect.
+    pub async fn ringing_for(&self, rep: RepId) -> Vec<IncomingCall> {
+        let entries: Vec<LiveEntry> = self
+            .exchange()
+            .lock()
+            .values()
+            .filter(|e| e.rep == rep)
+            .cloned()
+            .collect();
+        let mut ringing = Vec::new();
+        for entry in entries {
+            let live = entry.call.lock().await;
+            if live.machine.rings_in_browser() {
+                ringing.push(live.incoming.clone());
+            }
+        }
+        ringing.sort_by_key(|c| c.call_id);
+        ringing
+    }
+
+    fn spawn_ring_timer(&self, id: CallId, deadline: protocol::UnixMillis) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let wait = u64::try_from(deadline.saturating_sub(state.now())).unwrap_or(0);
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                () = state.shutting_down() => return,
+            }
+            let Some(entry) = state.exchange().entry(id) else {
+                return;
+            };
+            let mut live = entry.call.lock().await;
+            let actions = live.machine.on_time(state.now());
+            if actions.is_empty() {
+                return;
+            }
+            let result = async {
+                state.store().save_call(id, &live.machine).await?;
+                state.perform(&live, actions).await
+            }
+            .await;
+            if let Err(error) = result {
+                tracing::error!(call = %id, %error, "applying the no-answer rule failed");
+            }
+            state.after_step(&live);
+        });
+    }
+
+    async fn perform(&self, live: &LiveCall, actions: Vec<Action>) -> Result<(), StoreError> {
+        let phone = |command| self.phone().command(&live.carrier_call_id, command);
+        for action in actions {
+            match action {
+                Action::RingBrowser => self.hub().send(
+                    live.rep,
+                    &Audience::AllBrowsers,
+                    &ServerMessage::IncomingCall(live.incoming.clone()),
+                ),
+                Action::Tell { audience, update } => self.hub().send(
+                    live.rep,
+                    &audience,
+                    &ServerMessage::CallUpdate {
+                        call_id: live.id,
+                        update,
+                    },
+                ),
+                Action::RingPhone { number } => phone(PhoneCommand::Ring { number }),
+                Action::StopPhone => phone(PhoneCommand::StopRinging),
+                Action::ForwardToPhone { number } => phone(PhoneCommand::Forward { number }),
+                Action::StartVoicemail => {
+                    phone(PhoneCommand::StartVoicemail);
+                    self.store().log_voicemail(live.id, self.now()).await?;
+                }
+                Action::EndMedia => phone(PhoneCommand::Release),
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets a call once it has ended.
+    fn after_step(&self, live: &LiveCall) {
+        if live.machine.phase() == &Phase::Ended {
+            self.exchange().lock().remove(&live.id);
+        }
+    }
+}

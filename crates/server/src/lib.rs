@@ -1,0 +1,133 @@
+//! The Ringback server: REST API, signalling WebSocket, call routing, storage.
+//!
+//! [`app`] builds the HTTP router for a given [`AppState`]; [`Server::start`]
+//! binds it, sweeps calls a crash left ringing, and serves until
+//! [`Server::shutdown`]. Tests start a real server on `127.0.0.1:0` this way.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod exchange;
+pub mod extract;
+pub mod hub;
+pub mod phone_leg;
+pub mod secrets;
+pub mod signal;
+pub mod state;
+pub mod store;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The whole HTTP surface of a server.
+pub fn app(state: AppState) -> Router {
+    let limit = state.config().max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api::router())
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "live_calls": state.exchange().live_count(),
+        "sockets": state.hub().socket_count(),
+    }))
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Binds `listen`, ends calls a previous run left ringing, and serves.
+    pub async fn start(listen: SocketAddr, store: Store, config: Config) -> anyhow::Result<Self> {
+        Self::start_with_clock(listen, store, config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(
+        listen: SocketAddr,
+        store: Store,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let swept = store.sweep_interrupted_calls(clock.now()).await?;
+        if swept > 0 {
+            tracing::warn!(
+                swept,
+                "ended calls that a previous run left ringing or connected"
+            );
+        }
+        store.purge_expired(clock.now()).await?;
+
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let state = AppState::new(store, config, clock, shutdown_rx);
+        let router = app(state.clone());
+        let stopping = state.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stopping.shutting_down().await })
+                .await
+        });
+        Ok(Self {
+            addr,
+            state,
+            shutdown,
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Closes every socket (code 1001), finishes requests in flight, and stops.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await??;
+        self.state.store().close().await;
+        Ok(())
+    }
+
+    /// Waits until the server stops by itself (it does not, short of an error).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let Self {
+            task,
+            state,
+            shutdown,
+            ..
+        } = self;
+        let result = task.await;
+        drop(shutdown);
+        state.store().close().await;
+        result??;
+        Ok(())
+    }
+}

@@ -1,0 +1,389 @@
+//! The signalling WebSocket, `GET /api/v1/signal`.
+//!
+//! The handshake is checked before upgrading: the Origin must be an allowed
+//! extension origin, and the client must offer the `ringback.v1` subprotocol
+//! plus `ticket.<ticket>` with a fresh single-use ticket. After that the socket
+//! speaks [`protocol::signal`]: Hello first, then keepalives, Accept and Close.
+//! Bad frames get an error reply and the socket stays usable; a socket that
+//! keeps sending them is closed with [`close_code::TOO_MANY_ERRORS`].
+
+use crate::error::AppError;
+use crate::exchange::EventError;
+use crate::secrets::token_hash;
+use crate::state::AppState;
+use crate::store::RepAuth;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use calls::{Event, Refusal};
+use protocol::signal::{ClientMessage, MAX_ID_LEN, ServerMessage, SignalErrorCode, close_code};
+use protocol::{
+    KEEPALIVE_INTERVAL_SECS, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION, SUBPROTOCOL,
+    TICKET_SUBPROTOCOL_PREFIX,
+};
+use tokio::time::Instant;
+
+/// Frames larger than this are refused by the WebSocket layer itself (close
+/// 1009); frames between [`MAX_SIGNAL_FRAME_BYTES`] and this get an error reply.
+const HARD_FRAME_LIMIT: usize = 4 * MAX_SIGNAL_FRAME_BYTES;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    match origin {
+        Some(origin)
+            if state
+                .config()
+                .allowed_origins
+                .iter()
+                .any(|allowed| allowed == origin) => {}
+        Some(_) => {
+            return Err(AppError::Forbidden(
+                "this origin may not open the signalling socket",
+            ));
+        }
+        None => {
+            return Err(AppError::Forbidden(
+                "the signalling socket needs an Origin header",
+            ));
+        }
+    }
+
+    let offered: Vec<String> = ws
+        .requested_protocols()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_owned())
+        .collect();
+    if !offered.iter().any(|p| p == SUBPROTOCOL) {
+        return Err(AppError::BadRequest(format!(
+            "offer the {SUBPROTOCOL} WebSocket subprotocol"
+        )));
+    }
+    let ticket = offered
+        .iter()
+        .find_map(|p| p.strip_prefix(TICKET_SUBPROTOCOL_PREFIX))
+        .ok_or(AppError::Unauthorized(
+            "offer a ticket subprotocol; get one from POST /api/v1/ws-tickets",
+        ))?;
+    let rep = state
+        .store()
+        .redeem_ticket(&token_hash(ticket), state.now())
+        .await?
+        .ok_or(AppError::Unauthorized(
+            "the ticket is unknown, expired or already used; get a new one",
+        ))?;
+
+    Ok(ws
+        .protocols([SUBPROTOCOL])
+        // Small buffers: thousands of mostly idle sockets (see PLATFORM.md).
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(HARD_FRAME_LIMIT)
+        .max_message_size(HARD_FRAME_LIMIT)
+        .max_frame_size(HARD_FRAME_LIMIT)
+        .on_upgrade(move |socket| async move {
+            Connection {
+                state,
+                rep,
+                socket,
+                errors: 0,
+            }
+            .run()
+            .await
+        }))
+}
+
+/// One open signalling socket.
+struct Connection {
+    state: AppState,
+    rep: RepAuth,
+    socket: WebSocket,
+    /// Bad frames so far; past the configured limit the socket is closed.
+    errors: u32,
+}
+
+/// A frame, read.
+enum Frame {
+    Message(ClientMessage),
+    /// Refused, with what to tell the client.
+    Bad {
+        id: Option<String>,
+        code: SignalErrorCode,
+        message: String,
+    },
+    /// Ping or pong: nothing to do.
+    Control,
+    /// Larger than the transport accepts: the socket cannot continue.
+    TooLarge,
+    Closed,
+}
+
+impl Connection {
+    async fn run(mut self) {
+        let Some(device_id) = self.await_hello().await else {
+            return;
+        };
+        let state = self.state.clone();
+        let rep = self.rep.rep_id;
+        let (_registration, mut outbox) = state.hub().register(rep, &device_id);
+        tracing::debug!(rep = %rep, device_id, "extension connected");
+
+        let profile = match state.store().rep_profile(rep).await {
+            Ok(profile) => profile,
+            Err(error) => {
+                tracing::error!(%error, "loading the rep for a socket failed");
+                return self.close(1011, "server error; reconnect").await;
+            }
+        };
+        let welcome = ServerMessage::Welcome {
+            protocol: PROTOCOL_VERSION,
+            rep_id: rep,
+            rep_name: profile.name,
+            keepalive_secs: KEEPALIVE_INTERVAL_SECS,
+        };
+        if self.send(&welcome).await.is_err() {
+            return;
+        }
+        // Resume: whatever still rings for this rep rings here too.
+        for incoming in state.ringing_for(rep).await {
+            if self
+                .send(&ServerMessage::IncomingCall(incoming))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+
+        let presence = state.config().presence_timeout;
+        let mut last_heard = Instant::now();
+        loop {
+            tokio::select! {
+                frame = self.socket.recv() => {
+                    last_heard = Instant::now();
+                    match self.read(frame) {
+                        Frame::Message(message) => {
+                            let reply = self.handle(message, &device_id).await;
+                            if self.send(&reply).await.is_err() {
+                                return;
+                            }
+                        }
+                        Frame::Bad { id, code, message } => {
+                            if !self.refuse(id, code, message).await {
+                                return;
+                            }
+                        }
+                        Frame::Control => {}
+                        Frame::TooLarge => return self.close_too_large().await,
+                        Frame::Closed => return,
+                    }
+                }
+                queued = outbox.recv() => match queued {
+                    Some(message) => if self.send(&message).await.is_err() { return },
+                    // The hub dropped this socket as stuck.
+                    None => return self.close(1008, "too slow to receive; reconnect").await,
+                },
+                () = tokio::time::sleep_until(last_heard + presence) => {
+                    return self.close(close_code::IDLE_TIMEOUT, "no keepalive; reconnect").await;
+                }
+                () = state.shutting_down() => {
+                    return self.close(close_code::GOING_AWAY, "server restarting; reconnect").await;
+                }
+            }
+        }
+    }
+
+    /// Waits for Hello; returns the device id, or `None` if the socket ended.
+    async fn await_hello(&mut self) -> Option<String> {
+        let presence = self.state.config().presence_timeout;
+        loop {
+            let frame = match tokio::time::timeout(presence, self.socket.recv()).await {
+                Ok(frame) => frame,
+                Err(_) => {
+                    self.close(close_code::IDLE_TIMEOUT, "no hello; reconnect")
+                        .await;
+                    return None;
+                }
+            };
+            match self.read(frame) {
+                Frame::Message(ClientMessage::Hello { device_id, .. }) => return Some(device_id),
+                Frame::Message(other) => {
+                    let id = Some(other.id().to_owned());
+                    if !self
+                        .refuse(
+                            id,
+                            SignalErrorCode::HelloRequired,
+                            "send hello first".into(),
+                        )
+                        .await
+                    {
+                        return None;
+                    }
+                }
+                Frame::Bad { id, code, message } => {
+                    if !self.refuse(id, code, message).await {
+                        return None;
+                    }
+                }
+                Frame::Control => {}
+                Frame::TooLarge => {
+                    self.close_too_large().await;
+                    return None;
+                }
+                Frame::Closed => return None,
+            }
+        }
+    }
+
+    fn read(&self, frame: Option<Result<Message, axum::Error>>) -> Frame {
+        let text = match frame {
+            Some(Err(error)) => {
+                let too_large = error
+                    .into_inner()
+                    .downcast::<tungstenite::Error>()
+                    .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)));
+                return if too_large {
+                    Frame::TooLarge
+                } else {
+                    Frame::Closed
+                };
+            }
+            None | Some(Ok(Message::Close(_))) => return Frame::Closed,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Frame::Control,
+            Some(Ok(Message::Binary(_))) => {
+                return Frame::Bad {
+                    id: None,
+                    code: SignalErrorCode::BinaryNotSupported,
+                    message: "send JSON text frames".into(),
+                };
+            }
+            Some(Ok(Message::Text(text))) => text,
+        };
+        if text.len() > MAX_SIGNAL_FRAME_BYTES {
+            return Frame::Bad {
+                id: None,
+                code: SignalErrorCode::MessageTooLarge,
+                message: format!("frames are limited to {MAX_SIGNAL_FRAME_BYTES} bytes"),
+            };
+        }
+        match serde_json::from_str::<ClientMessage>(text.as_str()) {
+            Ok(message) => match invalid_ids(&message) {
+                None => Frame::Message(message),
+                Some(problem) => Frame::Bad {
+                    id: None,
+                    code: SignalErrorCode::InvalidId,
+                    message: problem.into(),
+                },
+            },
+            Err(error) => Frame::Bad {
+                id: salvage_id(text.as_str()),
+                code: SignalErrorCode::MalformedMessage,
+                message: format!("not a ringback.v1 message: {error}"),
+            },
+        }
+    }
+
+    async fn handle(&mut self, message: ClientMessage, device_id: &str) -> ServerMessage {
+        let (id, event, call_id) = match message {
+            ClientMessage::Hello { id, .. } | ClientMessage::Keepalive { id } => {
+                return ServerMessage::Ack { id };
+            }
+            ClientMessage::Accept { id, call_id } => (
+                id,
+                Event::BrowserAccept {
+                    device_id: device_id.to_owned(),
+                },
+                call_id,
+            ),
+            ClientMessage::Close { id, call_id } => (id, Event::BrowserClose, call_id),
+        };
+        match self.state.rep_event(self.rep.rep_id, call_id, event).await {
+            Ok(()) => ServerMessage::Ack { id },
+            Err(error) => {
+                let (code, message) = match error {
+                    EventError::NotFound => (SignalErrorCode::CallNotFound, "no such ringing call".to_owned()),
+                    EventError::Refused(Refusal::NotOfferedToBrowser) => (
+                        SignalErrorCode::CallNotRinging,
+                        "this call rings on your phone only (inbound calling off or custom caller ID set)".into(),
+                    ),
+                    EventError::Refused(refusal) => (SignalErrorCode::CallNotRinging, refusal.to_string()),
+                    EventError::Store(error) => {
+                        tracing::error!(%error, "applying a signalling event failed");
+                        (SignalErrorCode::Internal, "server error; retry".into())
+                    }
+                };
+                ServerMessage::Error {
+                    id: Some(id),
+                    code,
+                    message,
+                }
+            }
+        }
+    }
+
+    /// Replies with an error; closes the socket past the error budget.
+    /// Returns whether the socket is still open.
+    async fn refuse(&mut self, id: Option<String>, code: SignalErrorCode, message: String) -> bool {
+        self.errors += 1;
+        if self
+            .send(&ServerMessage::Error { id, code, message })
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        if self.errors >= self.state.config().max_socket_errors {
+            self.close(close_code::TOO_MANY_ERRORS, "too many malformed messages")
+                .await;
+            return false;
+        }
+        true
+    }
+
+    async fn send(&mut self, message: &ServerMessage) -> Result<(), axum::Error> {
+        let text = serde_json::to_string(message).map_err(axum::Error::new)?;
+        self.socket.send(Message::text(text)).await
+    }
+
+    async fn close_too_large(&mut self) {
+        self.close(
+            close_code::MESSAGE_TOO_BIG,
+            "frame too large; messages are small JSON objects",
+        )
+        .await;
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = self.socket.send(Message::Close(Some(frame))).await;
+    }
+}
+
+fn invalid_ids(message: &ClientMessage) -> Option<&'static str> {
+    let bad = |s: &str| s.is_empty() || s.len() > MAX_ID_LEN;
+    if bad(message.id()) {
+        return Some("id must be 1 to 64 characters");
+    }
+    match message {
+        ClientMessage::Hello { device_id, .. } if bad(device_id) => {
+            Some("device_id must be 1 to 64 characters")
+        }
+        _ => None,
+    }
+}
+
+/// The `id` of a message that failed to parse, if one can be read, so the
+/// client can match the error to what it sent.
+fn salvage_id(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let id = value.get("id")?.as_str()?;
+    (id.len() <= MAX_ID_LEN).then(|| id.to_owned())
+}

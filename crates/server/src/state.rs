@@ -1,0 +1,93 @@
+//! Shared state of one server instance, handed to every handler.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::exchange::Exchange;
+use crate::hub::Hub;
+use crate::phone_leg::{PhoneLeg, WebhookPhoneLeg};
+use crate::secrets::token_hash;
+use crate::store::Store;
+use protocol::UnixMillis;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Cheap to clone; everything inside is shared.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    config: Config,
+    clock: Arc<dyn Clock>,
+    hub: Hub,
+    exchange: Exchange,
+    /// The phone leg the call rules drive.
+    phone: Arc<dyn PhoneLeg>,
+    /// The same leg, seen as the webhook carrier's command queue.
+    webhook_phone: Arc<WebhookPhoneLeg>,
+    carrier_token_hash: Option<String>,
+    /// Flips to `true` when the server starts shutting down.
+    shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        let webhook_phone = Arc::new(WebhookPhoneLeg::default());
+        let carrier_token_hash = config.carrier_token.as_deref().map(token_hash);
+        Self(Arc::new(Inner {
+            store,
+            config,
+            clock,
+            hub: Hub::default(),
+            exchange: Exchange::default(),
+            phone: webhook_phone.clone(),
+            webhook_phone,
+            carrier_token_hash,
+            shutdown,
+        }))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    pub fn now(&self) -> UnixMillis {
+        self.0.clock.now()
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.0.hub
+    }
+
+    pub fn exchange(&self) -> &Exchange {
+        &self.0.exchange
+    }
+
+    pub fn phone(&self) -> &dyn PhoneLeg {
+        self.0.phone.as_ref()
+    }
+
+    pub fn webhook_phone(&self) -> &WebhookPhoneLeg {
+        &self.0.webhook_phone
+    }
+
+    pub fn carrier_token_hash(&self) -> Option<&str> {
+        self.0.carrier_token_hash.as_deref()
+    }
+
+    /// Resolves once the server begins to shut down.
+    pub async fn shutting_down(&self) {
+        let mut rx = self.0.shutdown.clone();
+        // An error means the sender is gone: that is a shutdown too.
+        let _ = rx.wait_for(|down| *down).await;
+    }
+}

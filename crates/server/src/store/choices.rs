@@ -1,0 +1,81 @@
+//! A team's disposition and sentiment lists.
+
+use super::{Store, StoreResult};
+use protocol::api::TeamChoices;
+use protocol::{Choice, DispositionId, SentimentId, TeamId};
+
+impl Store {
+    pub async fn team_choices(&self, team: TeamId) -> StoreResult<TeamChoices> {
+        let dispositions: Vec<(i64, String, bool)> = sqlx::query_as(
+            "SELECT id, label, retired FROM dispositions WHERE team_id = ? ORDER BY position, id",
+        )
+        .bind(team.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let sentiments: Vec<(i64, String, bool)> = sqlx::query_as(
+            "SELECT id, label, retired FROM sentiments WHERE team_id = ? ORDER BY position, id",
+        )
+        .bind(team.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let disposition_required: bool =
+            sqlx::query_scalar("SELECT disposition_required FROM teams WHERE id = ?")
+                .bind(team.0)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(TeamChoices {
+            dispositions: dispositions
+                .into_iter()
+                .map(|(id, label, retired)| Choice {
+                    id: DispositionId(id),
+                    label,
+                    retired,
+                })
+                .collect(),
+            sentiments: sentiments
+                .into_iter()
+                .map(|(id, label, retired)| Choice {
+                    id: SentimentId(id),
+                    label,
+                    retired,
+                })
+                .collect(),
+            disposition_required,
+        })
+    }
+
+    pub async fn add_disposition(&self, team: TeamId, label: &str) -> StoreResult<DispositionId> {
+        let id = sqlx::query(
+            "INSERT INTO dispositions (team_id, label, position)
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM dispositions WHERE team_id = ?1))",
+        )
+        .bind(team.0)
+        .bind(label)
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
+        Ok(DispositionId(id))
+    }
+
+    pub async fn add_sentiment(&self, team: TeamId, label: &str) -> StoreResult<SentimentId> {
+        let id = sqlx::query(
+            "INSERT INTO sentiments (team_id, label, position)
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM sentiments WHERE team_id = ?1))",
+        )
+        .bind(team.0)
+        .bind(label)
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
+        Ok(SentimentId(id))
+    }
+
+    pub async fn set_disposition_required(&self, team: TeamId, required: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE teams SET disposition_required = ? WHERE id = ?")
+            .bind(required)
+            .bind(team.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! Bearer sessions and single-use WebSocket tickets, stored by hash.
+
+use super::reps::rep_auth;
+use super::{RepAuth, Store, StoreResult};
+use protocol::{RepId, UnixMillis};
+
+impl Store {
+    pub async fn create_session(
+        &self,
+        rep: RepId,
+        token_hash: &str,
+        now: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, rep_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(rep.0)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The rep a live (unexpired) session token belongs to.
+    pub async fn session_rep(
+        &self,
+        token_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Option<RepAuth>> {
+        let row = sqlx::query(
+            "SELECT r.id, r.team_id, r.is_admin FROM sessions s JOIN reps r ON r.id = s.rep_id
+             WHERE s.token_hash = ? AND s.expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| rep_auth(&row)).transpose()
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_ticket(
+        &self,
+        rep: RepId,
+        ticket_hash: &str,
+        expires_at: UnixMillis,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO ws_tickets (ticket_hash, rep_id, expires_at) VALUES (?, ?, ?)")
+            .bind(ticket_hash)
+            .bind(rep.0)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Spends a ticket: it is deleted whether or not it was still valid, so it
+    /// can never be used twice.
+    pub async fn redeem_ticket(
+        &self,
+        ticket_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Option<RepAuth>> {
+        let spent: Option<(i64, i64)> = sqlx::query_as(
+            "DELETE FROM ws_tickets WHERE ticket_hash = ? RETURNING rep_id, expires_at",
+        )
+        .bind(ticket_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((rep_id, expires_at)) = spent else {
+            return Ok(None);
+        };
+        if expires_at <= now {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT id, team_id, is_admin FROM reps WHERE id = ?")
+            .bind(rep_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| rep_auth(&row)).transpose()
+    }
+
+    /// Forgets expired sessions and tickets.
+    pub async fn purge_expired(&self, now: UnixMillis) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM ws_tickets WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,504 @@
+//! A real Ringback server on 127.0.0.1:0 with a temporary SQLite file, and
+//! clients that speak real HTTP and WebSocket to it.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use futures_util::{SinkExt, StreamExt};
+use protocol::api::{
+    CallView, CarrierInbound, CarrierInboundResponse, SessionResponse, TicketResponse,
+};
+use protocol::signal::{CallUpdate, ClientMessage, IncomingCall, ServerMessage};
+use protocol::{CallId, DialerSettings, PersonId, RepId, TeamId, UnixMillis};
+use ringback_server::Server;
+use ringback_server::clock::Clock;
+use ringback_server::config::Config;
+use ringback_server::secrets::hash_password;
+use ringback_server::store::{NewRep, PersonFields, Store};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const ORIGIN: &str = "chrome-extension://ringbacktestextension";
+pub const CARRIER_TOKEN: &str = "test-carrier-token";
+pub const PASSWORD: &str = "correct horse battery";
+/// How long a test waits for a message it expects.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A rep the fixture created.
+#[derive(Debug, Clone)]
+pub struct Rep {
+    pub id: RepId,
+    pub team: TeamId,
+    pub email: String,
+    pub dialer_number: String,
+}
+
+/// The wall clock plus an offset tests can move forward (token expiry).
+#[derive(Debug, Default)]
+pub struct TestClock {
+    offset_ms: AtomicI64,
+}
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        self.offset_ms
+            .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> UnixMillis {
+        ringback_server::clock::SystemClock.now() + self.offset_ms.load(Ordering::SeqCst)
+    }
+}
+
+pub struct TestServer {
+    pub server: Option<Server>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<TestClock>,
+    pub alice: Rep,
+    pub bob: Rep,
+    /// Alice's Person whose number is [`ADA_PHONE`].
+    pub ada: PersonId,
+    pub dispositions: Vec<i64>,
+    pub sentiments: Vec<i64>,
+    dir: TempDir,
+}
+
+pub const ADA_PHONE: &str = "+14155550111";
+
+pub fn config() -> Config {
+    Config {
+        allowed_origins: vec![ORIGIN.into()],
+        carrier_token: Some(CARRIER_TOKEN.into()),
+        ..Config::default()
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(config()).await
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open_data_dir(dir.path()).await.expect("store opens");
+        let clock = Arc::new(TestClock::default());
+        let now = clock.now();
+        let team = store.create_team("Test team", 1).await.expect("team");
+        let hash = hash_password(PASSWORD).expect("hash");
+        let mut reps = Vec::new();
+        for (name, email, number) in [
+            ("Alice", "alice@example.test", "+14155550100"),
+            ("Bob", "bob@example.test", "+14155550200"),
+        ] {
+            let new = NewRep {
+                team_id: team,
+                name: name.into(),
+                email: email.into(),
+                password_hash: hash.clone(),
+                is_admin: false,
+            };
+            let id = store.create_rep(&new, now).await.expect("rep");
+            store
+                .add_dialer_number(id, number)
+                .await
+                .expect("dialer number");
+            reps.push(Rep {
+                id,
+                team,
+                email: email.into(),
+                dialer_number: number.into(),
+            });
+        }
+        let ada = store
+            .create_person(
+                reps[0].id,
+                &PersonFields {
+                    name: "Ada Lovelace".into(),
+                    title: Some("CTO".into()),
+                    account: Some("Analytical Engines".into()),
+                    phones: vec![ADA_PHONE.into()],
+                    crm_url: Some("https://crm.example.test/contacts/ada".into()),
+                },
+                now,
+            )
+            .await
+            .expect("person");
+        let mut dispositions = Vec::new();
+        for label in ["Connected", "Meeting booked"] {
+            dispositions.push(
+                store
+                    .add_disposition(team, label)
+                    .await
+                    .expect("disposition")
+                    .0,
+            );
+        }
+        let mut sentiments = Vec::new();
+        for label in ["Positive", "Negative"] {
+            sentiments.push(store.add_sentiment(team, label).await.expect("sentiment").0);
+        }
+        let server = Server::start_with_clock(
+            "127.0.0.1:0".parse().expect("addr"),
+            store,
+            config,
+            clock.clone(),
+        )
+        .await
+        .expect("server starts");
+        let base = format!("http://{}", server.addr());
+        let bob = reps.pop().expect("bob");
+        let alice = reps.pop().expect("alice");
+        Self {
+            server: Some(server),
+            base,
+            http: reqwest::Client::new(),
+            clock,
+            alice,
+            bob,
+            ada: ada.id,
+            dispositions,
+            sentiments,
+            dir,
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+        let store = Store::open_data_dir(self.dir.path())
+            .await
+            .expect("store reopens");
+        let server = Server::start_with_clock(
+            "127.0.0.1:0".parse().expect("addr"),
+            store,
+            config(),
+            self.clock.clone(),
+        )
+        .await
+        .expect("server restarts");
+        self.base = format!("http://{}", server.addr());
+        self.server = Some(server);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn sign_in(&self, rep: &Rep) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/v1/sessions"))
+            .json(&json!({"email": rep.email, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("sign-in request");
+        assert_eq!(response.status(), 201, "sign-in should succeed");
+        let session: SessionResponse = response.json().await.expect("session body");
+        session.token
+    }
+
+    pub async fn ticket(&self, token: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/v1/ws-tickets"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("ticket request");
+        assert_eq!(response.status(), 201);
+        let ticket: TicketResponse = response.json().await.expect("ticket body");
+        ticket.ticket
+    }
+
+    /// Signs in, opens a socket, says Hello and reads Welcome.
+    pub async fn connect(&self, rep: &Rep, device_id: &str) -> Signal {
+        let token = self.sign_in(rep).await;
+        self.connect_with_token(&token, device_id).await
+    }
+
+    pub async fn connect_with_token(&self, token: &str, device_id: &str) -> Signal {
+        let ticket = self.ticket(token).await;
+        let mut signal = self
+            .open_socket(&ticket, Some(ORIGIN))
+            .await
+            .expect("socket opens");
+        signal
+            .send(&ClientMessage::Hello {
+                id: "hello".into(),
+                device_id: device_id.into(),
+                client: None,
+            })
+            .await;
+        match signal.recv().await {
+            ServerMessage::Welcome { .. } => {}
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        signal
+    }
+
+    /// Opens the signalling socket with a ticket; the HTTP status on refusal.
+    pub async fn open_socket(&self, ticket: &str, origin: Option<&str>) -> Result<Signal, u16> {
+        let url = format!("{}/api/v1/signal", self.base.replace("http://", "ws://"));
+        let mut request = url.into_client_request().expect("request");
+        let protocols = format!("ringback.v1, ticket.{ticket}");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_str(&protocols).expect("header"),
+        );
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("Origin", HeaderValue::from_str(origin).expect("header"));
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, response)) => {
+                let chosen = response
+                    .headers()
+                    .get("Sec-WebSocket-Protocol")
+                    .and_then(|v| v.to_str().ok());
+                assert_eq!(
+                    chosen,
+                    Some("ringback.v1"),
+                    "server selects the protocol, never echoes the ticket"
+                );
+                Ok(Signal { socket })
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(other) => panic!("unexpected socket error: {other}"),
+        }
+    }
+
+    /// Places an inbound call as the carrier.
+    pub async fn ring(
+        &self,
+        from: &str,
+        to: &Rep,
+        carrier_call_id: &str,
+    ) -> CarrierInboundResponse {
+        let body = CarrierInbound {
+            from: from.into(),
+            to: to.dialer_number.clone(),
+            carrier_call_id: carrier_call_id.into(),
+        };
+        let response = self
+            .http
+            .post(self.url("/api/v1/carrier/inbound"))
+            .bearer_auth(CARRIER_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("inbound request");
+        assert_eq!(response.status(), 200, "carrier inbound accepted");
+        response.json().await.expect("inbound body")
+    }
+
+    pub async fn carrier_event(&self, carrier_call_id: &str, event: &str) -> u16 {
+        self.http
+            .post(self.url("/api/v1/carrier/events"))
+            .bearer_auth(CARRIER_TOKEN)
+            .json(&json!({"carrier_call_id": carrier_call_id, "event": event}))
+            .send()
+            .await
+            .expect("event request")
+            .status()
+            .as_u16()
+    }
+
+    pub async fn phone_commands(&self, carrier_call_id: &str) -> Vec<Value> {
+        self.http
+            .get(self.url(&format!("/api/v1/carrier/calls/{carrier_call_id}/commands")))
+            .bearer_auth(CARRIER_TOKEN)
+            .send()
+            .await
+            .expect("commands request")
+            .json()
+            .await
+            .expect("commands body")
+    }
+
+    pub async fn call(&self, token: &str, id: CallId) -> CallView {
+        let response = self.get(token, &format!("/api/v1/calls/{id}")).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("call body")
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn put_settings(&self, token: &str, settings: &DialerSettings) {
+        let body = serde_json::to_value(settings).expect("settings json");
+        let response = self
+            .send_json(
+                reqwest::Method::PUT,
+                token,
+                "/api/v1/settings/dialer",
+                &body,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "settings saved");
+    }
+
+    /// Waits until `check` holds for the call, or fails after [`PATIENCE`].
+    pub async fn wait_for_call(
+        &self,
+        token: &str,
+        id: CallId,
+        check: impl Fn(&CallView) -> bool,
+    ) -> CallView {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let view = self.call(token, id).await;
+            if check(&view) {
+                return view;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "call never reached the expected state: {view:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// One signalling socket.
+pub struct Signal {
+    pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Signal {
+    pub async fn send(&mut self, message: &ClientMessage) {
+        let text = serde_json::to_string(message).expect("serialise");
+        self.send_raw(Message::text(text)).await;
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.socket.send(message).await.expect("send frame");
+    }
+
+    /// The next server message (skipping pings); fails after [`PATIENCE`].
+    pub async fn recv(&mut self) -> ServerMessage {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.socket.next())
+                .await
+                .expect("a message within the patience window")
+                .expect("socket still open")
+                .expect("frame reads");
+            match frame {
+                Message::Text(text) => {
+                    return serde_json::from_str(text.as_str()).expect("a ServerMessage");
+                }
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for the socket to close; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(PATIENCE, self.socket.next())
+                .await
+                .expect("closes in time")
+            {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    pub async fn expect_incoming(&mut self) -> IncomingCall {
+        match self.recv().await {
+            ServerMessage::IncomingCall(call) => call,
+            other => panic!("expected an incoming call, got {other:?}"),
+        }
+    }
+
+    pub async fn expect_update(&mut self, call_id: CallId) -> CallUpdate {
+        match self.recv().await {
+            ServerMessage::CallUpdate {
+                call_id: got,
+                update,
+            } if got == call_id => update,
+            other => panic!("expected an update for call {call_id}, got {other:?}"),
+        }
+    }
+
+    /// Asserts nothing arrives for a short while.
+    pub async fn expect_silence(&mut self, for_: Duration) {
+        if let Ok(Some(Ok(Message::Text(text)))) =
+            tokio::time::timeout(for_, self.socket.next()).await
+        {
+            panic!("expected silence, got {text}");
+        }
+    }
+}
+
+pub fn accept(id: &str, call_id: CallId) -> ClientMessage {
+    ClientMessage::Accept {
+        id: id.into(),
+        call_id,
+    }
+}
+
+pub fn close(id: &str, call_id: CallId) -> ClientMessage {
+    ClientMessage::Close {
+        id: id.into(),
+        call_id,
+    }
+}
+
+impl Signal {
+    /// Reads the Ack for `id` and one update for `call_id`, in either order
+    /// (replies go out directly; updates through the rep's queue).
+    pub async fn expect_ack_and_update(&mut self, id: &str, call_id: CallId) -> CallUpdate {
+        let mut acked = false;
+        let mut update = None;
+        while !(acked && update.is_some()) {
+            match self.recv().await {
+                ServerMessage::Ack { id: got } if got == id => acked = true,
+                ServerMessage::CallUpdate {
+                    call_id: got,
+                    update: u,
+                } if got == call_id => update = Some(u),
+                other => panic!("expected ack {id} and an update, got {other:?}"),
+            }
+        }
+        update.expect("loop ends with an update")
+    }
+}

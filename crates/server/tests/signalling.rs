@@ -1,0 +1,270 @@
+//! The signalling socket's handshake and its handling of bad input.
+
+mod common;
+
+use common::*;
+use protocol::signal::{ClientMessage, ServerMessage, SignalErrorCode, close_code};
+use protocol::{CallId, MAX_SIGNAL_FRAME_BYTES};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+fn error_code(message: ServerMessage) -> SignalErrorCode {
+    match message {
+        ServerMessage::Error { code, .. } => code,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+async fn keepalive_is_acked(signal: &mut Signal, id: &str) {
+    signal
+        .send(&ClientMessage::Keepalive { id: id.into() })
+        .await;
+    assert_eq!(signal.recv().await, ServerMessage::Ack { id: id.into() });
+}
+
+#[tokio::test]
+async fn bad_frames_get_an_error_and_the_socket_stays_usable() {
+    let t = TestServer::start().await;
+    let mut signal = t.connect(&t.alice, "laptop").await;
+
+    signal.send_raw(Message::text("this is not json")).await;
+    assert_eq!(
+        error_code(signal.recv().await),
+        SignalErrorCode::MalformedMessage
+    );
+    keepalive_is_acked(&mut signal, "k1").await;
+
+    // Wrong types: the id of the bad message is echoed when it can be read.
+    signal
+        .send_raw(Message::text(
+            r#"{"type":"accept","id":"wt","call_id":"seven"}"#,
+        ))
+        .await;
+    match signal.recv().await {
+        ServerMessage::Error { id, code, message } => {
+            assert_eq!(id.as_deref(), Some("wt"));
+            assert_eq!(code, SignalErrorCode::MalformedMessage);
+            assert!(
+                message.contains("call_id") || message.contains("invalid type"),
+                "{message}"
+            );
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    signal
+        .send_raw(Message::text(r#"{"type":"teleport","id":"x"}"#))
+        .await;
+    assert_eq!(
+        error_code(signal.recv().await),
+        SignalErrorCode::MalformedMessage
+    );
+    signal.send_raw(Message::binary(vec![1u8, 2, 3])).await;
+    assert_eq!(
+        error_code(signal.recv().await),
+        SignalErrorCode::BinaryNotSupported
+    );
+    signal
+        .send(&ClientMessage::Keepalive { id: "x".repeat(65) })
+        .await;
+    assert_eq!(error_code(signal.recv().await), SignalErrorCode::InvalidId);
+
+    // Oversized but under the transport's hard limit: refused, socket kept.
+    let big = format!(
+        r#"{{"type":"keepalive","id":"big","pad":"{}"}}"#,
+        "x".repeat(MAX_SIGNAL_FRAME_BYTES)
+    );
+    signal.send_raw(Message::text(big)).await;
+    assert_eq!(
+        error_code(signal.recv().await),
+        SignalErrorCode::MessageTooLarge
+    );
+    keepalive_is_acked(&mut signal, "k2").await;
+
+    // A call that does not exist.
+    signal.send(&accept("ghost", CallId(987_654))).await;
+    assert_eq!(
+        error_code(signal.recv().await),
+        SignalErrorCode::CallNotFound
+    );
+    keepalive_is_acked(&mut signal, "k3").await;
+}
+
+#[tokio::test]
+async fn a_frame_past_the_hard_limit_closes_the_socket() {
+    let t = TestServer::start().await;
+    let mut signal = t.connect(&t.alice, "laptop").await;
+    let huge = "x".repeat(MAX_SIGNAL_FRAME_BYTES * 8);
+    // The server may close while the frame is still being written.
+    let _ = futures_util::SinkExt::send(&mut signal.socket, Message::text(huge)).await;
+    assert_eq!(signal.closed().await, Some(1009), "Message Too Big");
+    // The server itself is fine.
+    let mut other = t.connect(&t.alice, "desktop").await;
+    keepalive_is_acked(&mut other, "still-up").await;
+}
+
+#[tokio::test]
+async fn repeated_abuse_closes_the_socket_with_a_clear_code() {
+    let t = TestServer::start().await;
+    let mut signal = t.connect(&t.alice, "laptop").await;
+    let budget = config().max_socket_errors;
+    for _ in 0..budget {
+        signal.send_raw(Message::text("{")).await;
+    }
+    for _ in 0..budget {
+        assert_eq!(
+            error_code(signal.recv().await),
+            SignalErrorCode::MalformedMessage
+        );
+    }
+    assert_eq!(signal.closed().await, Some(close_code::TOO_MANY_ERRORS));
+}
+
+#[tokio::test]
+async fn hello_comes_first() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let ticket = t.ticket(&token).await;
+    let mut signal = t.open_socket(&ticket, Some(ORIGIN)).await.expect("opens");
+    signal
+        .send(&ClientMessage::Keepalive { id: "early".into() })
+        .await;
+    assert_eq!(
+        error_code(signal.recv().await),
+        SignalErrorCode::HelloRequired
+    );
+    signal
+        .send(&ClientMessage::Hello {
+            id: "h".into(),
+            device_id: "d".into(),
+            client: Some("test".into()),
+        })
+        .await;
+    assert!(matches!(
+        signal.recv().await,
+        ServerMessage::Welcome {
+            protocol: 1,
+            keepalive_secs: 20,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn wrong_expired_and_reused_tickets_are_refused() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+
+    assert_eq!(
+        t.open_socket("made-up-ticket", Some(ORIGIN)).await.err(),
+        Some(401)
+    );
+
+    let ticket = t.ticket(&token).await;
+    let first = t.open_socket(&ticket, Some(ORIGIN)).await;
+    assert!(first.is_ok());
+    assert_eq!(
+        t.open_socket(&ticket, Some(ORIGIN)).await.err(),
+        Some(401),
+        "single use"
+    );
+
+    let stale = t.ticket(&token).await;
+    t.clock.advance(Duration::from_secs(61));
+    assert_eq!(
+        t.open_socket(&stale, Some(ORIGIN)).await.err(),
+        Some(401),
+        "expired"
+    );
+}
+
+#[tokio::test]
+async fn origin_and_subprotocol_are_checked_before_the_ticket_is_spent() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let ticket = t.ticket(&token).await;
+    assert_eq!(
+        t.open_socket(&ticket, Some("https://evil.example"))
+            .await
+            .err(),
+        Some(403)
+    );
+    assert_eq!(t.open_socket(&ticket, None).await.err(), Some(403));
+    // Refused handshakes did not consume the ticket.
+    assert!(t.open_socket(&ticket, Some(ORIGIN)).await.is_ok());
+
+    // No ringback.v1 subprotocol offered.
+    let url = format!("{}/api/v1/signal", t.base.replace("http://", "ws://"));
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().expect("request");
+    request
+        .headers_mut()
+        .insert("Origin", ORIGIN.parse().expect("header"));
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "chat".parse().expect("header"));
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 400)
+        }
+        other => panic!("expected a 400, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
+async fn a_silent_socket_goes_offline_and_calls_ring_the_phone_only() {
+    let mut config = config();
+    config.presence_timeout = Duration::from_millis(700);
+    let t = TestServer::start_with(config).await;
+    let token = t.sign_in(&t.alice).await;
+    let mut signal = t.connect_with_token(&token, "laptop").await;
+
+    // Keepalives keep it up past the timeout...
+    for i in 0..3 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        keepalive_is_acked(&mut signal, &format!("k{i}")).await;
+    }
+    assert!(
+        t.ring(ADA_PHONE, &t.alice, "carrier-online")
+            .await
+            .ring_browser
+    );
+    signal.expect_incoming().await;
+
+    // ...silence closes it, and the rep is offline.
+    assert_eq!(signal.closed().await, Some(close_code::IDLE_TIMEOUT));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let health: serde_json::Value = t
+            .http
+            .get(t.url("/healthz"))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("json");
+        if health["sockets"] == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "socket never unregistered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !t.ring(ADA_PHONE, &t.alice, "carrier-offline")
+            .await
+            .ring_browser
+    );
+}
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_going_away() {
+    let mut t = TestServer::start().await;
+    let mut signal = t.connect(&t.alice, "laptop").await;
+    let server = t.server.take().expect("running");
+    let stopping = tokio::spawn(server.shutdown());
+    assert_eq!(signal.closed().await, Some(close_code::GOING_AWAY));
+    stopping.await.expect("joins").expect("clean shutdown");
+}
