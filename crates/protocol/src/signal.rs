@@ -6,6 +6,9 @@
 //! last socket left off. Every client message carries an `id` the server echoes
 //! in its [`ServerMessage::Ack`] or [`ServerMessage::Error`], and every
 //! state-changing message is idempotent, so a client may retry freely.
+//!
+//! An `incoming_call` can arrive twice for one call (a ring racing a reconnect's
+//! resume): clients key their ringing state by `call_id`.
 
 use crate::model::{CallId, CallOutcome, PersonSnapshot, RepId, UnixMillis};
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,7 @@
 //! A rep counts as connected while at least one socket has said Hello and not
 //! gone silent (the socket task closes itself after the presence timeout).
 
+use axum::extract::ws::Utf8Bytes;
 use calls::Audience;
 use protocol::RepId;
 use protocol::signal::ServerMessage;
@@ -25,7 +26,9 @@ pub struct Hub {
 struct Connection {
     id: u64,
     device_id: String,
-    tx: mpsc::Sender<ServerMessage>,
+    /// Serialised frames: shared by every socket of the rep, and a queue slot
+    /// is a pointer rather than a whole message (memory per idle socket).
+    tx: mpsc::Sender<Utf8Bytes>,
 }
 
 /// A socket's place in the hub; leaving it (drop) unregisters the socket.
@@ -58,7 +61,7 @@ impl Hub {
         &self,
         rep: RepId,
         device_id: &str,
-    ) -> (Registration<'_>, mpsc::Receiver<ServerMessage>) {
+    ) -> (Registration<'_>, mpsc::Receiver<Utf8Bytes>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
         self.lock().entry(rep).or_default().push(Connection {
@@ -81,6 +84,13 @@ impl Hub {
         let Some(connections) = reps.get_mut(&rep) else {
             return;
         };
+        let frame = match serde_json::to_string(message) {
+            Ok(text) => Utf8Bytes::from(text),
+            Err(error) => {
+                tracing::error!(%error, "serialising a signalling message failed");
+                return;
+            }
+        };
         connections.retain(|c| {
             let wanted = match audience {
                 Audience::AllBrowsers => true,
@@ -90,7 +100,7 @@ impl Hub {
             if !wanted {
                 return true;
             }
-            match c.tx.try_send(message.clone()) {
+            match c.tx.try_send(frame.clone()) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     tracing::warn!(rep = %rep, connection = c.id, "socket queue full; dropping the socket");

@@ -52,6 +52,24 @@ async fn healthz(
     }))
 }
 
+/// Forgets expired sessions and unused tickets every few minutes.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        every.tick().await;
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Err(error) = state.store().purge_expired(state.now()).await {
+                        tracing::warn!(%error, "purging expired sessions failed");
+                    }
+                }
+                () = state.shutting_down() => return,
+            }
+        }
+    });
+}
+
 /// A running server.
 pub struct Server {
     addr: SocketAddr,
@@ -85,6 +103,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = AppState::new(store, config, clock, shutdown_rx);
+        spawn_housekeeping(state.clone());
         let router = app(state.clone());
         let stopping = state.clone();
         let task = tokio::spawn(async move {

@@ -184,7 +184,7 @@ impl Connection {
                     }
                 }
                 queued = outbox.recv() => match queued {
-                    Some(message) => if self.send(&message).await.is_err() { return },
+                    Some(frame) => if self.socket.send(Message::Text(frame)).await.is_err() { return },
                     // The hub dropped this socket as stuck.
                     None => return self.close(1008, "too slow to receive; reconnect").await,
                 },
