@@ -30,8 +30,11 @@ lint: toolchain
 wasm-check: toolchain
 	$(CARGO) check -p ringback-protocol -p ringback-calls --target wasm32-unknown-unknown
 
+## Ends with one line totalling every test binary's results.
 test: lint wasm-check
-	$(CARGO) test --workspace
+	mkdir -p target && set -o pipefail && $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
+	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
+	  END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.txt
 
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
 bench: toolchain
