@@ -81,6 +81,7 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Invalid(message) => Self::Validation(message),
             e if e.is_immutable_violation() => Self::Conflict(
                 "disposition and sentiment cannot change once a call is logged".into(),
             ),

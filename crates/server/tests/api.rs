@@ -328,7 +328,7 @@ async fn a_rep_cannot_reach_another_reps_calls_or_people() {
         )
         .await
         .status(),
-        409
+        422
     );
 
     // Alice still sees her call untouched.

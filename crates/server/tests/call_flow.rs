@@ -13,6 +13,18 @@ use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 
+const FORWARDING: &str = "+14155550199";
+
+/// Settings with a forwarding phone, the given no-answer action and timeout.
+fn with_phone(no_answer_action: NoAnswerAction, ring_timeout_secs: u32) -> DialerSettings {
+    DialerSettings {
+        forwarding_number: Some(FORWARDING.into()),
+        no_answer_action,
+        ring_timeout_secs,
+        ..DialerSettings::default()
+    }
+}
+
 #[tokio::test]
 async fn ring_accept_log_and_list() {
     let t = TestServer::start().await;
@@ -97,17 +109,15 @@ async fn close_keeps_the_phone_ringing_then_timeout_goes_to_voicemail() {
     let token = t.sign_in(&t.alice).await;
     t.put_settings(
         &token,
-        &DialerSettings {
-            forwarding_number: Some("+14155550199".into()),
-            no_answer_action: NoAnswerAction::Voicemail,
-            ring_timeout_secs: DialerSettings::MIN_RING_TIMEOUT_SECS,
-            ..DialerSettings::default()
-        },
+        &with_phone(
+            NoAnswerAction::Voicemail,
+            DialerSettings::MIN_RING_TIMEOUT_SECS,
+        ),
     )
     .await;
     let mut browser = t.connect_with_token(&token, "laptop").await;
     let routed = t.ring(ADA_PHONE, &t.alice, "carrier-close").await;
-    assert_eq!(routed.ring_phone.as_deref(), Some("+14155550199"));
+    assert_eq!(routed.ring_phone.as_deref(), Some(FORWARDING));
     let call = browser.expect_incoming().await.call_id;
 
     browser.send(&close("c1", call)).await;
@@ -175,12 +185,10 @@ async fn forward_setting_hands_an_unanswered_call_to_the_phone() {
     let token = t.sign_in(&t.alice).await;
     t.put_settings(
         &token,
-        &DialerSettings {
-            forwarding_number: Some("+14155550199".into()),
-            no_answer_action: NoAnswerAction::Forward,
-            ring_timeout_secs: DialerSettings::MIN_RING_TIMEOUT_SECS,
-            ..DialerSettings::default()
-        },
+        &with_phone(
+            NoAnswerAction::Forward,
+            DialerSettings::MIN_RING_TIMEOUT_SECS,
+        ),
     )
     .await;
     let mut browser = t.connect_with_token(&token, "laptop").await;
@@ -200,7 +208,7 @@ async fn forward_setting_hands_an_unanswered_call_to_the_phone() {
     let commands = t.phone_commands("carrier-forward").await;
     assert_eq!(
         commands.last(),
-        Some(&json!({"command": "forward", "number": "+14155550199"}))
+        Some(&json!({"command": "forward", "number": FORWARDING}))
     );
 }
 
@@ -258,10 +266,10 @@ async fn answering_on_the_phone_clears_the_browser() {
     let token = t.sign_in(&t.alice).await;
     t.put_settings(
         &token,
-        &DialerSettings {
-            forwarding_number: Some("+14155550199".into()),
-            ..DialerSettings::default()
-        },
+        &with_phone(
+            NoAnswerAction::Voicemail,
+            DialerSettings::DEFAULT_RING_TIMEOUT_SECS,
+        ),
     )
     .await;
     let mut browser = t.connect_with_token(&token, "laptop").await;
@@ -336,7 +344,7 @@ async fn caller_hanging_up_while_ringing_is_a_missed_call() {
 async fn browser_rings_only_when_settings_and_presence_allow() {
     let t = TestServer::start().await;
     let token = t.sign_in(&t.alice).await;
-    let phone = Some("+14155550199".to_owned());
+    let phone = Some(FORWARDING.to_owned());
 
     // Offline: phone only.
     let offline = t.ring(ADA_PHONE, &t.alice, "carrier-offline").await;
@@ -540,4 +548,52 @@ async fn a_retried_carrier_webhook_returns_the_same_call() {
         .await
         .expect("page");
     assert_eq!(page.calls.len(), 1);
+}
+
+#[tokio::test]
+async fn a_log_must_use_the_teams_current_choices() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let mut browser = t.connect_with_token(&token, "laptop").await;
+    let call = t.ring(ADA_PHONE, &t.alice, "carrier-choices").await.call_id;
+    browser.expect_incoming().await;
+    browser.send(&accept("a", call)).await;
+    t.wait_for_call(&token, call, |v| v.status == CallStatus::Connected)
+        .await;
+    let path = format!("/api/v1/calls/{call}/log");
+
+    let unknown = json!({"idempotency_key": "u", "disposition_id": 9_999});
+    let response = t.send_json(Method::POST, &token, &path, &unknown).await;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.expect("error body");
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("disposition_id")),
+        "{body}"
+    );
+
+    let store = t.server.as_ref().expect("running").state().store().clone();
+    store
+        .set_disposition_required(t.alice.team, true)
+        .await
+        .expect("setting saved");
+    let bare = json!({"idempotency_key": "b", "notes": "no disposition"});
+    assert_eq!(
+        t.send_json(Method::POST, &token, &path, &bare)
+            .await
+            .status(),
+        422
+    );
+
+    // Nothing was written by the refused attempts.
+    assert!(t.call(&token, call).await.log.is_none());
+    let good = json!({"idempotency_key": "g", "disposition_id": t.dispositions[0]});
+    assert_eq!(
+        t.send_json(Method::POST, &token, &path, &good)
+            .await
+            .status(),
+        201
+    );
 }

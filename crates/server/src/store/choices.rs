@@ -45,29 +45,32 @@ impl Store {
     }
 
     pub async fn add_disposition(&self, team: TeamId, label: &str) -> StoreResult<DispositionId> {
-        let id = sqlx::query(
-            "INSERT INTO dispositions (team_id, label, position)
-             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM dispositions WHERE team_id = ?1))",
-        )
-        .bind(team.0)
-        .bind(label)
-        .execute(&self.pool)
-        .await?
-        .last_insert_rowid();
-        Ok(DispositionId(id))
+        let sql = "INSERT INTO dispositions (team_id, label, position)
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM dispositions WHERE team_id = ?1))";
+        self.append_choice(sql, team, label)
+            .await
+            .map(DispositionId)
     }
 
     pub async fn add_sentiment(&self, team: TeamId, label: &str) -> StoreResult<SentimentId> {
-        let id = sqlx::query(
-            "INSERT INTO sentiments (team_id, label, position)
-             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM sentiments WHERE team_id = ?1))",
-        )
-        .bind(team.0)
-        .bind(label)
-        .execute(&self.pool)
-        .await?
-        .last_insert_rowid();
-        Ok(SentimentId(id))
+        let sql = "INSERT INTO sentiments (team_id, label, position)
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM sentiments WHERE team_id = ?1))";
+        self.append_choice(sql, team, label).await.map(SentimentId)
+    }
+
+    /// Runs one of the INSERTs above; returns the new row's id.
+    async fn append_choice(
+        &self,
+        insert_sql: &'static str,
+        team: TeamId,
+        label: &str,
+    ) -> StoreResult<i64> {
+        let done = sqlx::query(insert_sql)
+            .bind(team.0)
+            .bind(label)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.last_insert_rowid())
     }
 
     pub async fn set_disposition_required(&self, team: TeamId, required: bool) -> StoreResult<()> {

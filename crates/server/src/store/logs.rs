@@ -26,9 +26,14 @@ pub enum LogWrite {
     Replayed(CallView),
 }
 
-/// A refusal the API turns into a 409 or a 422.
+/// A refusal the API turns into a 409.
 fn conflict(message: &str) -> StoreError {
     StoreError::Conflict(message.to_owned())
+}
+
+/// A refusal the API turns into a 422.
+fn invalid(message: &str) -> StoreError {
+    StoreError::Invalid(message.to_owned())
 }
 
 impl Store {
@@ -87,7 +92,7 @@ impl Store {
                         .bind(rep.rep_id.0)
                         .fetch_optional(&mut *tx)
                         .await?;
-                Some(owned.ok_or_else(|| conflict("person_id does not name one of your people"))?)
+                Some(owned.ok_or_else(|| invalid("person_id does not name one of your people"))?)
             }
             (None, None) => None,
         };
@@ -160,52 +165,27 @@ impl Store {
         rep: RepAuth,
         input: &LogInput,
     ) -> StoreResult<()> {
-        if let Some(disposition) = input.disposition_id {
-            let retired: Option<bool> =
-                sqlx::query_scalar("SELECT retired FROM dispositions WHERE id = ? AND team_id = ?")
-                    .bind(disposition.0)
-                    .bind(rep.team_id.0)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            match retired {
-                None => {
-                    return Err(conflict(
-                        "disposition_id is not one of your team's dispositions",
+        match input.disposition_id {
+            Some(disposition) => {
+                let sql = "SELECT retired FROM dispositions WHERE id = ? AND team_id = ?";
+                check_choice(tx, sql, "disposition", disposition.0, rep).await?;
+            }
+            None => {
+                let required: bool =
+                    sqlx::query_scalar("SELECT disposition_required FROM teams WHERE id = ?")
+                        .bind(rep.team_id.0)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                if required {
+                    return Err(invalid(
+                        "your team requires a disposition to log a call; pick one",
                     ));
                 }
-                Some(true) => {
-                    return Err(conflict("that disposition is retired; pick a current one"));
-                }
-                Some(false) => {}
-            }
-        } else {
-            let required: bool =
-                sqlx::query_scalar("SELECT disposition_required FROM teams WHERE id = ?")
-                    .bind(rep.team_id.0)
-                    .fetch_one(&mut **tx)
-                    .await?;
-            if required {
-                return Err(conflict("your team requires a disposition to log a call"));
             }
         }
         if let Some(sentiment) = input.sentiment_id {
-            let retired: Option<bool> =
-                sqlx::query_scalar("SELECT retired FROM sentiments WHERE id = ? AND team_id = ?")
-                    .bind(sentiment.0)
-                    .bind(rep.team_id.0)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            match retired {
-                None => {
-                    return Err(conflict(
-                        "sentiment_id is not one of your team's sentiments",
-                    ));
-                }
-                Some(true) => {
-                    return Err(conflict("that sentiment is retired; pick a current one"));
-                }
-                Some(false) => {}
-            }
+            let sql = "SELECT retired FROM sentiments WHERE id = ? AND team_id = ?";
+            check_choice(tx, sql, "sentiment", sentiment.0, rep).await?;
         }
         Ok(())
     }
@@ -289,6 +269,30 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// A disposition or sentiment must be the team's own and not retired.
+async fn check_choice(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    retired_sql: &'static str,
+    kind: &str,
+    id: i64,
+    rep: RepAuth,
+) -> StoreResult<()> {
+    let retired: Option<bool> = sqlx::query_scalar(retired_sql)
+        .bind(id)
+        .bind(rep.team_id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match retired {
+        None => Err(StoreError::Invalid(format!(
+            "{kind}_id is not one of your team's {kind}s"
+        ))),
+        Some(true) => Err(StoreError::Invalid(format!(
+            "that {kind} is retired; pick a current one"
+        ))),
+        Some(false) => Ok(()),
     }
 }
 

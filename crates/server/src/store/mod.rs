@@ -31,9 +31,13 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    /// A uniqueness or immutability rule refused the write.
+    /// A uniqueness or immutability rule, or the call's state, refused the write.
     #[error("{0}")]
     Conflict(String),
+    /// The request named something it may not use (another team's
+    /// disposition, another rep's Person, a retired value).
+    #[error("{0}")]
+    Invalid(String),
     /// The database holds a value this version does not understand.
     #[error("unexpected value in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
