@@ -167,6 +167,9 @@ pub struct CarrierInboundResponse {
     /// The number the carrier should ring alongside, if any.
     pub ring_phone: Option<String>,
     pub ring_deadline: UnixMillis,
+    /// Set once the call has left ringing, e.g. straight to voicemail when
+    /// there was nowhere to ring.
+    pub outcome: Option<CallOutcome>,
 }
 
 /// `POST /api/v1/carrier/events` (carrier token): the phone leg's news.

@@ -10,6 +10,9 @@ pub const DEMO_PASSWORD: &str = "ringback-demo";
 /// Prospects call this number back; it routes to the demo rep.
 pub const DEMO_DIALER_NUMBER: &str = "+14155550100";
 
+/// The demo rep's own phone, rung alongside the browser.
+pub const DEMO_FORWARDING_NUMBER: &str = "+14155550199";
+
 /// What was seeded, for the start-up banner.
 #[derive(Debug)]
 pub struct DemoSeed {
@@ -82,6 +85,11 @@ pub async fn seed(store: &Store, now: UnixMillis) -> anyhow::Result<DemoSeed> {
         )
         .await?;
     store.add_dialer_number(rep, DEMO_DIALER_NUMBER).await?;
+    let settings = protocol::DialerSettings {
+        forwarding_number: Some(DEMO_FORWARDING_NUMBER.into()),
+        ..protocol::DialerSettings::default()
+    };
+    store.put_dialer_settings(rep, &settings).await?;
     for label in [
         "Connected",
         "Meeting booked",

@@ -136,6 +136,7 @@ impl AppState {
                 .forwarding_number
                 .filter(|_| machine.phone_leg() == protocol::LegState::Ringing),
             ring_deadline: machine.ring_deadline(),
+            outcome: machine.outcome(),
         };
         let live = LiveCall {
             id,
@@ -186,6 +187,7 @@ impl AppState {
                 .forwarding_number
                 .filter(|_| view.phone_leg == protocol::LegState::Ringing),
             ring_deadline: view.ring_deadline,
+            outcome: view.outcome,
         })
     }
 

@@ -33,6 +33,7 @@ async fn ring_accept_log_and_list() {
 
     let routed = t.ring("(415) 555-0111", &t.alice, "carrier-1").await;
     assert!(routed.ring_browser);
+    assert_eq!(routed.outcome, None, "still ringing");
     let incoming = browser.expect_incoming().await;
     assert_eq!(incoming.call_id, routed.call_id);
     assert_eq!(incoming.person.name.as_deref(), Some("Ada Lovelace"));
@@ -350,6 +351,11 @@ async fn browser_rings_only_when_settings_and_presence_allow() {
     let offline = t.ring(ADA_PHONE, &t.alice, "carrier-offline").await;
     assert!(!offline.ring_browser);
     assert_eq!(offline.ring_phone, None, "no forwarding number yet");
+    assert_eq!(
+        offline.outcome,
+        Some(CallOutcome::Voicemail),
+        "nowhere to ring: voicemail at once"
+    );
     let mut browser = t.connect_with_token(&token, "laptop").await;
     browser.expect_silence(Duration::from_millis(300)).await;
 
