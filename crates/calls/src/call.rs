@@ -4,6 +4,10 @@ use crate::route::{RingRequest, route};
 use protocol::signal::CallUpdate;
 use protocol::{CallOutcome, CallStatus, LegState, NoAnswerAction, UnixMillis};
 
+/// The longest voicemail a caller can leave; then the recording stops and
+/// the call ends.
+pub const MAX_VOICEMAIL_MS: i64 = 2 * 60 * 1000;
+
 /// Who picked the call up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answerer {
@@ -34,7 +38,7 @@ pub enum Event {
     PhoneAnswered,
     /// The caller hung up.
     CallerHungUp,
-    /// The rep hung up a connected call.
+    /// The rep hung up a connected call (in the browser or on the phone).
     RepHungUp,
 }
 
@@ -76,6 +80,8 @@ pub enum Refusal {
     NotRinging,
     #[error("this call was not offered to the browser")]
     NotOfferedToBrowser,
+    #[error("this call did not ring the forwarding phone")]
+    NotOfferedToPhone,
     #[error("the call is not connected")]
     NotConnected,
 }
@@ -147,14 +153,31 @@ impl Call {
         }
     }
 
-    /// Lets time pass: at the ring deadline a still-ringing call follows the
-    /// no-answer rule (rule 5). Returns no actions before that, or if the call
-    /// is no longer ringing.
+    /// Lets time pass. At the ring deadline a still-ringing call follows the
+    /// no-answer rule (rule 5); a voicemail ends at [`MAX_VOICEMAIL_MS`].
+    /// Returns no actions when nothing is due.
     pub fn on_time(&mut self, now: UnixMillis) -> Vec<Action> {
-        if self.phase == Phase::Ringing && now >= self.ring_deadline {
-            self.no_answer(now)
-        } else {
-            Vec::new()
+        match self.next_deadline() {
+            Some(due) if now >= due => {}
+            _ => return Vec::new(),
+        }
+        match self.phase {
+            Phase::Ringing => self.no_answer(now),
+            _ => {
+                self.end(now);
+                vec![Action::EndMedia]
+            }
+        }
+    }
+
+    /// When [`Call::on_time`] next has something to do, if ever.
+    pub fn next_deadline(&self) -> Option<UnixMillis> {
+        match (&self.phase, self.answered_at) {
+            (Phase::Ringing, _) => Some(self.ring_deadline),
+            (Phase::Connected(Answerer::Voicemail), Some(start)) => {
+                Some(start.saturating_add(MAX_VOICEMAIL_MS))
+            }
+            _ => None,
         }
     }
 
@@ -215,6 +238,9 @@ impl Call {
     fn phone_answered(&mut self, now: UnixMillis) -> Result<Vec<Action>, Refusal> {
         if self.phase != Phase::Ringing {
             return Err(Refusal::NotRinging);
+        }
+        if self.phone != LegState::Ringing {
+            return Err(Refusal::NotOfferedToPhone);
         }
         let actions = self.stop_browser(CallUpdate::AnsweredElsewhere);
         self.phone = LegState::Answered;

@@ -15,6 +15,6 @@ mod call;
 mod identify;
 mod route;
 
-pub use call::{Action, Answerer, Audience, Call, Event, Phase, Refusal};
+pub use call::{Action, Answerer, Audience, Call, Event, MAX_VOICEMAIL_MS, Phase, Refusal};
 pub use identify::caller_snapshot;
 pub use route::{RingRequest, Route, route};

@@ -186,4 +186,6 @@ pub enum CarrierEventKind {
     PhoneAnswered,
     /// The caller hung up (ringing or connected).
     CallerHungUp,
+    /// The rep hung up a call they took on the forwarding phone.
+    PhoneHungUp,
 }

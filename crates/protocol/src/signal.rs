@@ -40,6 +40,8 @@ pub enum ClientMessage {
     /// The rep pressed Close: stop ringing in this browser only; the phone keeps
     /// ringing and the no-answer timer keeps running.
     Close { id: MessageId, call_id: CallId },
+    /// The rep hung up a call they answered in this browser.
+    HangUp { id: MessageId, call_id: CallId },
 }
 
 impl ClientMessage {
@@ -48,7 +50,8 @@ impl ClientMessage {
             Self::Hello { id, .. }
             | Self::Keepalive { id }
             | Self::Accept { id, .. }
-            | Self::Close { id, .. } => id,
+            | Self::Close { id, .. }
+            | Self::HangUp { id, .. } => id,
         }
     }
 }
@@ -138,8 +141,10 @@ pub mod close_code {
     pub const TOO_MANY_ERRORS: u16 = 4000;
     /// No message within the keepalive window.
     pub const IDLE_TIMEOUT: u16 = 4001;
-    /// The rep signed out or the session was revoked.
+    /// The rep signed out or the session expired: sign in again.
     pub const SIGNED_OUT: u16 = 4002;
+    /// A newer socket of the same browser (device id) took over.
+    pub const REPLACED: u16 = 4003;
     /// A frame was larger than the transport accepts (RFC 6455 "Message Too Big").
     pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// The server is shutting down; reconnect with backoff.

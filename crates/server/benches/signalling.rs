@@ -98,9 +98,14 @@ async fn run(reps: usize) -> anyhow::Result<Row> {
     let mut tasks = Vec::with_capacity(reps);
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(reps);
     for (index, rep) in rep_ids.iter().enumerate() {
+        let session = token_hash(&random_token());
+        let now = SystemClock.now();
+        store
+            .create_session(*rep, &session, now, now + 86_400_000)
+            .await?;
         let ticket = random_token();
         store
-            .create_ticket(*rep, &token_hash(&ticket), SystemClock.now() + 300_000)
+            .create_ticket(&session, &token_hash(&ticket), now + 300_000)
             .await?;
         let permit = limiter.clone().acquire_owned().await?;
         let (base, waiters, ready) = (base.clone(), waiters.clone(), ready_tx.clone());

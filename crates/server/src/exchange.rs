@@ -81,7 +81,7 @@ impl AppState {
         let to = PhoneNumber::parse(&request.to, 1)
             .map_err(|e| AppError::Validation(format!("to: {e}")))?;
         let store = self.store();
-        if let Some((id, rep)) = store.call_by_carrier_id(carrier_call_id).await? {
+        if let Some((id, rep, _)) = store.call_by_carrier_id(carrier_call_id).await? {
             return self.existing_route(id, rep).await;
         }
         let rep = store
@@ -117,7 +117,7 @@ impl AppState {
             // Two deliveries of one webhook raced; the other created the call.
             Err(StoreError::Conflict(_)) => {
                 match store.call_by_carrier_id(carrier_call_id).await? {
-                    Some((id, rep)) => return self.existing_route(id, rep).await,
+                    Some((id, rep, _)) => return self.existing_route(id, rep).await,
                     None => {
                         return Err(AppError::Conflict(
                             "the call was created and removed meanwhile".into(),
@@ -161,10 +161,12 @@ impl AppState {
                 call: cell,
             },
         );
-        self.perform(&guard, actions).await?;
+        // The call exists and rings whatever happens next: a failed voicemail
+        // log is logged, not reported to the carrier as a failed call.
+        let _ = self.perform(&guard, actions).await;
         self.after_step(&guard);
-        if guard.machine.phase() == &Phase::Ringing {
-            self.spawn_ring_timer(id, guard.machine.ring_deadline());
+        if guard.machine.next_deadline().is_some() {
+            self.spawn_call_timer(id);
         }
         Ok(response)
     }
@@ -210,11 +212,28 @@ impl AppState {
 
     async fn apply(&self, entry: LiveEntry, event: Event) -> Result<(), EventError> {
         let mut live = entry.call.lock().await;
-        let actions = live.machine.handle(event, self.now())?;
-        self.store().save_call(live.id, &live.machine).await?;
-        self.perform(&live, actions).await?;
-        self.after_step(&live);
-        Ok(())
+        let now = self.now();
+        self.step(&mut live, |machine| machine.handle(event, now))
+            .await
+    }
+
+    /// Runs one step of a call's machine on a copy, stores the result, and only
+    /// then makes it current and carries out its actions. If storing fails the
+    /// call is unchanged, so memory, database and what the rep was told agree.
+    async fn step(
+        &self,
+        live: &mut LiveCall,
+        step: impl FnOnce(&mut Call) -> Result<Vec<Action>, Refusal>,
+    ) -> Result<(), EventError> {
+        let mut next = live.machine.clone();
+        let actions = step(&mut next)?;
+        if next != live.machine {
+            self.store().save_call(live.id, &next).await?;
+            live.machine = next;
+        }
+        let performed = self.perform(live, actions).await;
+        self.after_step(live);
+        Ok(performed?)
     }
 
     /// The calls still ringing in this rep's browsers, to re-send on (re)connect.
@@ -237,36 +256,44 @@ impl AppState {
         ringing
     }
 
-    fn spawn_ring_timer(&self, id: CallId, deadline: protocol::UnixMillis) {
+    /// Drives a call's deadlines (the ring timeout, then the voicemail limit)
+    /// until it has none left or is gone.
+    fn spawn_call_timer(&self, id: CallId) {
         let state = self.clone();
         tokio::spawn(async move {
-            let wait = u64::try_from(deadline.saturating_sub(state.now())).unwrap_or(0);
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(wait)) => {}
-                () = state.shutting_down() => return,
+            loop {
+                let Some(entry) = state.exchange().entry(id) else {
+                    return;
+                };
+                let Some(due) = entry.call.lock().await.machine.next_deadline() else {
+                    return;
+                };
+                let wait = u64::try_from(due.saturating_sub(state.now())).unwrap_or(0);
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                    () = state.shutting_down() => return,
+                }
+                let mut live = entry.call.lock().await;
+                let now = state.now();
+                if let Err(error) = state
+                    .step(&mut live, |machine| Ok(machine.on_time(now)))
+                    .await
+                {
+                    tracing::error!(call = %id, %error, "a call's deadline could not be applied; retrying");
+                    drop(live);
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = state.shutting_down() => return,
+                    }
+                }
             }
-            let Some(entry) = state.exchange().entry(id) else {
-                return;
-            };
-            let mut live = entry.call.lock().await;
-            let actions = live.machine.on_time(state.now());
-            if actions.is_empty() {
-                return;
-            }
-            let result = async {
-                state.store().save_call(id, &live.machine).await?;
-                state.perform(&live, actions).await
-            }
-            .await;
-            if let Err(error) = result {
-                tracing::error!(call = %id, %error, "applying the no-answer rule failed");
-            }
-            state.after_step(&live);
         });
     }
 
+    /// Carries out every action, even after one fails; returns the first failure.
     async fn perform(&self, live: &LiveCall, actions: Vec<Action>) -> Result<(), StoreError> {
         let phone = |command| self.phone().command(&live.carrier_call_id, command);
+        let mut result = Ok(());
         for action in actions {
             match action {
                 Action::RingBrowser => self.hub().send(
@@ -287,12 +314,15 @@ impl AppState {
                 Action::ForwardToPhone { number } => phone(PhoneCommand::Forward { number }),
                 Action::StartVoicemail => {
                     phone(PhoneCommand::StartVoicemail);
-                    self.store().log_voicemail(live.id, self.now()).await?;
+                    if let Err(error) = self.store().log_voicemail(live.id, self.now()).await {
+                        tracing::error!(call = %live.id, %error, "logging a voicemail failed");
+                        result = result.and(Err(error));
+                    }
                 }
                 Action::EndMedia => phone(PhoneCommand::Release),
             }
         }
-        Ok(())
+        result
     }
 
     /// Forgets a call once it has ended.

@@ -2,12 +2,13 @@
 //! queue into each of their sockets.
 //!
 //! A rep counts as connected while at least one socket has said Hello and not
-//! gone silent (the socket task closes itself after the presence timeout).
+//! gone silent (the socket task closes itself after the presence timeout), and
+//! the session that opened it is still signed in.
 
 use axum::extract::ws::Utf8Bytes;
 use calls::Audience;
 use protocol::RepId;
-use protocol::signal::ServerMessage;
+use protocol::signal::{ServerMessage, close_code};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,16 @@ use tokio::sync::mpsc;
 
 /// Messages queued per socket before it counts as stuck and is dropped.
 const SOCKET_QUEUE: usize = 32;
+
+/// What the hub asks of one socket.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A serialised message: shared by every socket of the rep, and a queue
+    /// slot is a pointer rather than a whole message (memory per idle socket).
+    Frame(Utf8Bytes),
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+}
 
 #[derive(Debug, Default)]
 pub struct Hub {
@@ -25,10 +36,12 @@ pub struct Hub {
 #[derive(Debug)]
 struct Connection {
     id: u64,
+    /// One socket per browser: Accept is decided per device, so two sockets
+    /// with one device id could both "win".
     device_id: String,
-    /// Serialised frames: shared by every socket of the rep, and a queue slot
-    /// is a pointer rather than a whole message (memory per idle socket).
-    tx: mpsc::Sender<Utf8Bytes>,
+    /// Hash of the session that opened it; signing that session out closes it.
+    session_hash: String,
+    tx: mpsc::Sender<Outbound>,
 }
 
 /// A socket's place in the hub; leaving it (drop) unregisters the socket.
@@ -41,13 +54,7 @@ pub struct Registration<'a> {
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        let mut reps = self.hub.lock();
-        if let Some(connections) = reps.get_mut(&self.rep) {
-            connections.retain(|c| c.id != self.id);
-            if connections.is_empty() {
-                reps.remove(&self.rep);
-            }
-        }
+        self.hub.remove(self.rep, |c| c.id == self.id);
     }
 }
 
@@ -57,16 +64,31 @@ impl Hub {
     }
 
     /// Adds a socket of `rep`; its messages arrive on the returned receiver.
+    /// An older socket of the same device is told to close: it was replaced.
     pub fn register(
         &self,
         rep: RepId,
         device_id: &str,
-    ) -> (Registration<'_>, mpsc::Receiver<Utf8Bytes>) {
+        session_hash: &str,
+    ) -> (Registration<'_>, mpsc::Receiver<Outbound>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
-        self.lock().entry(rep).or_default().push(Connection {
+        let mut reps = self.lock();
+        let connections = reps.entry(rep).or_default();
+        connections.retain(|c| {
+            let replaced = c.device_id == device_id;
+            if replaced {
+                let _ = c.tx.try_send(Outbound::Close(
+                    close_code::REPLACED,
+                    "replaced by a newer connection",
+                ));
+            }
+            !replaced
+        });
+        connections.push(Connection {
             id,
             device_id: device_id.to_owned(),
+            session_hash: session_hash.to_owned(),
             tx,
         });
         (Registration { hub: self, rep, id }, rx)
@@ -76,41 +98,59 @@ impl Hub {
         self.lock().contains_key(&rep)
     }
 
+    /// Closes the sockets a session opened (the rep signed out).
+    pub fn sign_out(&self, rep: RepId, session_hash: &str) {
+        self.remove(rep, |c| {
+            let signed_out = c.session_hash == session_hash;
+            if signed_out {
+                let _ = c.tx.try_send(Outbound::Close(
+                    close_code::SIGNED_OUT,
+                    "signed out; sign in again",
+                ));
+            }
+            signed_out
+        });
+    }
+
     /// Queues `message` for the rep's sockets that `audience` names. A socket
     /// whose queue is full is stuck: it is dropped, which closes it, and the
     /// extension's reconnect re-sends what still rings.
     pub fn send(&self, rep: RepId, audience: &Audience, message: &ServerMessage) {
-        let mut reps = self.lock();
-        let Some(connections) = reps.get_mut(&rep) else {
-            return;
-        };
         let frame = match serde_json::to_string(message) {
-            Ok(text) => Utf8Bytes::from(text),
+            Ok(text) => Outbound::Frame(Utf8Bytes::from(text)),
             Err(error) => {
                 tracing::error!(%error, "serialising a signalling message failed");
                 return;
             }
         };
-        connections.retain(|c| {
+        self.remove(rep, |c| {
             let wanted = match audience {
                 Audience::AllBrowsers => true,
                 Audience::Device(device) => c.device_id == *device,
                 Audience::AllBrowsersExcept(device) => c.device_id != *device,
             };
             if !wanted {
-                return true;
+                return false;
             }
             match c.tx.try_send(frame.clone()) {
-                Ok(()) => true,
+                Ok(()) => false,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     tracing::warn!(rep = %rep, connection = c.id, "socket queue full; dropping the socket");
-                    false
+                    true
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
+                Err(mpsc::error::TrySendError::Closed(_)) => true,
             }
         });
-        if connections.is_empty() {
-            reps.remove(&rep);
+    }
+
+    /// Drops the rep's connections for which `gone` says so.
+    fn remove(&self, rep: RepId, mut gone: impl FnMut(&Connection) -> bool) {
+        let mut reps = self.lock();
+        if let Some(connections) = reps.get_mut(&rep) {
+            connections.retain(|c| !gone(c));
+            if connections.is_empty() {
+                reps.remove(&rep);
+            }
         }
     }
 

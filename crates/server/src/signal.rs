@@ -9,9 +9,10 @@
 
 use crate::error::AppError;
 use crate::exchange::EventError;
+use crate::hub::Outbound;
 use crate::secrets::token_hash;
 use crate::state::AppState;
-use crate::store::RepAuth;
+use crate::store::TicketGrant;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
@@ -70,7 +71,7 @@ pub async fn upgrade(
         .ok_or(AppError::Unauthorized(
             "offer a ticket subprotocol; get one from POST /api/v1/ws-tickets",
         ))?;
-    let rep = state
+    let grant = state
         .store()
         .redeem_ticket(&token_hash(ticket), state.now())
         .await?
@@ -89,7 +90,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             Connection {
                 state,
-                rep,
+                grant,
                 socket,
                 errors: 0,
             }
@@ -101,7 +102,8 @@ pub async fn upgrade(
 /// One open signalling socket.
 struct Connection {
     state: AppState,
-    rep: RepAuth,
+    /// Who the ticket was for, and the session it came from.
+    grant: TicketGrant,
     socket: WebSocket,
     /// Bad frames so far; past the configured limit the socket is closed.
     errors: u32,
@@ -129,8 +131,11 @@ impl Connection {
             return;
         };
         let state = self.state.clone();
-        let rep = self.rep.rep_id;
-        let (_registration, mut outbox) = state.hub().register(rep, &device_id);
+        let rep = self.grant.rep.rep_id;
+        let (_registration, mut outbox) =
+            state
+                .hub()
+                .register(rep, &device_id, &self.grant.session_hash);
         tracing::debug!(rep = %rep, device_id, "extension connected");
 
         let profile = match state.store().rep_profile(rep).await {
@@ -162,6 +167,13 @@ impl Connection {
 
         let presence = state.config().presence_timeout;
         let mut last_heard = Instant::now();
+        let session_left = self
+            .grant
+            .session_expires_at
+            .saturating_sub(state.now())
+            .max(0);
+        let session_ends =
+            Instant::now() + std::time::Duration::from_millis(session_left.unsigned_abs());
         loop {
             tokio::select! {
                 frame = self.socket.recv() => {
@@ -184,10 +196,14 @@ impl Connection {
                     }
                 }
                 queued = outbox.recv() => match queued {
-                    Some(frame) => if self.socket.send(Message::Text(frame)).await.is_err() { return },
+                    Some(Outbound::Frame(frame)) => if self.socket.send(Message::Text(frame)).await.is_err() { return },
+                    Some(Outbound::Close(code, reason)) => return self.close(code, reason).await,
                     // The hub dropped this socket as stuck.
                     None => return self.close(1008, "too slow to receive; reconnect").await,
                 },
+                () = tokio::time::sleep_until(session_ends) => {
+                    return self.close(close_code::SIGNED_OUT, "session expired; sign in again").await;
+                }
                 () = tokio::time::sleep_until(last_heard + presence) => {
                     return self.close(close_code::IDLE_TIMEOUT, "no keepalive; reconnect").await;
                 }
@@ -301,8 +317,13 @@ impl Connection {
                 call_id,
             ),
             ClientMessage::Close { id, call_id } => (id, Event::BrowserClose, call_id),
+            ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
         };
-        match self.state.rep_event(self.rep.rep_id, call_id, event).await {
+        match self
+            .state
+            .rep_event(self.grant.rep.rep_id, call_id, event)
+            .await
+        {
             Ok(()) => ServerMessage::Ack { id },
             Err(error) => {
                 let (code, message) = match error {

@@ -518,14 +518,32 @@ async fn logging_twice_with_one_key_writes_one_log() {
         .await;
     assert_eq!(status.status(), 409);
 
-    // The database refuses the change as well, bypassing the API.
-    let store = t.server.as_ref().expect("running").state().store().clone();
-    let forced = store
-        .force_disposition(call, protocol::DispositionId(t.dispositions[1]))
-        .await;
-    assert!(
-        forced.as_ref().is_err_and(|e| e.is_immutable_violation()),
-        "{forced:?}"
+    // The database refuses the change as well, bypassing the API, and a
+    // rep's log cannot be turned back into an automatic one to reopen it.
+    let db = t.raw_db().await;
+    for sql in [
+        "UPDATE call_logs SET disposition_id = ?1 WHERE call_id = ?2",
+        "UPDATE call_logs SET sentiment_id = NULL WHERE call_id = ?2 AND ?1 IS NOT NULL",
+        "UPDATE call_logs SET automatic = 1 WHERE call_id = ?2 AND ?1 IS NOT NULL",
+    ] {
+        let refused = sqlx::query(sql)
+            .bind(t.dispositions[1])
+            .bind(call.0)
+            .execute(&db)
+            .await;
+        let message = refused.expect_err(sql).to_string();
+        assert!(
+            message.contains("cannot change once a call is logged"),
+            "{sql}: {message}"
+        );
+    }
+    let reserved =
+        json!({"idempotency_key": format!("voicemail:{call}"), "notes": "sneaky replay"});
+    assert_eq!(
+        t.send_json(Method::POST, &token, &path, &reserved)
+            .await
+            .status(),
+        422
     );
 
     let page: CallPage = t
@@ -602,4 +620,69 @@ async fn a_log_must_use_the_teams_current_choices() {
             .status(),
         201
     );
+}
+
+#[tokio::test]
+async fn hanging_up_ends_the_call_on_either_side() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    t.put_settings(
+        &token,
+        &with_phone(
+            NoAnswerAction::Voicemail,
+            DialerSettings::DEFAULT_RING_TIMEOUT_SECS,
+        ),
+    )
+    .await;
+    let mut browser = t.connect_with_token(&token, "laptop").await;
+
+    // Answered in the browser, hung up from the panel.
+    let first = t
+        .ring(ADA_PHONE, &t.alice, "carrier-hangup-browser")
+        .await
+        .call_id;
+    browser.expect_incoming().await;
+    browser.send(&accept("a", first)).await;
+    assert_eq!(
+        browser.expect_ack_and_update("a", first).await,
+        CallUpdate::Accepted
+    );
+    browser
+        .send(&protocol::signal::ClientMessage::HangUp {
+            id: "h".into(),
+            call_id: first,
+        })
+        .await;
+    assert_eq!(browser.recv().await, ServerMessage::Ack { id: "h".into() });
+    let view = t
+        .wait_for_call(&token, first, |v| v.status == CallStatus::Ended)
+        .await;
+    assert!(view.ended_at >= view.answered_at);
+    let commands = t.phone_commands("carrier-hangup-browser").await;
+    assert_eq!(commands.last(), Some(&json!({"command": "release"})));
+
+    // Answered on the phone, hung up there.
+    let second = t
+        .ring(ADA_PHONE, &t.alice, "carrier-hangup-phone")
+        .await
+        .call_id;
+    browser.expect_incoming().await;
+    assert_eq!(
+        t.carrier_event("carrier-hangup-phone", "phone_answered")
+            .await,
+        204
+    );
+    assert_eq!(
+        browser.expect_update(second).await,
+        CallUpdate::AnsweredElsewhere
+    );
+    assert_eq!(
+        t.carrier_event("carrier-hangup-phone", "phone_hung_up")
+            .await,
+        204
+    );
+    let view = t
+        .wait_for_call(&token, second, |v| v.status == CallStatus::Ended)
+        .await;
+    assert_eq!(view.outcome, Some(CallOutcome::AnsweredOnPhone));
 }

@@ -268,3 +268,81 @@ async fn shutdown_closes_sockets_with_going_away() {
     assert_eq!(signal.closed().await, Some(close_code::GOING_AWAY));
     stopping.await.expect("joins").expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn signing_out_closes_that_sessions_socket_and_the_browser_stops_ringing() {
+    let t = TestServer::start().await;
+    let laptop_token = t.sign_in(&t.alice).await;
+    let desktop_token = t.sign_in(&t.alice).await;
+    let mut laptop = t.connect_with_token(&laptop_token, "laptop").await;
+    let mut desktop = t.connect_with_token(&desktop_token, "desktop").await;
+
+    let response = t
+        .http
+        .delete(t.url("/api/v1/sessions/current"))
+        .bearer_auth(&laptop_token)
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(response.status(), 204);
+    assert_eq!(laptop.closed().await, Some(close_code::SIGNED_OUT));
+    // The other session's socket is untouched.
+    keepalive_is_acked(&mut desktop, "still-here").await;
+    drop(desktop);
+
+    // With no signed-in extension left, calls ring the phone only.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while t
+        .http
+        .get(t.url("/healthz"))
+        .send()
+        .await
+        .expect("health")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["sockets"]
+        != 0
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "sockets never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !t.ring(ADA_PHONE, &t.alice, "carrier-after-sign-out")
+            .await
+            .ring_browser
+    );
+    // And the signed-out session cannot get a new ticket.
+    let refused = t
+        .http
+        .post(t.url("/api/v1/ws-tickets"))
+        .bearer_auth(&laptop_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), 401);
+}
+
+#[tokio::test]
+async fn a_new_socket_from_the_same_browser_replaces_the_old_one() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let mut old = t.connect_with_token(&token, "laptop").await;
+    let mut new = t.connect_with_token(&token, "laptop").await;
+    assert_eq!(old.closed().await, Some(close_code::REPLACED));
+
+    // One device, one socket: a call rings there once and one Accept wins.
+    let call = t
+        .ring(ADA_PHONE, &t.alice, "carrier-replaced")
+        .await
+        .call_id;
+    assert_eq!(new.expect_incoming().await.call_id, call);
+    new.send(&accept("a", call)).await;
+    assert_eq!(
+        new.expect_ack_and_update("a", call).await,
+        protocol::signal::CallUpdate::Accepted
+    );
+    new.expect_silence(Duration::from_millis(200)).await;
+}

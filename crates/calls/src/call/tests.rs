@@ -312,3 +312,39 @@ fn rep_hang_up_needs_a_connected_call() {
     );
     assert_eq!(call.status(), CallStatus::Ended);
 }
+
+#[test]
+fn a_voicemail_ends_at_the_length_limit() {
+    let (mut call, _) = ring(request());
+    call.on_time(T0 + TIMEOUT);
+    assert_eq!(call.next_deadline(), Some(T0 + TIMEOUT + MAX_VOICEMAIL_MS));
+    assert_eq!(call.on_time(T0 + TIMEOUT + MAX_VOICEMAIL_MS - 1), vec![]);
+    assert_eq!(
+        call.on_time(T0 + TIMEOUT + MAX_VOICEMAIL_MS),
+        vec![Action::EndMedia]
+    );
+    assert_eq!(call.status(), CallStatus::Ended);
+    assert_eq!(call.next_deadline(), None);
+}
+
+#[test]
+fn answered_calls_have_no_deadline() {
+    let (mut call, _) = ring(request());
+    assert_eq!(call.next_deadline(), Some(T0 + TIMEOUT));
+    call.handle(accept("d1"), T0 + 1).expect("accepted");
+    assert_eq!(call.next_deadline(), None);
+    assert_eq!(call.on_time(T0 + 10 * MAX_VOICEMAIL_MS), vec![]);
+}
+
+#[test]
+fn the_phone_cannot_answer_a_call_it_never_rang() {
+    let (mut call, _) = ring(RingRequest {
+        forwarding_number: None,
+        ..request()
+    });
+    assert_eq!(
+        call.handle(Event::PhoneAnswered, T0 + 1),
+        Err(Refusal::NotOfferedToPhone)
+    );
+    assert_eq!(call.status(), CallStatus::Ringing);
+}

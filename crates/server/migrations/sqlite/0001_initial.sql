@@ -41,9 +41,11 @@ CREATE TABLE sessions (
     expires_at INTEGER NOT NULL
 );
 
+-- A ticket belongs to the session that asked for it, so signing out can end
+-- the sockets that session opened.
 CREATE TABLE ws_tickets (
     ticket_hash TEXT PRIMARY KEY,
-    rep_id INTEGER NOT NULL REFERENCES reps(id) ON DELETE CASCADE,
+    session_hash TEXT NOT NULL REFERENCES sessions(token_hash) ON DELETE CASCADE,
     expires_at INTEGER NOT NULL
 );
 
@@ -122,11 +124,20 @@ CREATE TABLE call_logs (
 );
 
 -- Rule 8, in the database too: once a rep has logged a call, its disposition and
--- sentiment never change. (An automatic voicemail log may be logged over once.)
+-- sentiment never change. The one change allowed is the rep logging over an
+-- automatic voicemail log, in the same statement that makes it the rep's.
 CREATE TRIGGER call_logs_choices_immutable
 BEFORE UPDATE OF disposition_id, sentiment_id ON call_logs
-WHEN OLD.automatic = 0
+WHEN (OLD.automatic = 0 OR NEW.automatic = 1)
  AND (NEW.disposition_id IS NOT OLD.disposition_id OR NEW.sentiment_id IS NOT OLD.sentiment_id)
+BEGIN
+    SELECT RAISE(ABORT, 'disposition and sentiment cannot change once a call is logged');
+END;
+
+-- A rep's log never turns back into an automatic one (which would reopen it).
+CREATE TRIGGER call_logs_stay_logged
+BEFORE UPDATE OF automatic ON call_logs
+WHEN OLD.automatic = 0 AND NEW.automatic = 1
 BEGIN
     SELECT RAISE(ABORT, 'disposition and sentiment cannot change once a call is logged');
 END;

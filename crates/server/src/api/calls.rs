@@ -13,6 +13,8 @@ use serde::Deserialize;
 
 const MAX_NOTES: usize = 10_000;
 const MAX_KEY: usize = 100;
+/// The server's own automatic voicemail logs use these keys.
+const VOICEMAIL_KEY_PREFIX: &str = "voicemail:";
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -67,6 +69,11 @@ pub async fn log(
     if key.is_empty() || key.len() > MAX_KEY {
         return Err(AppError::Validation(format!(
             "idempotency_key must be 1 to {MAX_KEY} characters"
+        )));
+    }
+    if key.starts_with(VOICEMAIL_KEY_PREFIX) {
+        return Err(AppError::Validation(format!(
+            "idempotency keys starting with {VOICEMAIL_KEY_PREFIX:?} are reserved; use a random one"
         )));
     }
     check_notes(&request.notes)?;

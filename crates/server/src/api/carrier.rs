@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use calls::Event;
+use protocol::CallStatus;
 use protocol::api::{CarrierEvent, CarrierEventKind, CarrierInbound, CarrierInboundResponse};
 
 pub async fn inbound(
@@ -24,21 +25,24 @@ pub async fn event(
     _carrier: CarrierAuth,
     ApiJson(request): ApiJson<CarrierEvent>,
 ) -> Result<StatusCode, AppError> {
-    let (id, _rep) = state
+    let (id, _rep, status) = state
         .store()
-        .call_by_carrier_id(&request.carrier_call_id)
+        .call_by_carrier_id(request.carrier_call_id.trim())
         .await?
         .ok_or(AppError::NotFound("call"))?;
-    let event = match request.event {
-        CarrierEventKind::PhoneAnswered => Event::PhoneAnswered,
-        CarrierEventKind::CallerHungUp => Event::CallerHungUp,
+    let (event, is_hang_up) = match request.event {
+        CarrierEventKind::PhoneAnswered => (Event::PhoneAnswered, false),
+        CarrierEventKind::CallerHungUp => (Event::CallerHungUp, true),
+        CarrierEventKind::PhoneHungUp => (Event::RepHungUp, true),
     };
     match state.carrier_event(id, event).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
+        // Stored but not live yet: the inbound webhook is still ringing it.
+        Err(EventError::NotFound) if status != CallStatus::Ended => Err(AppError::Unavailable(
+            "the call is still being set up; retry in a moment",
+        )),
         // A hang-up for a call that is already over changes nothing.
-        Err(EventError::NotFound) if request.event == CarrierEventKind::CallerHungUp => {
-            Ok(StatusCode::NO_CONTENT)
-        }
+        Err(EventError::NotFound) if is_hang_up => Ok(StatusCode::NO_CONTENT),
         Err(EventError::NotFound) => Err(AppError::Conflict(
             "the call is over; it can no longer be answered".into(),
         )),

@@ -51,6 +51,8 @@ pub async fn sign_out(
     auth: AuthRep,
 ) -> Result<StatusCode, AppError> {
     state.store().delete_session(&auth.token_hash).await?;
+    // The extension this session signed in stops ringing at once.
+    state.hub().sign_out(auth.rep.rep_id, &auth.token_hash);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -69,7 +71,7 @@ pub async fn ticket(
     let expires_at = state.now() + millis(state.config().ticket_ttl);
     state
         .store()
-        .create_ticket(auth.rep.rep_id, &token_hash(&ticket), expires_at)
+        .create_ticket(&auth.token_hash, &token_hash(&ticket), expires_at)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -4,8 +4,8 @@ use super::reps::is_unique_violation;
 use super::{Store, StoreError, StoreResult, enum_from_text, enum_text, parse_enum};
 use protocol::api::{CallLogView, CallPage, CallView};
 use protocol::{
-    CallId, CallOutcome, Choice, DispositionId, LegState, LogStatus, PersonId, PersonSnapshot,
-    RepId, SentimentId, UnixMillis,
+    CallId, CallOutcome, CallStatus, Choice, DispositionId, LegState, LogStatus, PersonId,
+    PersonSnapshot, RepId, SentimentId, UnixMillis,
 };
 use sqlx::Row;
 
@@ -106,16 +106,24 @@ impl Store {
         Ok(())
     }
 
+    /// The call a carrier id names: its id, rep and status.
     pub async fn call_by_carrier_id(
         &self,
         carrier_call_id: &str,
-    ) -> StoreResult<Option<(CallId, RepId)>> {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT id, rep_id FROM calls WHERE carrier_call_id = ?")
+    ) -> StoreResult<Option<(CallId, RepId, CallStatus)>> {
+        let row: Option<(i64, i64, String)> =
+            sqlx::query_as("SELECT id, rep_id, status FROM calls WHERE carrier_call_id = ?")
                 .bind(carrier_call_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(id, rep)| (CallId(id), RepId(rep))))
+        row.map(|(id, rep, status)| {
+            Ok((
+                CallId(id),
+                RepId(rep),
+                parse_enum("calls.status", status, enum_from_text)?,
+            ))
+        })
+        .transpose()
     }
 
     /// A call of this rep; `None` for another rep's call, like a missing one.

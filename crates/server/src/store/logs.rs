@@ -46,7 +46,9 @@ impl Store {
         input: &LogInput,
         now: UnixMillis,
     ) -> StoreResult<Option<LogWrite>> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE takes the write lock first, so two deliveries of one log
+        // queue up and the second finds the first's idempotency key.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
 
         let earlier: Option<i64> = sqlx::query_scalar(
             "SELECT call_id FROM call_logs WHERE rep_id = ? AND idempotency_key = ?",
@@ -111,10 +113,10 @@ impl Store {
             }
             // The rep logs over the automatic voicemail log, once.
             Some(true) => {
-                sqlx::query(
+                let done = sqlx::query(
                     "UPDATE call_logs SET idempotency_key = ?, notes = ?, disposition_id = ?, sentiment_id = ?,
                         person_id = ?, automatic = 0, updated_at = ?
-                     WHERE call_id = ?",
+                     WHERE call_id = ? AND automatic = 1",
                 )
                 .bind(&input.idempotency_key)
                 .bind(&input.notes)
@@ -125,6 +127,9 @@ impl Store {
                 .bind(call.0)
                 .execute(&mut *tx)
                 .await?;
+                if done.rows_affected() == 0 {
+                    return Err(conflict("this call was logged meanwhile; reload it"));
+                }
             }
             None => {
                 sqlx::query(
@@ -252,22 +257,6 @@ impl Store {
         .bind(call.0)
         .execute(&self.pool)
         .await?;
-        Ok(())
-    }
-
-    /// Test hook for rule 8 in the database: tries to overwrite a logged
-    /// disposition directly, bypassing the API's check.
-    #[doc(hidden)]
-    pub async fn force_disposition(
-        &self,
-        call: CallId,
-        disposition: DispositionId,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE call_logs SET disposition_id = ? WHERE call_id = ?")
-            .bind(disposition.0)
-            .bind(call.0)
-            .execute(&self.pool)
-            .await?;
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ pub use people::PersonFields;
 pub use calls::{CallFilter, NewCall};
 pub use logs::{LogInput, LogWrite};
 pub use reps::{NewRep, RepAuth, RepCredentials};
+pub use sessions::TicketGrant;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::path::Path;

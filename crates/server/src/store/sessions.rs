@@ -3,6 +3,17 @@
 use super::reps::rep_auth;
 use super::{RepAuth, Store, StoreResult};
 use protocol::{RepId, UnixMillis};
+use sqlx::Row;
+
+/// What a redeemed ticket opens a socket for.
+#[derive(Debug, Clone)]
+pub struct TicketGrant {
+    pub rep: RepAuth,
+    /// The session that asked for the ticket; signing it out closes the socket.
+    pub session_hash: String,
+    /// The socket closes by itself when the session expires.
+    pub session_expires_at: UnixMillis,
+}
 
 impl Store {
     pub async fn create_session(
@@ -49,45 +60,60 @@ impl Store {
         Ok(())
     }
 
+    /// A ticket for the session whose token hashes to `session_hash`.
     pub async fn create_ticket(
         &self,
-        rep: RepId,
+        session_hash: &str,
         ticket_hash: &str,
         expires_at: UnixMillis,
     ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO ws_tickets (ticket_hash, rep_id, expires_at) VALUES (?, ?, ?)")
-            .bind(ticket_hash)
-            .bind(rep.0)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO ws_tickets (ticket_hash, session_hash, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(ticket_hash)
+        .bind(session_hash)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Spends a ticket: it is deleted whether or not it was still valid, so it
-    /// can never be used twice.
+    /// can never be used twice. Valid only while its session is.
     pub async fn redeem_ticket(
         &self,
         ticket_hash: &str,
         now: UnixMillis,
-    ) -> StoreResult<Option<RepAuth>> {
-        let spent: Option<(i64, i64)> = sqlx::query_as(
-            "DELETE FROM ws_tickets WHERE ticket_hash = ? RETURNING rep_id, expires_at",
+    ) -> StoreResult<Option<TicketGrant>> {
+        let spent: Option<(String, i64)> = sqlx::query_as(
+            "DELETE FROM ws_tickets WHERE ticket_hash = ? RETURNING session_hash, expires_at",
         )
         .bind(ticket_hash)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((rep_id, expires_at)) = spent else {
+        let Some((session_hash, expires_at)) = spent else {
             return Ok(None);
         };
         if expires_at <= now {
             return Ok(None);
         }
-        let row = sqlx::query("SELECT id, team_id, is_admin FROM reps WHERE id = ?")
-            .bind(rep_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| rep_auth(&row)).transpose()
+        let row = sqlx::query(
+            "SELECT r.id, r.team_id, r.is_admin, s.expires_at AS session_expires_at
+             FROM sessions s JOIN reps r ON r.id = s.rep_id
+             WHERE s.token_hash = ? AND s.expires_at > ?",
+        )
+        .bind(&session_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(TicketGrant {
+                rep: rep_auth(&row)?,
+                session_expires_at: row.try_get("session_expires_at")?,
+                session_hash,
+            })
+        })
+        .transpose()
     }
 
     /// Forgets expired sessions and tickets.

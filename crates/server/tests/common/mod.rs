@@ -191,6 +191,16 @@ impl TestServer {
         self.server = Some(server);
     }
 
+    /// A second, raw connection to the server's SQLite file, for checking
+    /// what the database itself enforces.
+    pub async fn raw_db(&self) -> sqlx::SqlitePool {
+        let options =
+            sqlx::sqlite::SqliteConnectOptions::new().filename(self.dir.path().join("ringback.db"));
+        sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("raw connection")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
