@@ -84,6 +84,8 @@ enum CarrierEventArg {
     Answer,
     /// The caller hung up.
     HangUp,
+    /// The rep hung up the forwarding phone.
+    PhoneHangUp,
 }
 
 #[tokio::main]
@@ -134,6 +136,7 @@ async fn main() -> anyhow::Result<()> {
             let event = match event {
                 CarrierEventArg::Answer => CarrierEventKind::PhoneAnswered,
                 CarrierEventArg::HangUp => CarrierEventKind::CallerHungUp,
+                CarrierEventArg::PhoneHangUp => CarrierEventKind::PhoneHungUp,
             };
             post(
                 &carrier,
