@@ -1,8 +1,8 @@
 //! REST request and response bodies (`/api/v1/...`).
 
 use crate::model::{
-    CallId, CallOutcome, CallStatus, DialerSettings, Disposition, DispositionId, LegState,
-    LogStatus, PersonId, PersonSnapshot, RepId, Sentiment, SentimentId, TeamId, UnixMillis,
+    CallId, CallOutcome, CallStatus, Disposition, DispositionId, LegState, LogStatus, PersonId,
+    PersonSnapshot, RepId, Sentiment, SentimentId, TeamId, UnixMillis,
 };
 use serde::{Deserialize, Serialize};
 
@@ -68,9 +68,6 @@ pub struct PersonInput {
     #[serde(default)]
     pub crm_url: Option<String>,
 }
-
-/// `PUT /api/v1/settings/dialer` takes and returns [`DialerSettings`].
-pub type DialerSettingsBody = DialerSettings;
 
 /// `GET /api/v1/team/choices`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

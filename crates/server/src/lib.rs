@@ -134,19 +134,4 @@ impl Server {
         self.state.store().close().await;
         Ok(())
     }
-
-    /// Waits until the server stops by itself (it does not, short of an error).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        let Self {
-            task,
-            state,
-            shutdown,
-            ..
-        } = self;
-        let result = task.await;
-        drop(shutdown);
-        state.store().close().await;
-        result??;
-        Ok(())
-    }
 }

@@ -232,26 +232,7 @@ async fn a_silent_socket_goes_offline_and_calls_ring_the_phone_only() {
 
     // ...silence closes it, and the rep is offline.
     assert_eq!(signal.closed().await, Some(close_code::IDLE_TIMEOUT));
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let health: serde_json::Value = t
-            .http
-            .get(t.url("/healthz"))
-            .send()
-            .await
-            .expect("health")
-            .json()
-            .await
-            .expect("json");
-        if health["sockets"] == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "socket never unregistered"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    t.wait_until_no_sockets().await;
     assert!(
         !t.ring(ADA_PHONE, &t.alice, "carrier-offline")
             .await
@@ -291,24 +272,7 @@ async fn signing_out_closes_that_sessions_socket_and_the_browser_stops_ringing()
     drop(desktop);
 
     // With no signed-in extension left, calls ring the phone only.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while t
-        .http
-        .get(t.url("/healthz"))
-        .send()
-        .await
-        .expect("health")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json")["sockets"]
-        != 0
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "sockets never closed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    t.wait_until_no_sockets().await;
     assert!(
         !t.ring(ADA_PHONE, &t.alice, "carrier-after-sign-out")
             .await

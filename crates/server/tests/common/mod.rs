@@ -383,6 +383,30 @@ impl TestServer {
         assert_eq!(response.status(), 200, "settings saved");
     }
 
+    /// Waits until the server holds no signalling socket (per `/healthz`).
+    pub async fn wait_until_no_sockets(&self) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let health: Value = self
+                .http
+                .get(self.url("/healthz"))
+                .send()
+                .await
+                .expect("health")
+                .json()
+                .await
+                .expect("json");
+            if health["sockets"] == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "sockets never closed: {health}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Waits until `check` holds for the call, or fails after [`PATIENCE`].
     pub async fn wait_for_call(
         &self,
