@@ -28,8 +28,7 @@ fn with_phone(no_answer_action: NoAnswerAction, ring_timeout_secs: u32) -> Diale
 #[tokio::test]
 async fn ring_accept_log_and_list() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    let mut browser = t.connect_with_token(&token, "laptop").await;
+    let (token, mut browser) = t.alice_online().await;
 
     let routed = t.ring("(415) 555-0111", &t.alice, "carrier-1").await;
     assert!(routed.ring_browser);
@@ -312,8 +311,7 @@ async fn answering_on_the_phone_clears_the_browser() {
 #[tokio::test]
 async fn caller_hanging_up_while_ringing_is_a_missed_call() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    let mut browser = t.connect_with_token(&token, "laptop").await;
+    let (token, mut browser) = t.alice_online().await;
     let routed = t.ring("+1 415 555 0177", &t.alice, "carrier-missed").await;
     let incoming = browser.expect_incoming().await;
     assert_eq!(incoming.person.name, None, "unknown caller still rings");
@@ -420,8 +418,7 @@ async fn a_reconnecting_extension_is_sent_calls_still_ringing() {
 #[tokio::test]
 async fn accepting_a_callback_never_drops_a_live_call() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    let mut browser = t.connect_with_token(&token, "laptop").await;
+    let (token, mut browser) = t.alice_online().await;
     let first = t.ring(ADA_PHONE, &t.alice, "carrier-live-1").await.call_id;
     browser.expect_incoming().await;
     browser.send(&accept("a1", first)).await;
@@ -452,8 +449,7 @@ async fn accepting_a_callback_never_drops_a_live_call() {
 #[tokio::test]
 async fn logging_twice_with_one_key_writes_one_log() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    let mut browser = t.connect_with_token(&token, "laptop").await;
+    let (token, mut browser) = t.alice_online().await;
     let call = t.ring(ADA_PHONE, &t.alice, "carrier-idem").await.call_id;
     browser.expect_incoming().await;
 
@@ -577,8 +573,7 @@ async fn a_retried_carrier_webhook_returns_the_same_call() {
 #[tokio::test]
 async fn a_log_must_use_the_teams_current_choices() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    let mut browser = t.connect_with_token(&token, "laptop").await;
+    let (token, mut browser) = t.alice_online().await;
     let call = t.ring(ADA_PHONE, &t.alice, "carrier-choices").await.call_id;
     browser.expect_incoming().await;
     browser.send(&accept("a", call)).await;

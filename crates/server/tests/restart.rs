@@ -8,8 +8,7 @@ use protocol::{CallOutcome, CallStatus, LegState};
 #[tokio::test]
 async fn a_call_left_ringing_by_a_restart_is_ended_as_missed() {
     let mut t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    let mut browser = t.connect_with_token(&token, "laptop").await;
+    let (token, mut browser) = t.alice_online().await;
     let call = t.ring(ADA_PHONE, &t.alice, "carrier-restart").await.call_id;
     browser.expect_incoming().await;
     assert_eq!(t.call(&token, call).await.status, CallStatus::Ringing);

@@ -100,55 +100,33 @@ impl Store {
         };
         self.check_choices(&mut tx, rep, input).await?;
 
-        let existing: Option<bool> =
-            sqlx::query_scalar("SELECT automatic FROM call_logs WHERE call_id = ?")
-                .bind(call.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match existing {
-            Some(false) => {
-                return Err(conflict(
-                    "this call is already logged; its disposition and sentiment cannot change (notes can be edited)",
-                ));
-            }
-            // The rep logs over the automatic voicemail log, once.
-            Some(true) => {
-                let done = sqlx::query(
-                    "UPDATE call_logs SET idempotency_key = ?, notes = ?, disposition_id = ?, sentiment_id = ?,
-                        person_id = ?, automatic = 0, updated_at = ?
-                     WHERE call_id = ? AND automatic = 1",
-                )
-                .bind(&input.idempotency_key)
-                .bind(&input.notes)
-                .bind(input.disposition_id.map(|d| d.0))
-                .bind(input.sentiment_id.map(|s| s.0))
-                .bind(person)
-                .bind(now)
-                .bind(call.0)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Err(conflict("this call was logged meanwhile; reload it"));
-                }
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO call_logs (call_id, rep_id, person_id, idempotency_key, notes, disposition_id,
-                        sentiment_id, status, automatic, logged_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, 'completed', 0, ?, ?)",
-                )
-                .bind(call.0)
-                .bind(rep.rep_id.0)
-                .bind(person)
-                .bind(&input.idempotency_key)
-                .bind(&input.notes)
-                .bind(input.disposition_id.map(|d| d.0))
-                .bind(input.sentiment_id.map(|s| s.0))
-                .bind(now)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
+        // A new log, or the rep logging over the automatic voicemail log (once):
+        // an existing rep's log is never touched, and then no row changes.
+        let written = sqlx::query(
+            "INSERT INTO call_logs (call_id, rep_id, person_id, idempotency_key, notes, disposition_id,
+                sentiment_id, status, automatic, logged_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'completed', 0, ?, ?)
+             ON CONFLICT (call_id) DO UPDATE SET
+                idempotency_key = excluded.idempotency_key, notes = excluded.notes,
+                disposition_id = excluded.disposition_id, sentiment_id = excluded.sentiment_id,
+                person_id = excluded.person_id, automatic = 0, updated_at = excluded.updated_at
+             WHERE call_logs.automatic = 1",
+        )
+        .bind(call.0)
+        .bind(rep.rep_id.0)
+        .bind(person)
+        .bind(&input.idempotency_key)
+        .bind(&input.notes)
+        .bind(input.disposition_id.map(|d| d.0))
+        .bind(input.sentiment_id.map(|s| s.0))
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if written.rows_affected() == 0 {
+            return Err(conflict(
+                "this call is already logged; its disposition and sentiment cannot change (notes can be edited)",
+            ));
         }
         if person.is_some() && call_person.is_none() {
             sqlx::query("UPDATE calls SET person_id = ? WHERE id = ?")

@@ -237,6 +237,13 @@ impl TestServer {
         self.connect_with_token(&token, device_id).await
     }
 
+    /// Alice signed in with her "laptop" extension connected.
+    pub async fn alice_online(&self) -> (String, Signal) {
+        let token = self.sign_in(&self.alice).await;
+        let browser = self.connect_with_token(&token, "laptop").await;
+        (token, browser)
+    }
+
     pub async fn connect_with_token(&self, token: &str, device_id: &str) -> Signal {
         let ticket = self.ticket(token).await;
         let mut signal = self
