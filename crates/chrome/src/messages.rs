@@ -1,0 +1,179 @@
+//! Messages between the extension's contexts, over `chrome.runtime.sendMessage`.
+//!
+//! Every message is an [`Envelope`]: `{"to": "worker", "body": {...}}`. The
+//! worker answers a [`WorkerRequest`] with a [`WorkerReply`]; it tells open pages
+//! that something changed with [`PageNotice`] and drives the ringtone with
+//! [`OffscreenCommand`]. Nothing here carries the session token: pages learn
+//! what to show, never how to authenticate.
+
+use protocol::api::TeamChoices;
+use protocol::{CallId, CallOutcome, DispositionId, PersonSnapshot, SentimentId, UnixMillis};
+use serde::{Deserialize, Serialize};
+
+/// Which context a message is for; the others ignore it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Worker,
+    Offscreen,
+    Pages,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub to: Target,
+    pub body: T,
+}
+
+impl<T> Envelope<T> {
+    pub fn new(to: Target, body: T) -> Self {
+        Self { to, body }
+    }
+}
+
+/// Pages and the offscreen document → worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WorkerRequest {
+    /// Options page: sign-in and connection state.
+    Status,
+    SignIn {
+        server: String,
+        email: String,
+        password: String,
+    },
+    SignOut,
+    /// Options page was opened: the rep has seen the missed calls.
+    ClearMissed,
+    /// Panel: the call to show (the active one when `None`).
+    Panel { call_id: Option<CallId> },
+    /// Panel: log the call. Stored in the outbox first; never lost.
+    Log {
+        call_id: CallId,
+        notes: String,
+        disposition_id: Option<DispositionId>,
+        sentiment_id: Option<SentimentId>,
+    },
+    /// Panel: end a call answered in this browser.
+    HangUp { call_id: CallId },
+    /// Offscreen document loaded: should it be ringing?
+    OffscreenReady,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WorkerReply {
+    Status(StatusView),
+    Panel(PanelView),
+    Ringtone { ringing: bool },
+    Done,
+    /// Says what went wrong and what to do next.
+    Error { message: String },
+}
+
+/// The signalling connection, as the options page and badge show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    SignedOut,
+    Connecting,
+    Online,
+    /// Waiting to retry; `last_error` says why.
+    Offline,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusView {
+    pub server: Option<String>,
+    pub rep_name: Option<String>,
+    pub email: Option<String>,
+    pub connection: ConnectionState,
+    pub last_error: Option<String>,
+    pub missed_calls: u32,
+    /// Logs written here and not yet confirmed by the server.
+    pub pending_logs: u32,
+}
+
+/// Where a call the rep was rung for stands, in this browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallPhase {
+    Ringing,
+    /// Accept sent; waiting for the server to confirm.
+    Accepting,
+    Connected,
+    Ended,
+    /// Not for this browser any more: closed, answered elsewhere, missed.
+    Gone,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LogDelivery {
+    /// Kept in `chrome.storage`; retried until the server confirms.
+    Queued {
+        attempts: u32,
+        last_error: Option<String>,
+    },
+    Logged,
+    /// The server refused it for good; the message says why.
+    Refused { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogState {
+    pub notes: String,
+    pub disposition_id: Option<DispositionId>,
+    pub sentiment_id: Option<SentimentId>,
+    pub delivery: LogDelivery,
+}
+
+/// Why the prospect is calling back: their previous call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousCall {
+    pub at: UnixMillis,
+    pub outcome: Option<CallOutcome>,
+    pub disposition: Option<String>,
+    pub sentiment: Option<String>,
+    /// First line of its notes.
+    pub note_line: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PanelCall {
+    pub call_id: CallId,
+    pub person: PersonSnapshot,
+    pub to: String,
+    pub phase: CallPhase,
+    pub started_at: UnixMillis,
+    pub answered_at: Option<UnixMillis>,
+    pub ended_at: Option<UnixMillis>,
+    pub log: Option<LogState>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PanelView {
+    pub call: Option<PanelCall>,
+    pub choices: Option<TeamChoices>,
+    /// `None` when unknown (first call, or the server could not be asked).
+    pub previous: Option<PreviousCall>,
+    pub connection: ConnectionState,
+}
+
+/// Worker → open pages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PageNotice {
+    /// Ask again: the status or a call changed.
+    Changed,
+}
+
+/// Worker → offscreen document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OffscreenCommand {
+    Ring,
+    Silence,
+    /// Reply `{"ringing": bool}`; tests and the worker use it to check.
+    Status,
+}

@@ -1,0 +1,36 @@
+//! Talking to the worker over `chrome.runtime` messaging.
+
+use chrome::api::{call, runtime};
+use chrome::messages::{Envelope, PageNotice, Target, WorkerReply, WorkerRequest};
+use wasm_bindgen::prelude::*;
+
+/// Send a request to the worker and wait for its reply. The error is a
+/// sentence for the rep.
+pub async fn ask(request: WorkerRequest) -> Result<WorkerReply, String> {
+    let message = chrome::js::to_js(&Envelope::new(Target::Worker, request))
+        .map_err(|e| chrome::js::error_text(&e))?;
+    let reply = call(runtime::send_message(&message))
+        .await
+        .map_err(|e| format!("Ringback's background worker did not answer ({}). Reload the page.", chrome::js::error_text(&e)))?;
+    match chrome::js::from_js::<WorkerReply>(reply) {
+        Ok(WorkerReply::Error { message }) => Err(message),
+        Ok(reply) => Ok(reply),
+        Err(error) => Err(format!("Unreadable reply from the worker: {}", chrome::js::error_text(&error))),
+    }
+}
+
+/// Call `changed` whenever the worker says the status or a call changed.
+/// Returns nothing to drop: the listener lives as long as the page.
+pub fn on_change(changed: impl Fn() + 'static) {
+    let listener = Closure::<dyn FnMut(JsValue) -> bool>::new(move |message: JsValue| {
+        if let Ok(Envelope {
+            to: Target::Pages,
+            body: PageNotice::Changed,
+        }) = chrome::js::from_js::<Envelope<PageNotice>>(message)
+        {
+            changed();
+        }
+        false
+    });
+    runtime::add_message_listener(listener.into_js_value().unchecked_ref());
+}

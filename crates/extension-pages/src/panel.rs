@@ -1,0 +1,289 @@
+//! The Dialer Everywhere panel: who is calling, why they call back, the call's
+//! state and timer, and the log form (notes, disposition, sentiment).
+//!
+//! The panel's state is a [`Reducible`]: the worker's view plus what the rep
+//! is typing. A view arriving from the worker never overwrites the rep's
+//! unsent notes; once the log is written the form shows what was logged.
+
+use crate::{bridge, format};
+use chrome::messages::{CallPhase, LogDelivery, PanelCall, PanelView, WorkerReply, WorkerRequest};
+use gloo_timers::callback::Interval;
+use protocol::{CallId, DispositionId, SentimentId};
+use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+#[derive(Clone, Default)]
+struct PanelState {
+    view: Option<PanelView>,
+    notes: String,
+    disposition: Option<DispositionId>,
+    sentiment: Option<SentimentId>,
+    error: Option<String>,
+    /// Wall clock, ticked every second for the call timer.
+    now: i64,
+}
+
+enum Action {
+    Loaded(PanelView),
+    Failed(String),
+    Notes(String),
+    Disposition(Option<DispositionId>),
+    Sentiment(Option<SentimentId>),
+    Tick(i64),
+}
+
+impl Reducible for PanelState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = Rc::unwrap_or_clone(self);
+        match action {
+            Action::Loaded(view) => {
+                // The logged values win over the form once a log exists.
+                if let Some(log) = view.call.as_ref().and_then(|c| c.log.as_ref()) {
+                    if !matches!(log.delivery, LogDelivery::Refused { .. }) {
+                        next.notes = log.notes.clone();
+                        next.disposition = log.disposition_id;
+                        next.sentiment = log.sentiment_id;
+                    }
+                }
+                next.view = Some(view);
+                next.error = None;
+            }
+            Action::Failed(message) => next.error = Some(message),
+            Action::Notes(notes) => next.notes = notes,
+            Action::Disposition(id) => next.disposition = id,
+            Action::Sentiment(id) => next.sentiment = id,
+            Action::Tick(now) => next.now = now,
+        }
+        Rc::new(next)
+    }
+}
+
+/// `?call=<id>` when the panel was opened for one call; else the active call.
+fn call_from_url() -> Option<CallId> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("call="))
+        .and_then(|id| id.parse().ok())
+        .map(CallId)
+}
+
+fn load(state: UseReducerHandle<PanelState>, call_id: Option<CallId>) {
+    spawn_local(async move {
+        match bridge::ask(WorkerRequest::Panel { call_id }).await {
+            Ok(WorkerReply::Panel(view)) => state.dispatch(Action::Loaded(view)),
+            Ok(_) => state.dispatch(Action::Failed("Unexpected reply from the worker.".into())),
+            Err(message) => state.dispatch(Action::Failed(message)),
+        }
+    });
+}
+
+#[function_component(Panel)]
+pub fn panel() -> Html {
+    let state = use_reducer(|| PanelState {
+        now: js_sys::Date::now() as i64,
+        ..PanelState::default()
+    });
+    let requested = use_memo((), |_| call_from_url());
+
+    {
+        let state = state.clone();
+        let requested = *requested;
+        use_effect_with((), move |_| {
+            load(state.clone(), requested);
+            let reload = state.clone();
+            bridge::on_change(move || load(reload.clone(), requested));
+            let ticker = state.clone();
+            let interval = Interval::new(1000, move || ticker.dispatch(Action::Tick(js_sys::Date::now() as i64)));
+            move || drop(interval)
+        });
+    }
+
+    let Some(view) = state.view.as_ref() else {
+        return html! {
+            <main class="panel">
+                <header><h1>{ "Dialer Everywhere" }</h1></header>
+                if let Some(message) = state.error.clone() { <p class="error" role="alert">{ message }</p> }
+                else { <p class="muted">{ "Loading…" }</p> }
+            </main>
+        };
+    };
+    let Some(call) = view.call.as_ref() else {
+        return html! {
+            <main class="panel">
+                <header><h1>{ "Dialer Everywhere" }</h1></header>
+                <p id="no-call" class="muted">{ "No call in progress. Accept an incoming call and it appears here." }</p>
+            </main>
+        };
+    };
+
+    html! {
+        <main class="panel">
+            <header><h1>{ "Dialer Everywhere" }</h1></header>
+            { caller(call) }
+            { reason(view) }
+            { call_state(call, state.now) }
+            { log_form(&state, view, call) }
+        </main>
+    }
+}
+
+fn caller(call: &PanelCall) -> Html {
+    let person = &call.person;
+    html! {
+        <section class="caller">
+            <h2 id="caller-name">{ person.display_name().to_owned() }</h2>
+            <p id="caller-details">{ [person.title.clone(), person.account.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ") }</p>
+            <p id="caller-number" class="muted">{ person.number.clone() }</p>
+        </section>
+    }
+}
+
+fn reason(view: &PanelView) -> Html {
+    let body = match &view.previous {
+        Some(previous) => {
+            let outcome = previous.outcome.map(|o| format!("{o:?}")).unwrap_or_default();
+            html! {
+                <>
+                    <p>{ format!("Last call {}", format::when(previous.at)) }
+                       if let Some(d) = previous.disposition.clone() { { format!(" · {d}") } }
+                       if let Some(s) = previous.sentiment.clone() { { format!(" · {s}") } }
+                       if previous.disposition.is_none() && !outcome.is_empty() { { format!(" · {outcome}") } }
+                    </p>
+                    if let Some(line) = previous.note_line.clone() { <blockquote id="reason-note">{ line }</blockquote> }
+                </>
+            }
+        }
+        None => html! { <p class="muted">{ "No earlier call on record." }</p> },
+    };
+    html! {
+        <section id="reason" class="reason">
+            <h3>{ "Why they are calling back" }</h3>
+            { body }
+        </section>
+    }
+}
+
+fn call_state(call: &PanelCall, now: i64) -> Html {
+    let (label, timer) = match call.phase {
+        CallPhase::Ringing | CallPhase::Accepting => ("Connecting…", None),
+        CallPhase::Connected => ("On call", call.answered_at.map(|at| now - at)),
+        CallPhase::Ended => ("Call ended", call.answered_at.zip(call.ended_at).map(|(a, e)| e - a)),
+        CallPhase::Gone => ("Not answered here", None),
+    };
+    let hang_up = {
+        let call_id = call.call_id;
+        Callback::from(move |_| {
+            spawn_local(async move {
+                if let Err(message) = bridge::ask(WorkerRequest::HangUp { call_id }).await {
+                    web_sys::console::warn_1(&message.into());
+                }
+            })
+        })
+    };
+    html! {
+        <section class="call-state">
+            <span id="call-state" data-phase={format!("{:?}", call.phase).to_lowercase()}>{ label }</span>
+            if let Some(elapsed) = timer { <span id="call-timer" class="timer">{ format::duration(elapsed) }</span> }
+            if call.phase == CallPhase::Connected { <button id="hang-up" class="danger" onclick={hang_up}>{ "Hang up" }</button> }
+        </section>
+    }
+}
+
+fn log_form(state: &UseReducerHandle<PanelState>, view: &PanelView, call: &PanelCall) -> Html {
+    let delivery = call.log.as_ref().map(|log| &log.delivery);
+    let locked = matches!(delivery, Some(LogDelivery::Logged | LogDelivery::Queued { .. }));
+    let choices = view.choices.clone().unwrap_or(protocol::api::TeamChoices {
+        dispositions: Vec::new(),
+        sentiments: Vec::new(),
+        disposition_required: false,
+    });
+    let loggable = matches!(call.phase, CallPhase::Connected | CallPhase::Ended);
+
+    let on_notes = {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| state.dispatch(Action::Notes(e.target_unchecked_into::<HtmlTextAreaElement>().value())))
+    };
+    let on_disposition = {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            state.dispatch(Action::Disposition(value.parse().ok().map(DispositionId)));
+        })
+    };
+    let on_sentiment = {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            state.dispatch(Action::Sentiment(value.parse().ok().map(SentimentId)));
+        })
+    };
+    let missing_disposition = choices.disposition_required && state.disposition.is_none();
+    let on_log = {
+        let state = state.clone();
+        let call_id = call.call_id;
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let request = WorkerRequest::Log {
+                call_id,
+                notes: state.notes.clone(),
+                disposition_id: state.disposition,
+                sentiment_id: state.sentiment,
+            };
+            let state = state.clone();
+            spawn_local(async move {
+                if let Err(message) = bridge::ask(request).await {
+                    state.dispatch(Action::Failed(message));
+                }
+            });
+        })
+    };
+
+    let status = match delivery {
+        Some(LogDelivery::Logged) => html! { <p id="log-status" class="state ok" data-state="logged">{ "Logged ✓ Disposition and sentiment are final; notes can be edited on the Calls page." }</p> },
+        Some(LogDelivery::Queued { attempts: 0, .. }) => html! { <p id="log-status" class="state warn" data-state="queued">{ "Logging…" }</p> },
+        Some(LogDelivery::Queued { last_error, .. }) => html! {
+            <p id="log-status" class="state warn" data-state="queued">
+                { "Saved in this browser; it will be sent when the Ringback server is reachable. Nothing is lost if you close this tab." }
+                if let Some(reason) = last_error.clone() { <br /><span class="muted">{ reason }</span> }
+            </p>
+        },
+        Some(LogDelivery::Refused { message }) => html! { <p id="log-status" class="state bad" data-state="refused">{ format!("Not logged: {message}") }</p> },
+        None => html! {},
+    };
+
+    html! {
+        <form id="log-form" class="log" onsubmit={on_log}>
+            <label>{ "Notes" }
+                <textarea id="notes" rows="5" value={state.notes.clone()} oninput={on_notes} disabled={locked} placeholder="What was said, next steps…" />
+            </label>
+            <label>{ if choices.disposition_required { "Disposition (required)" } else { "Disposition" } }
+                <select id="disposition" onchange={on_disposition} disabled={locked}>
+                    <option value="" selected={state.disposition.is_none()}>{ "Choose…" }</option>
+                    { for choices.dispositions.iter().filter(|d| !d.retired || Some(d.id) == state.disposition).map(|d| html! {
+                        <option value={d.id.0.to_string()} selected={Some(d.id) == state.disposition}>{ d.label.clone() }</option>
+                    }) }
+                </select>
+            </label>
+            <label>{ "Sentiment" }
+                <select id="sentiment" onchange={on_sentiment} disabled={locked}>
+                    <option value="" selected={state.sentiment.is_none()}>{ "Choose…" }</option>
+                    { for choices.sentiments.iter().filter(|s| !s.retired || Some(s.id) == state.sentiment).map(|s| html! {
+                        <option value={s.id.0.to_string()} selected={Some(s.id) == state.sentiment}>{ s.label.clone() }</option>
+                    }) }
+                </select>
+            </label>
+            if let Some(message) = state.error.clone() { <p id="panel-error" class="error" role="alert">{ message }</p> }
+            { status }
+            if !locked {
+                <button id="log-call" type="submit" disabled={!loggable || missing_disposition}
+                    title={if missing_disposition { "Choose a disposition first" } else { "" }}>{ "Log call" }</button>
+            }
+        </form>
+    }
+}

@@ -1,0 +1,300 @@
+//! Ringing: notifications, the ringtone, Accept and Close, missed calls.
+//!
+//! Notification ids say what they are for: `ring:<call>` rings, `missed:<call>`
+//! tells of a missed call. The server is the judge of who answered; the
+//! worker only shows what it is told and forwards what the rep pressed.
+
+use crate::http::Api;
+use crate::state::{self, CallEntry};
+use crate::{badge, microphone, panel, ringtone, rules, socket};
+use chrome::api::{call, notifications};
+use chrome::messages::{CallPhase, ConnectionState};
+use protocol::signal::{CallUpdate, ClientMessage, IncomingCall, SignalErrorCode};
+use protocol::{CallId, CallOutcome};
+use serde::Serialize;
+
+const RING_PREFIX: &str = "ring:";
+const MISSED_PREFIX: &str = "missed:";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationOptions<'a> {
+    r#type: &'a str,
+    icon_url: String,
+    title: String,
+    message: String,
+    context_message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    buttons: Vec<Button<'a>>,
+    require_interaction: bool,
+    priority: i32,
+    silent: bool,
+}
+
+#[derive(Serialize)]
+struct Button<'a> {
+    title: &'a str,
+}
+
+fn ring_id(call_id: CallId) -> String {
+    format!("{RING_PREFIX}{}", call_id.0)
+}
+
+fn parse_id(notification_id: &str, prefix: &str) -> Option<CallId> {
+    notification_id.strip_prefix(prefix)?.parse().ok().map(CallId)
+}
+
+async fn show(id: &str, options: &NotificationOptions<'_>) {
+    let shown = match chrome::js::to_js(options) {
+        Ok(options) => call(notifications::create(id, &options)).await.map(drop),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = shown {
+        web_sys::console::error_2(&"ringback: notification failed".into(), &error);
+    }
+}
+
+async fn clear(id: &str) {
+    let _ = call(notifications::clear(id)).await;
+}
+
+pub async fn on_incoming(incoming: IncomingCall) {
+    let call_id = incoming.call_id;
+    let is_new = state::read(|s| s.live.entry(call_id).is_none());
+    if !is_new {
+        // A re-sent ring after a reconnect: the notification is already up
+        // (or the rep already acted on it).
+        return;
+    }
+    let microphone_ok = microphone::allowed().await;
+    let text = rules::ring_text(&incoming.person, microphone_ok);
+    let _ = state::live(|live| {
+        live.calls.push(CallEntry {
+            call: incoming,
+            phase: CallPhase::Ringing,
+            answered_at: None,
+            ended_at: None,
+            log: None,
+        });
+        live.prune();
+    })
+    .await;
+    ringtone::update().await;
+    show(
+        &ring_id(call_id),
+        &NotificationOptions {
+            r#type: "basic",
+            icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
+            title: text.title,
+            message: text.message,
+            context_message: text.context,
+            buttons: vec![Button { title: "Accept" }, Button { title: "Close" }],
+            require_interaction: true,
+            priority: 2,
+            silent: true,
+        },
+    )
+    .await;
+    crate::notify_pages();
+}
+
+pub async fn on_update(call_id: CallId, update: CallUpdate) {
+    let Some(entry) = state::read(|s| s.live.entry(call_id).cloned()) else {
+        return;
+    };
+    let was_ringing = matches!(entry.phase, CallPhase::Ringing | CallPhase::Accepting);
+    let now = js_sys::Date::now() as i64;
+    let phase = match &update {
+        CallUpdate::Accepted => CallPhase::Connected,
+        CallUpdate::Ended if entry.phase == CallPhase::Connected => CallPhase::Ended,
+        CallUpdate::Ended => entry.phase,
+        _ if entry.phase == CallPhase::Connected => CallPhase::Ended,
+        _ => CallPhase::Gone,
+    };
+    let _ = state::live(|live| {
+        if let Some(e) = live.entry_mut(call_id) {
+            e.phase = phase;
+            match phase {
+                CallPhase::Connected => e.answered_at = e.answered_at.or(Some(now)),
+                CallPhase::Ended => e.ended_at = e.ended_at.or(Some(now)),
+                _ => {}
+            }
+        }
+        if phase == CallPhase::Connected {
+            live.active_call = Some(call_id);
+        }
+    })
+    .await;
+    clear(&ring_id(call_id)).await;
+    ringtone::update().await;
+
+    let missed = match update {
+        CallUpdate::CallerHungUp => was_ringing.then_some(None),
+        CallUpdate::NoAnswer { outcome } => was_ringing.then_some(Some(outcome)),
+        _ => None,
+    };
+    if let Some(outcome) = missed {
+        record_missed(&entry, outcome).await;
+    }
+    if update == CallUpdate::Accepted && entry.phase != CallPhase::Connected {
+        panel::open_record(&entry).await;
+    }
+    crate::notify_pages();
+}
+
+async fn record_missed(entry: &CallEntry, outcome: Option<CallOutcome>) {
+    let _ = state::durable(|d| d.missed_calls = d.missed_calls.saturating_add(1)).await;
+    badge::refresh();
+    let context = match outcome {
+        Some(CallOutcome::Voicemail) => "They reached your voicemail",
+        Some(CallOutcome::Forwarded) => "Forwarded to your phone",
+        _ => "They hung up before anyone answered",
+    };
+    show(
+        &format!("{MISSED_PREFIX}{}", entry.call.call_id.0),
+        &NotificationOptions {
+            r#type: "basic",
+            icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
+            title: rules::missed_text(&entry.call.person),
+            message: [entry.call.person.title.as_deref(), entry.call.person.account.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
+            context_message: context.into(),
+            buttons: Vec::new(),
+            require_interaction: false,
+            priority: 1,
+            silent: true,
+        },
+    )
+    .await;
+}
+
+/// Accept (button 0) or Close (button 1) on a ringing notification.
+pub async fn on_button(notification_id: &str, button: u32) {
+    let Some(call_id) = parse_id(notification_id, RING_PREFIX) else {
+        return;
+    };
+    if state::read(|s| s.live.entry(call_id).map(|e| e.phase)) != Some(CallPhase::Ringing) {
+        clear(notification_id).await;
+        return;
+    }
+    match button {
+        0 => accept(call_id).await,
+        _ => close(call_id).await,
+    }
+}
+
+async fn accept(call_id: CallId) {
+    if !microphone::allowed().await {
+        // Keep ringing: the rep can enable the microphone and still accept.
+        panel::open_options(Some("microphone")).await;
+        return;
+    }
+    let sent = socket::send(&ClientMessage::Accept {
+        id: format!("accept-{}", call_id.0),
+        call_id,
+    });
+    if !sent {
+        socket::set_connection(
+            ConnectionState::Offline,
+            Some("Could not accept: not connected to the Ringback server. The call is still ringing on your phone.".into()),
+        );
+        return;
+    }
+    let _ = state::live(|live| {
+        if let Some(e) = live.entry_mut(call_id) {
+            e.phase = CallPhase::Accepting;
+        }
+    })
+    .await;
+    clear(&ring_id(call_id)).await;
+    ringtone::update().await;
+}
+
+async fn close(call_id: CallId) {
+    socket::send(&ClientMessage::Close {
+        id: socket::message_id("close"),
+        call_id,
+    });
+    let _ = state::live(|live| {
+        if let Some(e) = live.entry_mut(call_id) {
+            e.phase = CallPhase::Gone;
+        }
+    })
+    .await;
+    clear(&ring_id(call_id)).await;
+    ringtone::update().await;
+    crate::notify_pages();
+}
+
+/// The rep dismissed a notification (not possible with `requireInteraction`
+/// on most platforms, but some let them): a dismissed ring is a Close.
+pub async fn on_closed(notification_id: &str, by_user: bool) {
+    if let Some(call_id) = parse_id(notification_id, RING_PREFIX) {
+        let ringing = state::read(|s| s.live.entry(call_id).map(|e| e.phase)) == Some(CallPhase::Ringing);
+        if by_user && ringing {
+            close(call_id).await;
+        }
+    }
+}
+
+/// A click on a notification's body: a ring is a no-op (the buttons decide);
+/// a missed call opens the options page, where the count is cleared.
+pub async fn on_clicked(notification_id: &str) {
+    if parse_id(notification_id, MISSED_PREFIX).is_some() {
+        clear(notification_id).await;
+        panel::open_options(None).await;
+    }
+}
+
+pub async fn hang_up(call_id: CallId) -> Result<(), String> {
+    let connected = state::read(|s| s.live.entry(call_id).map(|e| e.phase)) == Some(CallPhase::Connected);
+    if !connected {
+        return Err("This call is not connected in this browser.".into());
+    }
+    if !socket::send(&ClientMessage::HangUp {
+        id: socket::message_id("hangup"),
+        call_id,
+    }) {
+        return Err("Not connected to the Ringback server; hang up on your phone or try again in a moment.".into());
+    }
+    Ok(())
+}
+
+/// The server refused a message: undo what the worker assumed.
+pub async fn on_refused(id: Option<String>, code: SignalErrorCode, message: String) {
+    let Some(call_id) = id
+        .as_deref()
+        .and_then(|id| id.strip_prefix("accept-"))
+        .and_then(|n| n.parse().ok())
+        .map(CallId)
+    else {
+        web_sys::console::warn_1(&format!("ringback: server refused {id:?}: {message}").into());
+        return;
+    };
+    if matches!(code, SignalErrorCode::CallNotRinging | SignalErrorCode::CallNotFound) {
+        let _ = state::live(|live| {
+            if let Some(e) = live.entry_mut(call_id) {
+                e.phase = CallPhase::Gone;
+            }
+        })
+        .await;
+        socket::set_connection(socket::connection(), Some(format!("Could not accept the call: {message}")));
+    }
+}
+
+/// Fetch the team's dispositions and sentiments for the panel.
+pub async fn refresh_choices() {
+    let Some(session) = state::read(|s| s.durable.session.clone()) else {
+        return;
+    };
+    let api = Api {
+        server: &session.server,
+        token: Some(&session.token),
+    };
+    if let Ok(choices) = api.get("/team/choices").await {
+        let _ = state::durable(|d| d.choices = Some(choices)).await;
+    }
+}

@@ -1,0 +1,113 @@
+//! The REST client: `fetch` from the worker with the rep's bearer token.
+
+use chrome::js::{error_text, from_js, to_js};
+use protocol::api::ErrorBody;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestInit, Response, WorkerGlobalScope};
+
+/// Why a request failed, sorted by what the caller should do about it.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// The server could not be reached (or answered 5xx / 429): try again later.
+    Unavailable(String),
+    /// The token is no longer valid: sign in again.
+    SignedOut,
+    /// The server refused the request for good; `message` says why.
+    Refused { message: String },
+}
+
+impl ApiError {
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unavailable(reason) => format!("Ringback server unreachable ({reason})"),
+            Self::SignedOut => "Your session ended: sign in again in Ringback's options".into(),
+            Self::Refused { message } => message.clone(),
+        }
+    }
+}
+
+pub struct Api<'a> {
+    pub server: &'a str,
+    pub token: Option<&'a str>,
+}
+
+impl Api<'_> {
+    pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, ApiError> {
+        self.send("GET", path, None::<&()>).await
+    }
+
+    pub async fn post<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<R, ApiError> {
+        self.send("POST", path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
+        self.send::<(), serde::de::IgnoredAny>("DELETE", path, None)
+            .await
+            .map(drop)
+    }
+
+    async fn send<B: Serialize, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<R, ApiError> {
+        let response = self
+            .fetch(method, path, body)
+            .await
+            .map_err(|e| ApiError::Unavailable(error_text(&e)))?;
+        let status = response.status();
+        let json = match response.json() {
+            Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::NULL),
+            Err(_) => JsValue::NULL,
+        };
+        match status {
+            204 => from_js(JsValue::NULL).map_err(|e| ApiError::Unavailable(error_text(&e))),
+            200..=299 => from_js(json).map_err(|e| ApiError::Refused {
+                message: format!("unexpected answer from the server: {}", error_text(&e)),
+            }),
+            401 => Err(ApiError::SignedOut),
+            429 | 500..=599 => Err(ApiError::Unavailable(format!("HTTP {status}"))),
+            _ => {
+                let message = from_js::<ErrorBody>(json)
+                    .map(|body| body.error.message)
+                    .unwrap_or_else(|_| format!("the server answered HTTP {status}"));
+                Err(ApiError::Refused { message })
+            }
+        }
+    }
+
+    async fn fetch<B: Serialize>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Response, JsValue> {
+        let headers = Headers::new()?;
+        headers.set("Accept", "application/json")?;
+        if let Some(token) = self.token {
+            headers.set("Authorization", &format!("Bearer {token}"))?;
+        }
+        let init = RequestInit::new();
+        init.set_method(method);
+        if let Some(body) = body {
+            headers.set("Content-Type", "application/json")?;
+            let text = js_sys::JSON::stringify(&to_js(body)?)?;
+            init.set_body(&text);
+        }
+        init.set_headers(&headers);
+        let url = format!("{}/api/v1{path}", self.server);
+        let request = Request::new_with_str_and_init(&url, &init)?;
+        let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+        JsFuture::from(scope.fetch_with_request(&request))
+            .await?
+            .dyn_into()
+    }
+}

@@ -1,0 +1,283 @@
+//! Ringback's Manifest V3 service worker, in Rust.
+//!
+//! Chrome starts and stops this worker at will, and requires every event
+//! listener to be registered in the worker's first turn, before any wasm can
+//! have loaded. So `extension/sw.js` registers the listeners, and each one
+//! waits for [`boot`] and then calls the matching `on_*` function here.
+//!
+//! What the worker does:
+//! - keeps the rep's session and a signalling socket to the server
+//!   ([`socket`]), reconnecting with backoff and, if Chrome stopped the
+//!   worker, from the watchdog alarm;
+//! - rings: a notification with Accept and Close, and the ringtone in the
+//!   offscreen document ([`calls`], [`ringtone`]);
+//! - on Accept opens the CRM record and injects the panel once the record is
+//!   showing ([`panel`]);
+//! - answers the panel and options pages ([`on_message`]) and sends their
+//!   logs through an outbox that survives everything ([`outbox`]).
+//!
+//! The session token stays here and in `chrome.storage`; pages get views.
+
+mod badge;
+mod calls;
+mod http;
+mod js_storage;
+mod microphone;
+mod outbox;
+mod panel;
+mod ringtone;
+pub mod rules;
+mod socket;
+mod state;
+
+use chrome::api::{alarms, call, context_menus};
+use chrome::messages::{Envelope, PageNotice, StatusView, Target, WorkerReply, WorkerRequest};
+use http::{Api, ApiError};
+use protocol::api::{SessionResponse, SignInRequest};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// The watchdog alarm: wakes a stopped worker to reconnect and send the outbox.
+const WATCHDOG: &str = "ringback-watchdog";
+/// Chrome's shortest alarm period.
+const WATCHDOG_MINUTES: f64 = 0.5;
+const CONTEXT_MENU_ID: &str = "open-dialer";
+
+/// Runs once per worker start, before any event is handled.
+#[wasm_bindgen]
+pub async fn boot() -> Result<(), JsValue> {
+    state::load().await?;
+    if state::read(|s| s.durable.device_id.is_none()) {
+        let id = format!("dev-{}", uuid_like());
+        state::durable(|d| d.device_id = Some(id)).await?;
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Period {
+        period_in_minutes: f64,
+    }
+    call(alarms::create(
+        WATCHDOG,
+        &chrome::js::to_js(&Period {
+            period_in_minutes: WATCHDOG_MINUTES,
+        })?,
+    ))
+    .await?;
+    badge::refresh();
+    socket::ensure_connected();
+    outbox::flush().await;
+    Ok(())
+}
+
+fn uuid_like() -> String {
+    use wasm_bindgen::JsCast;
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    scope
+        .crypto()
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|_| format!("{}", js_sys::Math::random()))
+}
+
+/// `runtime.onInstalled`: set up the context menu; on first install open the
+/// options page so the rep can sign in.
+#[wasm_bindgen]
+pub async fn on_installed(reason: String) -> Result<(), JsValue> {
+    #[derive(Serialize)]
+    struct MenuItem {
+        id: &'static str,
+        title: &'static str,
+        contexts: [&'static str; 1],
+    }
+    call(context_menus::remove_all()).await?;
+    context_menus::create(&chrome::js::to_js(&MenuItem {
+        id: CONTEXT_MENU_ID,
+        title: "Open Dialer here",
+        contexts: ["page"],
+    })?)?;
+    if reason == "install" {
+        panel::open_options(None).await;
+    }
+    Ok(())
+}
+
+#[wasm_bindgen]
+pub async fn on_alarm(name: String) {
+    if name == WATCHDOG {
+        socket::ensure_connected();
+        outbox::flush().await;
+    }
+}
+
+#[wasm_bindgen]
+pub async fn on_notification_button(id: String, button: u32) {
+    calls::on_button(&id, button).await;
+}
+
+#[wasm_bindgen]
+pub async fn on_notification_clicked(id: String) {
+    calls::on_clicked(&id).await;
+}
+
+#[wasm_bindgen]
+pub async fn on_notification_closed(id: String, by_user: bool) {
+    calls::on_closed(&id, by_user).await;
+}
+
+#[wasm_bindgen]
+pub async fn on_tab_updated(tab_id: i32, tab: JsValue) {
+    if let Ok(tab) = chrome::js::from_js(tab) {
+        panel::on_tab_updated(tab_id, tab).await;
+    }
+}
+
+#[wasm_bindgen]
+pub async fn on_context_menu(menu_item_id: String, tab: JsValue) {
+    if menu_item_id != CONTEXT_MENU_ID {
+        return;
+    }
+    if let Ok(tab) = chrome::js::from_js(tab) {
+        panel::on_context_menu(tab).await;
+    }
+}
+
+/// `runtime.onMessage` from a page or the offscreen document. Returns the
+/// reply; anything not addressed to the worker gets `undefined`.
+#[wasm_bindgen]
+pub async fn on_message(message: JsValue) -> Result<JsValue, JsValue> {
+    let request = match chrome::js::from_js::<Envelope<WorkerRequest>>(message) {
+        Ok(Envelope {
+            to: Target::Worker,
+            body,
+        }) => body,
+        Ok(_) => return Ok(JsValue::UNDEFINED),
+        Err(error) => {
+            return chrome::js::to_js(&WorkerReply::Error {
+                message: format!("Unreadable request: {}", chrome::js::error_text(&error)),
+            });
+        }
+    };
+    let reply = handle(request).await.unwrap_or_else(|message| WorkerReply::Error { message });
+    chrome::js::to_js(&reply)
+}
+
+async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
+    Ok(match request {
+        WorkerRequest::Status => WorkerReply::Status(status()),
+        WorkerRequest::SignIn {
+            server,
+            email,
+            password,
+        } => {
+            sign_in(&server, email, password).await?;
+            WorkerReply::Status(status())
+        }
+        WorkerRequest::SignOut => {
+            sign_out().await;
+            WorkerReply::Status(status())
+        }
+        WorkerRequest::ClearMissed => {
+            let _ = state::durable(|d| d.missed_calls = 0).await;
+            badge::refresh();
+            WorkerReply::Status(status())
+        }
+        WorkerRequest::Panel { call_id } => WorkerReply::Panel(panel::view(call_id).await),
+        WorkerRequest::Log {
+            call_id,
+            notes,
+            disposition_id,
+            sentiment_id,
+        } => {
+            let phase = state::read(|s| s.live.entry(call_id).map(|e| e.phase));
+            if !phase.is_some_and(panel::loggable) {
+                return Err("Only a call answered in this browser can be logged here.".into());
+            }
+            outbox::enqueue(outbox::NewLog {
+                call_id,
+                notes,
+                disposition_id,
+                sentiment_id,
+            })
+            .await?;
+            WorkerReply::Done
+        }
+        WorkerRequest::HangUp { call_id } => {
+            calls::hang_up(call_id).await?;
+            WorkerReply::Done
+        }
+        WorkerRequest::OffscreenReady => WorkerReply::Ringtone {
+            ringing: state::read(|s| s.live.ringing()),
+        },
+    })
+}
+
+fn status() -> StatusView {
+    state::read(|s| StatusView {
+        server: s.durable.session.as_ref().map(|x| x.server.clone()),
+        rep_name: s.durable.session.as_ref().map(|x| x.rep_name.clone()),
+        email: s.durable.session.as_ref().map(|x| x.email.clone()),
+        connection: socket::connection(),
+        last_error: s.transient.last_error.clone(),
+        missed_calls: s.durable.missed_calls,
+        pending_logs: outbox::pending_count(),
+    })
+}
+
+async fn sign_in(server: &str, email: String, password: String) -> Result<(), String> {
+    let server = rules::normalize_server(server)?;
+    if email.trim().is_empty() || password.is_empty() {
+        return Err("Enter your email and password.".into());
+    }
+    let api = Api {
+        server: &server,
+        token: None,
+    };
+    let request = SignInRequest {
+        email: email.trim().to_owned(),
+        password,
+    };
+    let session: SessionResponse = api.post("/sessions", &request).await.map_err(|e| match e {
+        ApiError::SignedOut => "Wrong email or password.".to_owned(),
+        ApiError::Unavailable(reason) => format!(
+            "Could not reach {server} ({reason}). Check the address and that the server is running."
+        ),
+        ApiError::Refused { message, .. } => message,
+    })?;
+    socket::disconnect();
+    state::durable(|d| {
+        d.session = Some(state::Session {
+            server: server.clone(),
+            token: session.token,
+            rep_name: session.rep.name,
+            email: session.rep.email,
+        });
+        d.choices = None;
+    })
+    .await
+    .map_err(|e| chrome::js::error_text(&e))?;
+    state::transient(|t| t.reconnect_attempt = 0);
+    socket::ensure_connected();
+    Ok(())
+}
+
+async fn sign_out() {
+    if let Some(session) = state::read(|s| s.durable.session.clone()) {
+        let api = Api {
+            server: &session.server,
+            token: Some(&session.token),
+        };
+        // Best effort: the token is forgotten here whatever the server says.
+        let _ = api.delete("/sessions/current").await;
+    }
+    socket::disconnect();
+    let _ = state::durable(|d| d.session = None).await;
+    socket::set_connection(chrome::messages::ConnectionState::SignedOut, None);
+}
+
+/// Tell open pages (options, panels) to ask again. Nobody listening is fine.
+pub(crate) fn notify_pages() {
+    wasm_bindgen_futures::spawn_local(async {
+        if let Ok(message) = chrome::js::to_js(&Envelope::new(Target::Pages, PageNotice::Changed)) {
+            let _ = call(chrome::api::runtime::send_message(&message)).await;
+        }
+    });
+}

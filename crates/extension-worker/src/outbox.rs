@@ -1,0 +1,151 @@
+//! No lost logs. A log is written to `chrome.storage.local` with an
+//! idempotency key *before* anything is sent; [`flush`] then sends the
+//! outbox in order and removes an entry only once the server has answered
+//! for it. A retry after a crash, a stopped worker or a server outage sends
+//! the same key, so the server stores the log exactly once.
+
+use crate::http::{Api, ApiError};
+use crate::state::{self, PendingLog};
+use chrome::messages::{LogDelivery, LogState};
+use protocol::api::LogCallRequest;
+use protocol::{CallId, DispositionId, SentimentId};
+use std::cell::Cell;
+use wasm_bindgen::JsCast;
+use web_sys::WorkerGlobalScope;
+
+thread_local! {
+    static FLUSHING: Cell<bool> = const { Cell::new(false) };
+}
+
+pub struct NewLog {
+    pub call_id: CallId,
+    pub notes: String,
+    pub disposition_id: Option<DispositionId>,
+    pub sentiment_id: Option<SentimentId>,
+}
+
+fn new_key() -> String {
+    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+    match scope.crypto() {
+        Ok(crypto) => crypto.random_uuid(),
+        Err(_) => format!("{}-{}", js_sys::Date::now(), js_sys::Math::random()),
+    }
+}
+
+/// Keep the log, then try to send it. Errors only if it could not be kept.
+pub async fn enqueue(log: NewLog) -> Result<(), String> {
+    let state_now = state::read(|s| s.live.entry(log.call_id).and_then(|e| e.log.clone()));
+    if let Some(LogState {
+        delivery: LogDelivery::Queued { .. } | LogDelivery::Logged,
+        ..
+    }) = state_now
+    {
+        return Err("This call is already logged (or being logged).".into());
+    }
+    let request = LogCallRequest {
+        idempotency_key: new_key(),
+        notes: log.notes.clone(),
+        disposition_id: log.disposition_id,
+        sentiment_id: log.sentiment_id,
+        person_id: None,
+    };
+    state::durable(|d| {
+        d.outbox.push(PendingLog {
+            call_id: log.call_id,
+            request,
+            attempts: 0,
+        })
+    })
+    .await
+    .map_err(|e| format!("Could not keep the log in the browser: {}", chrome::js::error_text(&e)))?;
+    set_delivery(
+        log.call_id,
+        Some((log.notes, log.disposition_id, log.sentiment_id)),
+        LogDelivery::Queued {
+            attempts: 0,
+            last_error: None,
+        },
+    )
+    .await;
+    wasm_bindgen_futures::spawn_local(flush());
+    Ok(())
+}
+
+/// Send what is waiting, oldest first; stop at the first outage.
+pub async fn flush() {
+    if FLUSHING.with(|f| f.replace(true)) {
+        return;
+    }
+    while let Some(pending) = state::read(|s| s.durable.outbox.first().cloned()) {
+        let Some(session) = state::read(|s| s.durable.session.clone()) else {
+            break;
+        };
+        let api = Api {
+            server: &session.server,
+            token: Some(&session.token),
+        };
+        let path = format!("/calls/{}/log", pending.call_id.0);
+        let result = api
+            .post::<_, serde::de::IgnoredAny>(&path, &pending.request)
+            .await;
+        let key = pending.request.idempotency_key.clone();
+        match result {
+            Ok(_) => {
+                remove(&key).await;
+                set_delivery(pending.call_id, None, LogDelivery::Logged).await;
+            }
+            Err(ApiError::Refused { message, .. }) => {
+                remove(&key).await;
+                set_delivery(pending.call_id, None, LogDelivery::Refused { message }).await;
+            }
+            Err(error) => {
+                let attempts = pending.attempts.saturating_add(1);
+                let _ = state::durable(|d| {
+                    if let Some(p) = d.outbox.iter_mut().find(|p| p.request.idempotency_key == key) {
+                        p.attempts = attempts;
+                    }
+                })
+                .await;
+                let last_error = Some(error.message());
+                set_delivery(pending.call_id, None, LogDelivery::Queued { attempts, last_error }).await;
+                break;
+            }
+        }
+    }
+    FLUSHING.with(|f| f.set(false));
+}
+
+async fn remove(key: &str) {
+    let _ = state::durable(|d| d.outbox.retain(|p| p.request.idempotency_key != key)).await;
+}
+
+/// Record in the call's entry how its log stands, for the panel.
+async fn set_delivery(
+    call_id: CallId,
+    fields: Option<(String, Option<DispositionId>, Option<SentimentId>)>,
+    delivery: LogDelivery,
+) {
+    let _ = state::live(|live| {
+        let Some(entry) = live.entry_mut(call_id) else {
+            return;
+        };
+        match (&mut entry.log, fields) {
+            (_, Some((notes, disposition_id, sentiment_id))) => {
+                entry.log = Some(LogState {
+                    notes,
+                    disposition_id,
+                    sentiment_id,
+                    delivery,
+                })
+            }
+            (Some(log), None) => log.delivery = delivery,
+            (None, None) => {}
+        }
+    })
+    .await;
+    crate::notify_pages();
+}
+
+pub fn pending_count() -> u32 {
+    state::read(|s| s.durable.outbox.len() as u32)
+}

@@ -1,0 +1,201 @@
+//! The CRM tab and the Dialer Everywhere panel injected into it.
+//!
+//! Accept opens the Person's CRM record in a new tab. CRMs put a login page
+//! in the way, for as long as the rep takes to sign in, so the worker does
+//! not inject at once: it remembers the tab and, each time that tab finishes
+//! loading, checks whether it now shows the record ([`rules::shows_record`]).
+//! The content script only adds a shadow-root host with an iframe of the
+//! extension's `panel.html`; the panel runs there, under the extension's CSP,
+//! and the CRM page cannot read it.
+
+use crate::http::Api;
+use crate::state::{self, CallEntry, PanelTab};
+use crate::{rules, socket};
+use chrome::api::{call, scripting, tabs, windows};
+use chrome::messages::{CallPhase, PanelCall, PanelView};
+use protocol::CallId;
+use protocol::api::CallPage;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+struct CreateTab {
+    url: String,
+    active: bool,
+}
+
+/// The fields of a `tabs.Tab` the worker reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tab {
+    pub id: Option<i32>,
+    pub url: Option<String>,
+    pub status: Option<String>,
+    pub window_id: Option<i32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Injection {
+    target: InjectionTarget,
+    files: [&'static str; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InjectionTarget {
+    tab_id: i32,
+}
+
+async fn create_tab(url: String) -> Option<Tab> {
+    let properties = chrome::js::to_js(&CreateTab { url, active: true }).ok()?;
+    let tab = call(tabs::create(&properties)).await.ok()?;
+    let tab: Tab = chrome::js::from_js(tab).ok()?;
+    if let Some(window_id) = tab.window_id {
+        #[derive(Serialize)]
+        struct Focus {
+            focused: bool,
+        }
+        if let Ok(focus) = chrome::js::to_js(&Focus { focused: true }) {
+            let _ = call(windows::update(window_id, &focus)).await;
+        }
+    }
+    Some(tab)
+}
+
+/// Where Accept takes the rep: the CRM record, else the server's page for
+/// the Person, else (unknown caller) the panel on its own.
+fn record_url(entry: &CallEntry) -> String {
+    let person = &entry.call.person;
+    if let Some(url) = person.crm_url.as_deref().filter(|u| u.starts_with("http")) {
+        return url.to_owned();
+    }
+    let server = state::read(|s| s.durable.session.as_ref().map(|s| s.server.clone()));
+    match (person.id, server) {
+        (Some(id), Some(server)) => format!("{server}/people/{}", id.0),
+        _ => chrome::api::runtime::get_url(&format!("panel.html?call={}", entry.call.call_id.0)),
+    }
+}
+
+pub async fn open_record(entry: &CallEntry) {
+    let url = record_url(entry);
+    let standalone = url.starts_with("chrome-extension://");
+    let Some(tab_id) = create_tab(url.clone()).await.and_then(|tab| tab.id) else {
+        return;
+    };
+    if standalone {
+        return;
+    }
+    let _ = state::live(|live| {
+        live.panel_tab = Some(PanelTab {
+            tab_id,
+            record_url: url,
+            injected: false,
+        })
+    })
+    .await;
+}
+
+/// Options page, optionally at a section (`#microphone`).
+pub async fn open_options(section: Option<&str>) {
+    let mut url = chrome::api::runtime::get_url("options.html");
+    if let Some(section) = section {
+        url = format!("{url}#{section}");
+    }
+    create_tab(url).await;
+}
+
+/// `tabs.onUpdated`: inject once the Accept tab shows the record.
+pub async fn on_tab_updated(tab_id: i32, tab: Tab) {
+    let Some(target) = state::read(|s| s.live.panel_tab.clone()) else {
+        return;
+    };
+    if target.tab_id != tab_id || target.injected || tab.status.as_deref() != Some("complete") {
+        return;
+    }
+    let Some(url) = tab.url else { return };
+    if !rules::shows_record(&url, &target.record_url) {
+        return;
+    }
+    if inject(tab_id).await {
+        let _ = state::live(|live| {
+            if let Some(t) = live.panel_tab.as_mut().filter(|t| t.tab_id == tab_id) {
+                t.injected = true;
+            }
+        })
+        .await;
+    }
+}
+
+/// The context-menu item "Open Dialer here".
+pub async fn on_context_menu(tab: Tab) {
+    if let Some(tab_id) = tab.id {
+        inject(tab_id).await;
+    }
+}
+
+async fn inject(tab_id: i32) -> bool {
+    let injection = Injection {
+        target: InjectionTarget { tab_id },
+        files: ["content.js"],
+    };
+    let Ok(injection) = chrome::js::to_js(&injection) else {
+        return false;
+    };
+    match call(scripting::execute_script(&injection)).await {
+        Ok(_) => true,
+        Err(error) => {
+            web_sys::console::warn_2(&"ringback: could not add the panel to the tab".into(), &error);
+            false
+        }
+    }
+}
+
+/// The call a panel shows: the one asked for, else the active one.
+pub async fn view(call_id: Option<CallId>) -> PanelView {
+    let entry = state::read(|s| {
+        let wanted = call_id.or(s.live.active_call)?;
+        s.live.entry(wanted).cloned()
+    });
+    let call = entry.map(|e| PanelCall {
+        call_id: e.call.call_id,
+        person: e.call.person,
+        to: e.call.to,
+        phase: e.phase,
+        started_at: e.call.started_at,
+        answered_at: e.answered_at,
+        ended_at: e.ended_at,
+        log: e.log,
+    });
+    let previous = match &call {
+        Some(call) => previous_call(call).await,
+        None => None,
+    };
+    if state::read(|s| s.durable.choices.is_none()) {
+        crate::calls::refresh_choices().await;
+    }
+    PanelView {
+        previous,
+        call,
+        choices: state::read(|s| s.durable.choices.clone()),
+        connection: socket::connection(),
+    }
+}
+
+async fn previous_call(call: &PanelCall) -> Option<chrome::messages::PreviousCall> {
+    let person_id = call.person.id?;
+    let session = state::read(|s| s.durable.session.clone())?;
+    let api = Api {
+        server: &session.server,
+        token: Some(&session.token),
+    };
+    let page: CallPage = api
+        .get(&format!("/calls?person_id={}&limit=5", person_id.0))
+        .await
+        .ok()?;
+    rules::previous_call(&page.calls, call.call_id)
+}
+
+/// Whether a call may still be logged from the panel.
+pub fn loggable(phase: CallPhase) -> bool {
+    matches!(phase, CallPhase::Connected | CallPhase::Ended)
+}

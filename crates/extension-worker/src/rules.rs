@@ -1,0 +1,153 @@
+//! Decisions the worker makes that need no browser: how long to wait before
+//! reconnecting, what a notification says, when a tab shows the CRM record.
+//! Kept free of I/O so they are tested natively.
+
+use chrome::messages::PreviousCall;
+use protocol::api::CallView;
+use protocol::{CallId, PersonSnapshot};
+use std::time::Duration;
+
+/// First retry after a dropped socket.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// Never wait longer than this between attempts, so a rep is back within
+/// half a minute of the server returning.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(30);
+
+/// Delay before reconnect attempt `attempt` (0-based): exponential, capped, with
+/// "equal jitter" — half fixed, half random — so a server restart is not met
+/// by every rep's browser in the same millisecond. `random` is in `[0, 1)`.
+pub fn backoff_delay(attempt: u32, random: f64) -> Duration {
+    let exponential = BACKOFF_BASE.saturating_mul(1u32 << attempt.min(16));
+    let ceiling = exponential.min(BACKOFF_CAP);
+    let half = ceiling / 2;
+    half + half.mul_f64(random.clamp(0.0, 1.0))
+}
+
+/// What the ringing notification shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RingText {
+    pub title: String,
+    pub message: String,
+    pub context: String,
+}
+
+/// Name as title; job title and account as the message; for an unknown
+/// caller, the number. When the microphone is not allowed the context line
+/// says so, because Accept will open the microphone page instead.
+pub fn ring_text(person: &PersonSnapshot, microphone_ok: bool) -> RingText {
+    let known = person.name.as_deref().is_some_and(|n| !n.trim().is_empty());
+    let title = if known {
+        person.display_name().to_owned()
+    } else {
+        format!("Call from {}", person.number)
+    };
+    let details: Vec<&str> = [person.title.as_deref(), person.account.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|part| !part.trim().is_empty())
+        .collect();
+    let message = match (known, details.is_empty()) {
+        (true, false) => details.join(" · "),
+        (true, true) => person.number.clone(),
+        (false, _) => "Unknown caller".to_owned(),
+    };
+    let context = if microphone_ok {
+        format!("Incoming call · {}", person.number)
+    } else {
+        "Microphone is off: Accept opens the page to enable it".to_owned()
+    };
+    RingText {
+        title,
+        message,
+        context,
+    }
+}
+
+/// "Missed call from Ada Lovelace" (or the number).
+pub fn missed_text(person: &PersonSnapshot) -> String {
+    format!("Missed call from {}", person.display_name())
+}
+
+/// The tab shows the record once it is on the record's origin and path: a
+/// CRM's login page (another path, or another host) does not count, and the
+/// query and trailing slash do not matter. A record URL with a fragment (an
+/// SPA route) must match the fragment too.
+pub fn shows_record(tab_url: &str, record_url: &str) -> bool {
+    let (Some(tab), Some(record)) = (UrlParts::parse(tab_url), UrlParts::parse(record_url)) else {
+        return false;
+    };
+    tab.origin.eq_ignore_ascii_case(record.origin)
+        && tab.path.trim_end_matches('/') == record.path.trim_end_matches('/')
+        && (record.fragment.is_empty() || tab.fragment == record.fragment)
+}
+
+struct UrlParts<'a> {
+    origin: &'a str,
+    path: &'a str,
+    fragment: &'a str,
+}
+
+impl<'a> UrlParts<'a> {
+    fn parse(url: &'a str) -> Option<Self> {
+        let (without_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
+        let without_query = without_fragment.split('?').next().unwrap_or(without_fragment);
+        let scheme_end = without_query.find("://")? + 3;
+        let path_start = without_query[scheme_end..]
+            .find('/')
+            .map_or(without_query.len(), |i| scheme_end + i);
+        Some(Self {
+            origin: &without_query[..path_start],
+            path: &without_query[path_start..],
+            fragment,
+        })
+    }
+}
+
+/// A server address as typed by a rep, made canonical: scheme required,
+/// no trailing slash. The error says what to type instead.
+pub fn normalize_server(input: &str) -> Result<String, String> {
+    let trimmed = input.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(format!(
+            "\"{}\" is not a server address: type it with http:// or https://, e.g. https://ringback.example.com",
+            input.trim()
+        )),
+    }
+}
+
+/// `http(s)://host` → `ws(s)://host/api/v1/signal`.
+pub fn signal_url(server: &str) -> String {
+    let ws = server
+        .strip_prefix("https://")
+        .map(|rest| format!("wss://{rest}"))
+        .or_else(|| server.strip_prefix("http://").map(|rest| format!("ws://{rest}")))
+        .unwrap_or_else(|| server.to_owned());
+    format!("{ws}/api/v1/signal")
+}
+
+/// The Person's most recent call before `current`: the reason they call back.
+pub fn previous_call(history: &[CallView], current: CallId) -> Option<PreviousCall> {
+    let call = history
+        .iter()
+        .filter(|call| call.id != current)
+        .max_by_key(|call| call.started_at)?;
+    let log = call.log.as_ref();
+    Some(PreviousCall {
+        at: call.started_at,
+        outcome: call.outcome,
+        disposition: log.and_then(|l| l.disposition.as_ref()).map(|d| d.label.clone()),
+        sentiment: log.and_then(|l| l.sentiment.as_ref()).map(|s| s.label.clone()),
+        note_line: log
+            .and_then(|l| l.notes.lines().map(str::trim).find(|line| !line.is_empty()))
+            .map(str::to_owned),
+    })
+}
+
+#[cfg(test)]
+mod tests;

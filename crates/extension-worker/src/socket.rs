@@ -1,0 +1,228 @@
+//! The signalling WebSocket: ticket, Hello, keepalive, reconnect with backoff.
+//!
+//! The socket lives only as long as the worker. A `generation` number ties each
+//! callback to the socket it was made for, so events from a socket already
+//! replaced are ignored. Reconnects wait [`rules::backoff_delay`]; if the worker
+//! is stopped meanwhile, the watchdog alarm starts it again and
+//! [`ensure_connected`] picks up from there.
+
+use crate::http::{Api, ApiError};
+use crate::{badge, calls, outbox, rules, state};
+use chrome::messages::ConnectionState;
+use gloo_timers::callback::{Interval, Timeout};
+use protocol::api::TicketResponse;
+use protocol::signal::{ClientMessage, ServerMessage, close_code};
+use protocol::{KEEPALIVE_INTERVAL_SECS, SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX};
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+struct Link {
+    socket: WebSocket,
+    /// Dropping it stops the keepalives.
+    _keepalive: Interval,
+}
+
+thread_local! {
+    static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
+    static GENERATION: Cell<u32> = const { Cell::new(0) };
+    static RETRY: RefCell<Option<Timeout>> = const { RefCell::new(None) };
+    static NEXT_MESSAGE_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+fn is_current(generation: u32) -> bool {
+    GENERATION.with(Cell::get) == generation
+}
+
+/// Connect unless a socket is open or being opened, or a retry is scheduled.
+pub fn ensure_connected() {
+    let busy = LINK.with(|l| l.borrow().is_some()) || RETRY.with(|r| r.borrow().is_some());
+    if !busy && state::read(|s| s.durable.session.is_some()) {
+        wasm_bindgen_futures::spawn_local(connect());
+    }
+}
+
+/// Close the socket for good (sign-out).
+pub fn disconnect() {
+    GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
+    RETRY.with(|r| r.borrow_mut().take());
+    if let Some(link) = LINK.with(|l| l.borrow_mut().take()) {
+        let _ = link.socket.close();
+    }
+}
+
+/// Send a message if the socket is open. `false` means it was not sent.
+pub fn send(message: &ClientMessage) -> bool {
+    let Ok(text) = chrome::js::to_js(message).and_then(|v| js_sys::JSON::stringify(&v)) else {
+        return false;
+    };
+    LINK.with(|l| match l.borrow().as_ref() {
+        Some(link) if link.socket.ready_state() == WebSocket::OPEN => {
+            link.socket.send_with_str(&String::from(text)).is_ok()
+        }
+        _ => false,
+    })
+}
+
+/// A fresh id for a client message.
+pub fn message_id(prefix: &str) -> String {
+    let n = NEXT_MESSAGE_ID.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    format!("{prefix}-{n}")
+}
+
+async fn connect() {
+    let generation = GENERATION.with(|g| {
+        g.set(g.get().wrapping_add(1));
+        g.get()
+    });
+    let Some(session) = state::read(|s| s.durable.session.clone()) else {
+        return;
+    };
+    set_connection(ConnectionState::Connecting, None);
+    let api = Api {
+        server: &session.server,
+        token: Some(&session.token),
+    };
+    let ticket = match api.post::<_, TicketResponse>("/ws-tickets", &()).await {
+        Ok(ticket) => ticket,
+        Err(ApiError::SignedOut) => return signed_out().await,
+        Err(error) => return retry_later(generation, error.message()),
+    };
+    if !is_current(generation) {
+        return;
+    }
+    let protocols = js_sys::Array::of2(
+        &SUBPROTOCOL.into(),
+        &format!("{TICKET_SUBPROTOCOL_PREFIX}{}", ticket.ticket).into(),
+    );
+    let socket = match WebSocket::new_with_str_sequence(&rules::signal_url(&session.server), &protocols) {
+        Ok(socket) => socket,
+        Err(error) => return retry_later(generation, chrome::js::error_text(&error)),
+    };
+    wire(&socket, generation);
+    let keepalive = Interval::new(KEEPALIVE_INTERVAL_SECS * 1000, move || {
+        if is_current(generation) {
+            send(&ClientMessage::Keepalive {
+                id: message_id("keepalive"),
+            });
+        }
+    });
+    LINK.with(|l| {
+        *l.borrow_mut() = Some(Link {
+            socket,
+            _keepalive: keepalive,
+        })
+    });
+}
+
+/// Attach the socket's callbacks. They are handed to JavaScript's garbage
+/// collector (`into_js_value`) so a callback can safely outlive its `Link`.
+fn wire(socket: &WebSocket, generation: u32) {
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        if !is_current(generation) {
+            return;
+        }
+        let device_id = state::read(|s| s.durable.device_id.clone()).unwrap_or_default();
+        send(&ClientMessage::Hello {
+            id: message_id("hello"),
+            device_id,
+            client: Some(concat!("ringback-extension/", env!("CARGO_PKG_VERSION")).into()),
+        });
+    });
+    socket.set_onopen(Some(on_open.into_js_value().unchecked_ref()));
+
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if !is_current(generation) {
+            return;
+        }
+        let Some(text) = event.data().as_string() else {
+            return;
+        };
+        let parsed = js_sys::JSON::parse(&text).and_then(chrome::js::from_js::<ServerMessage>);
+        match parsed {
+            Ok(message) => wasm_bindgen_futures::spawn_local(on_server_message(message)),
+            Err(error) => web_sys::console::warn_2(&"ringback: unreadable frame".into(), &error),
+        }
+    });
+    socket.set_onmessage(Some(on_message.into_js_value().unchecked_ref()));
+
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+        if !is_current(generation) {
+            return;
+        }
+        LINK.with(|l| l.borrow_mut().take());
+        if event.code() == close_code::SIGNED_OUT {
+            wasm_bindgen_futures::spawn_local(signed_out());
+        } else {
+            let reason = match event.reason() {
+                reason if reason.is_empty() => format!("connection closed (code {})", event.code()),
+                reason => reason,
+            };
+            retry_later(generation, reason);
+        }
+    });
+    socket.set_onclose(Some(on_close.into_js_value().unchecked_ref()));
+}
+
+async fn on_server_message(message: ServerMessage) {
+    match message {
+        ServerMessage::Welcome { .. } => {
+            state::transient(|t| t.reconnect_attempt = 0);
+            set_connection(ConnectionState::Online, None);
+            outbox::flush().await;
+            calls::refresh_choices().await;
+        }
+        ServerMessage::IncomingCall(call) => calls::on_incoming(call).await,
+        ServerMessage::CallUpdate { call_id, update } => calls::on_update(call_id, update).await,
+        ServerMessage::Ack { .. } => {}
+        ServerMessage::Error { id, code, message } => calls::on_refused(id, code, message).await,
+    }
+}
+
+fn retry_later(generation: u32, reason: String) {
+    if !is_current(generation) {
+        return;
+    }
+    LINK.with(|l| l.borrow_mut().take());
+    let attempt = state::transient(|t| {
+        t.reconnect_attempt = t.reconnect_attempt.saturating_add(1);
+        t.reconnect_attempt - 1
+    });
+    let delay = rules::backoff_delay(attempt, js_sys::Math::random());
+    set_connection(ConnectionState::Offline, Some(reason));
+    let timeout = Timeout::new(delay.as_millis() as u32, || {
+        RETRY.with(|r| r.borrow_mut().take());
+        ensure_connected();
+    });
+    RETRY.with(|r| *r.borrow_mut() = Some(timeout));
+}
+
+async fn signed_out() {
+    disconnect();
+    let _ = state::durable(|d| d.session = None).await;
+    set_connection(ConnectionState::SignedOut, Some(ApiError::SignedOut.message()));
+}
+
+/// Record the connection state, update the badge and tell open pages.
+pub fn set_connection(connection: ConnectionState, error: Option<String>) {
+    state::transient(|t| {
+        t.connection = Some(connection);
+        if error.is_some() || connection == ConnectionState::Online {
+            t.last_error = error;
+        }
+    });
+    badge::refresh();
+    crate::notify_pages();
+}
+
+/// The state the badge and options page show.
+pub fn connection() -> ConnectionState {
+    if state::read(|s| s.durable.session.is_none()) {
+        return ConnectionState::SignedOut;
+    }
+    state::read(|s| s.transient.connection).unwrap_or(ConnectionState::Connecting)
+}

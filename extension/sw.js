@@ -1,0 +1,31 @@
+// Ringback's service worker entry. Chrome only delivers events to listeners
+// registered in the worker's first turn, and forbids top-level await here, so
+// this file starts loading the Rust module without waiting for it, registers
+// every listener at once, and has each listener wait for the module to boot
+// before calling into Rust. All behaviour lives in crates/extension-worker.
+import init, * as worker from './worker/ringback_worker.js';
+
+const ready = init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) })
+  .then(() => worker.boot());
+
+const later = (handler) => (...args) => {
+  ready.then(() => handler(...args)).catch((error) => console.error('ringback:', error));
+};
+
+chrome.runtime.onInstalled.addListener(later(({ reason }) => worker.on_installed(reason)));
+chrome.runtime.onStartup.addListener(later(() => {}));
+chrome.alarms.onAlarm.addListener(later(({ name }) => worker.on_alarm(name)));
+chrome.notifications.onButtonClicked.addListener(later((id, button) => worker.on_notification_button(id, button)));
+chrome.notifications.onClicked.addListener(later((id) => worker.on_notification_clicked(id)));
+chrome.notifications.onClosed.addListener(later((id, byUser) => worker.on_notification_closed(id, byUser)));
+chrome.tabs.onUpdated.addListener(later((tabId, _change, tab) => worker.on_tab_updated(tabId, tab)));
+chrome.contextMenus.onClicked.addListener(later((info, tab) => worker.on_context_menu(String(info.menuItemId), tab)));
+chrome.action.onClicked.addListener(() => chrome.runtime.openOptionsPage());
+
+chrome.runtime.onMessage.addListener((message, _sender, reply) => {
+  if (message?.to !== 'worker') return false;
+  ready
+    .then(() => worker.on_message(message))
+    .then(reply, (error) => reply({ type: 'error', message: String(error) }));
+  return true; // the reply comes asynchronously
+});

@@ -1,0 +1,225 @@
+// Real parts for the end-to-end tests: the `ringback` server binary on a
+// fresh SQLite file, a fake CRM (login redirect + strict CSP), and Debian's
+// Chromium with the built extension loaded, driven by Playwright.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const EXTENSION_DIR = join(ROOT, 'target/extension');
+export const SERVER_BIN = join(ROOT, 'target/debug/ringback');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
+export const EXTENSION_ID = 'nafkmlnfjibleaaleiboephocipcbbpk';
+export const CARRIER_TOKEN = 'demo-carrier-token';
+export const DEMO = { email: 'rep@demo.ringback.test', password: 'ringback-demo', dialer: '+14155550100' };
+
+/** Poll `check` until it returns a truthy value; the error names what never happened. */
+export async function until(what, check, { timeout = 15000, interval = 100 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(interval);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last?.message ?? JSON.stringify(last)})`);
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+    probe.on('error', fail);
+  });
+}
+
+/** The real server: `ringback serve --demo` on a free port and its own data dir. */
+export async function startServer() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ringback-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = { url, dataDir, process: null, log: [] };
+
+  server.start = async () => {
+    const child = spawn(SERVER_BIN, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => server.log.push(String(d)));
+    child.stderr.on('data', (d) => server.log.push(String(d)));
+    server.process = child;
+    await until(`the server on ${url}`, async () => (await fetch(`${url}/healthz`)).ok);
+  };
+  server.stop = async () => {
+    const child = server.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((ok) => child.once('exit', ok));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  server.cleanup = async () => {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  server.api = async (method, path, { token, body, carrier } = {}) => {
+    const headers = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const bearer = carrier ? CARRIER_TOKEN : token;
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const response = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const json = text ? JSON.parse(text) : null;
+    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
+    return json;
+  };
+  server.signIn = async () => (await server.api('POST', '/sessions', { body: { email: DEMO.email, password: DEMO.password } })).token;
+
+  let carrierCalls = 0;
+  /** A prospect calls the rep's dialer number, as the carrier would report it. */
+  server.placeCall = async (from) => {
+    const carrier_call_id = `e2e-${Date.now()}-${++carrierCalls}`;
+    const routed = await server.api('POST', '/carrier/inbound', {
+      carrier: true,
+      body: { from, to: DEMO.dialer, carrier_call_id },
+    });
+    return { ...routed, carrier_call_id };
+  };
+  server.carrierEvent = (call, event) =>
+    server.api('POST', '/carrier/events', { carrier: true, body: { carrier_call_id: call.carrier_call_id, event } });
+
+  await server.start();
+  return server;
+}
+
+/**
+ * A CRM like the ones reps use: the record page needs a login first (a
+ * redirect to a form), and every page forbids inline and foreign script with
+ * `Content-Security-Policy: script-src 'self'`, as Salesforce does.
+ */
+export async function startCrm() {
+  const csp = "script-src 'self'; object-src 'none'";
+  const server = createServer((request, response) => {
+    const url = new URL(request.url, 'http://crm');
+    const signedIn = (request.headers.cookie ?? '').includes('crm_session=ok');
+    const send = (status, body, headers = {}) => {
+      response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, ...headers });
+      response.end(body);
+    };
+    if (url.pathname === '/login' && request.method === 'POST') {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        const next = new URLSearchParams(body).get('next') || '/';
+        send(303, '', { location: next, 'set-cookie': 'crm_session=ok; Path=/; HttpOnly' });
+      });
+      return;
+    }
+    if (url.pathname === '/login') {
+      const next = url.searchParams.get('next') ?? '/';
+      return send(200, `<!doctype html><title>CRM login</title><h1>Sign in to the CRM</h1>
+        <form method="post" action="/login"><input type="hidden" name="next" value="${next.replace(/"/g, '')}">
+        <input name="user" id="crm-user"><button id="crm-login">Sign in</button></form>`);
+    }
+    const record = url.pathname.match(/^\/contacts\/([a-z-]+)$/);
+    if (record) {
+      if (!signedIn) return send(302, '', { location: `/login?next=${encodeURIComponent(url.pathname)}` });
+      return send(200, `<!doctype html><title>Contact ${record[1]}</title><h1 id="record">Contact: ${record[1]}</h1>
+        <script>document.title = 'inline script ran';</script>`);
+    }
+    send(404, '<h1>Not found</h1>');
+  });
+  const port = await freePort();
+  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Chromium with the built extension, headless. `microphone: false` leaves the permission unasked. */
+export async function launchBrowser({ microphone = true } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'ringback-chromium-'));
+  const args = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--autoplay-policy=no-user-gesture-required',
+    `--disable-extensions-except=${EXTENSION_DIR}`,
+    `--load-extension=${EXTENSION_DIR}`,
+  ];
+  if (microphone) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args,
+  });
+  const browser = { context, profile };
+  browser.worker = async () => {
+    const live = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`));
+    return live ?? context.waitForEvent('serviceworker', { timeout: 15000 });
+  };
+  browser.inWorker = async (fn, arg) => (await browser.worker()).evaluate(fn, arg);
+  browser.notificationIds = async () => Object.keys(await browser.inWorker(() => chrome.notifications.getAll()));
+  browser.badge = () => browser.inWorker(() => chrome.action.getBadgeText({}));
+  /** Record what the worker asks Chrome to show, to read it back (Chrome has no getter). */
+  browser.spyOnNotifications = () =>
+    browser.inWorker(() => {
+      if (globalThis.__shown) return;
+      globalThis.__shown = [];
+      const create = chrome.notifications.create.bind(chrome.notifications);
+      chrome.notifications.create = (id, options) => {
+        globalThis.__shown.push({ id, options });
+        return create(id, options);
+      };
+    });
+  browser.shown = (id) => browser.inWorker((id) => globalThis.__shown?.find((n) => n.id === id)?.options ?? null, id);
+  /** A click on a notification button, as Chrome would deliver it (headless notifications cannot be clicked). */
+  browser.press = (id, button) => browser.inWorker(([id, button]) => chrome.notifications.onButtonClicked.dispatch(id, button), [id, button]);
+  browser.ringtone = () =>
+    browser.inWorker(async () => {
+      const contexts = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] });
+      if (contexts.length === 0) return { ringing: false, document: false };
+      const status = await chrome.runtime.sendMessage({ to: 'offscreen', body: { type: 'status' } });
+      return { ...status, document: true };
+    });
+  browser.close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return browser;
+}
+
+/** Sign in on the extension's options page, as a rep would. */
+export async function signIn(browser, server) {
+  const page = await browser.context.newPage();
+  await page.goto(`chrome-extension://${EXTENSION_ID}/options.html`);
+  await page.fill('#server', server.url);
+  await page.fill('#email', DEMO.email);
+  await page.fill('#password', DEMO.password);
+  await page.click('#sign-in-button');
+  await page.waitForSelector('#rep-name');
+  await page.waitForSelector('#connection[data-state="online"]');
+  return page;
+}
+
+/** The Dialer Everywhere iframe inside a CRM tab. */
+export async function panelFrame(page) {
+  return until('the panel iframe in the CRM tab', () =>
+    page.frames().find((frame) => frame.url().startsWith(`chrome-extension://${EXTENSION_ID}/panel.html`)));
+}

@@ -1,0 +1,195 @@
+// An inbound call, end to end: real server, real Chromium with the extension,
+// a CRM with a login and a strict CSP. The steps share one browser and run
+// in order, as a rep's day would.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser, panelFrame, signIn, startCrm, startServer, until } from './harness.mjs';
+
+const GRACE = { number: '+14155550142', name: 'Grace Hopper', title: 'VP Engineering', account: 'Compilers Inc' };
+
+describe('inbound calls in Chrome', () => {
+  let server, crm, browser, token, grace;
+
+  before(async () => {
+    server = await startServer();
+    crm = await startCrm();
+    token = await server.signIn();
+    // Ring long enough that no step races the no-answer timer.
+    const settings = await server.api('GET', '/settings/dialer', { token });
+    await server.api('PUT', '/settings/dialer', { token, body: { ...settings, ring_timeout_secs: 120 } });
+    grace = await server.api('POST', '/people', {
+      token,
+      body: { name: GRACE.name, title: GRACE.title, account: GRACE.account, phones: [GRACE.number], crm_url: `${crm.url}/contacts/grace` },
+    });
+    // An earlier call, answered on the phone and logged: the reason she calls back.
+    const choices = await server.api('GET', '/team/choices', { token });
+    const earlier = await server.placeCall(GRACE.number);
+    await server.carrierEvent(earlier, 'phone_answered');
+    await server.carrierEvent(earlier, 'phone_hung_up');
+    await server.api('POST', `/calls/${earlier.call_id}/log`, {
+      token,
+      body: { idempotency_key: 'e2e-earlier', notes: 'Asked for pricing on the enterprise plan\nsend deck', disposition_id: choices.dispositions[0].id },
+    });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await crm?.close();
+    await server?.cleanup();
+  });
+
+  it('signs in on the options page and connects', async () => {
+    const options = await signIn(browser, server);
+    assert.ok((await options.textContent('#rep-name')).length > 0, 'shows who is signed in');
+    assert.equal(await options.getAttribute('#notifications', 'data-state'), 'granted');
+    assert.equal(await options.getAttribute('#microphone', 'data-state'), 'granted');
+    await until('the badge to clear once online', async () => (await browser.badge()) === '');
+    await options.close();
+  });
+
+  let accepted;
+  it('rings with the caller\'s name, title, account, Accept and Close, and the ringtone', async () => {
+    await browser.spyOnNotifications();
+    const call = await server.placeCall(GRACE.number);
+    assert.equal(call.ring_browser, true, 'the rep is online, so the browser rings');
+    const id = `ring:${call.call_id}`;
+    await until('the ringing notification', async () => (await browser.notificationIds()).includes(id));
+    const shown = await browser.shown(id);
+    assert.equal(shown.title, GRACE.name);
+    assert.equal(shown.message, `${GRACE.title} · ${GRACE.account}`);
+    assert.deepEqual(shown.buttons.map((b) => b.title), ['Accept', 'Close']);
+    assert.equal(shown.requireInteraction, true);
+    assert.match(shown.iconUrl, /icons\/icon-128\.png$/);
+    await until('the ringtone to play', async () => (await browser.ringtone()).ringing);
+    accepted = call;
+  });
+
+  it('Accept opens the CRM through its login, injects the panel, and logs the call once', async () => {
+    const tabOpened = browser.context.waitForEvent('page');
+    await browser.press(`ring:${accepted.call_id}`, 0);
+    const tab = await tabOpened;
+    await until('the ringtone to stop', async () => !(await browser.ringtone()).ringing);
+    assert.ok(!(await browser.notificationIds()).includes(`ring:${accepted.call_id}`), 'the notification is gone');
+
+    // The CRM asks the rep to sign in first; the panel must wait for the record.
+    await tab.waitForURL(/\/login\?next=/);
+    assert.equal(tab.frames().some((f) => f.url().includes('panel.html')), false, 'no panel on the login page');
+    await tab.fill('#crm-user', 'rep');
+    await tab.click('#crm-login');
+    await tab.waitForURL(/\/contacts\/grace$/);
+    assert.equal(await tab.textContent('#record'), 'Contact: grace');
+    assert.notEqual(await tab.title(), 'inline script ran', 'the CRM CSP is in force');
+
+    const panel = await panelFrame(tab);
+    await panel.waitForSelector('#caller-name');
+    assert.equal(await panel.textContent('#caller-name'), GRACE.name);
+    assert.equal(await panel.textContent('#caller-details'), `${GRACE.title} · ${GRACE.account}`);
+    assert.equal(await panel.textContent('#caller-number'), GRACE.number);
+    await panel.waitForSelector('#reason-note');
+    assert.equal(await panel.textContent('#reason-note'), 'Asked for pricing on the enterprise plan');
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+
+    const choices = await server.api('GET', '/team/choices', { token });
+    const disposition = choices.dispositions.find((d) => !d.retired);
+    const sentiment = choices.sentiments.find((s) => !s.retired);
+    await panel.fill('#notes', 'Wants a demo next Tuesday');
+    await panel.selectOption('#disposition', String(disposition.id));
+    await panel.selectOption('#sentiment', String(sentiment.id));
+    await panel.click('#log-call');
+    await panel.waitForSelector('#log-status[data-state="logged"]');
+    assert.equal(await panel.isDisabled('#disposition'), true, 'disposition is final once logged');
+    assert.equal(await panel.isDisabled('#sentiment'), true, 'sentiment is final once logged');
+
+    const view = await server.api('GET', `/calls/${accepted.call_id}`, { token });
+    assert.equal(view.outcome, 'answered_in_browser');
+    assert.equal(view.log.notes, 'Wants a demo next Tuesday');
+    assert.equal(view.log.disposition.id, disposition.id);
+    assert.equal(view.log.sentiment.id, sentiment.id);
+    const history = await server.api('GET', `/calls?person_id=${grace.id}&limit=50`, { token });
+    assert.equal(history.calls.filter((c) => c.id === accepted.call_id).length, 1, 'the call is listed once');
+
+    await panel.click('#hang-up');
+    await panel.waitForSelector('#call-state[data-phase="ended"]');
+    await tab.close();
+  });
+
+  it('Close stops ringing here while the phone keeps ringing', async () => {
+    const call = await server.placeCall(GRACE.number);
+    const id = `ring:${call.call_id}`;
+    await until('the ringing notification', async () => (await browser.notificationIds()).includes(id));
+    await browser.press(id, 1);
+    await until('the notification to go', async () => !(await browser.notificationIds()).includes(id));
+    await until('the ringtone to stop', async () => !(await browser.ringtone()).ringing);
+    const view = await until('the server to record the Close', async () => {
+      const v = await server.api('GET', `/calls/${call.call_id}`, { token });
+      return v.browser_leg === 'closed' && v;
+    });
+    assert.equal(view.status, 'ringing');
+    assert.equal(view.phone_leg, 'ringing', 'the forwarding phone still rings');
+    await server.carrierEvent(call, 'caller_hung_up');
+  });
+
+  it('a call answered on the phone clears the notification, with no missed call', async () => {
+    const call = await server.placeCall(GRACE.number);
+    const id = `ring:${call.call_id}`;
+    await until('the ringing notification', async () => (await browser.notificationIds()).includes(id));
+    await server.carrierEvent(call, 'phone_answered');
+    await until('the notification to go', async () => !(await browser.notificationIds()).includes(id));
+    assert.ok(!(await browser.notificationIds()).includes(`missed:${call.call_id}`));
+    await server.carrierEvent(call, 'phone_hung_up');
+  });
+
+  it('a caller who hangs up while ringing leaves a missed-call notification and badge', async () => {
+    const badgeBefore = Number((await browser.badge()) || 0);
+    const call = await server.placeCall(GRACE.number);
+    await until('the ringing notification', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
+    await server.carrierEvent(call, 'caller_hung_up');
+    await until('the missed-call notification', async () => (await browser.notificationIds()).includes(`missed:${call.call_id}`));
+    assert.ok(!(await browser.notificationIds()).includes(`ring:${call.call_id}`));
+    assert.equal((await browser.shown(`missed:${call.call_id}`)).title, `Missed call from ${GRACE.name}`);
+    assert.equal(await browser.badge(), String(badgeBefore + 1));
+  });
+
+  it('a log made while the server is down arrives once it is back', async () => {
+    const call = await server.placeCall(GRACE.number);
+    const id = `ring:${call.call_id}`;
+    await until('the ringing notification', async () => (await browser.notificationIds()).includes(id));
+    const tabOpened = browser.context.waitForEvent('page');
+    await browser.press(id, 0);
+    const tab = await tabOpened;
+    await tab.waitForURL(/\/contacts\/grace$/); // still signed in to the CRM
+    const panel = await panelFrame(tab);
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+
+    await server.stop();
+    await panel.fill('#notes', 'Logged while the server was down');
+    await panel.click('#log-call');
+    await panel.waitForSelector('#log-status[data-state="queued"]');
+    await until('the failed attempt to be reported', async () => /reachable/.test(await panel.textContent('#log-status')));
+
+    await server.start();
+    await panel.waitForSelector('#log-status[data-state="logged"]', { timeout: 45000 });
+    const view = await server.api('GET', `/calls/${call.call_id}`, { token });
+    assert.equal(view.log.notes, 'Logged while the server was down');
+    const history = await server.api('GET', `/calls?person_id=${grace.id}&limit=50`, { token });
+    assert.equal(history.calls.filter((c) => c.id === call.call_id).length, 1);
+    await tab.close();
+  });
+
+  it('after Chrome stops the worker it reconnects by itself and the next call rings', async () => {
+    const page = await browser.context.newPage();
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await cdp.detach();
+    await page.close();
+    // Nothing of ours wakes it: only the extension's own alarm can.
+    const worker = await browser.worker();
+    await until('the restarted worker to come back online', async () => (await worker.evaluate(() => chrome.action.getBadgeText({}))) === '' , { timeout: 60000, interval: 500 });
+    const call = await server.placeCall(GRACE.number);
+    assert.equal(call.ring_browser, true);
+    await until('the ringing notification', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
+    await server.carrierEvent(call, 'caller_hung_up');
+  });
+});
