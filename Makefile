@@ -1,15 +1,20 @@
 # Ringback entry points. Each target installs what it needs.
-#   make run    build and start the server with demo data
-#   make test   lint, check the wasm build of the shared crates, run every test
-#   make bench  signalling benchmark (memory per socket, ring latency)
-#   make lint   rustfmt and clippy
+#   make run        build the extension, start the server with demo data
+#   make test       lint, wasm check, Rust tests, then the extension's end-to-end tests
+#   make extension  build the unpacked extension into target/extension
+#   make bench      signalling benchmark (memory per socket, ring latency)
+#   make lint       rustfmt and clippy
 
 SHELL := /bin/bash
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run test lint wasm-check bench toolchain
+.PHONY: run test rust-test e2e lint wasm-check bench toolchain extension wasm-bindgen-cli chromium
+
+# wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
+CHROMIUM ?= /usr/lib/chromium/chromium
 
 ## Rust components and targets the build uses (rustup is the machine's toolchain manager).
 toolchain:
@@ -17,8 +22,30 @@ toolchain:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  || { echo "installing the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown; }
 
-run: toolchain
+wasm-bindgen-cli:
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 3 minutes, once)"; \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+## The unpacked extension, ready for chrome://extensions → Load unpacked.
+extension: toolchain wasm-bindgen-cli
+	@[ -x extension/node_modules/.bin/wasm-opt ] || { echo "installing wasm-opt (npm binaryen)"; cd extension && npm ci --no-audit --no-fund; }
+	./extension/build.sh
+
+## Debian's Chromium for the end-to-end tests (never a browser download).
+chromium:
+	@[ -x $(CHROMIUM) ] || { echo "installing Debian's chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: toolchain extension
 	$(CARGO) build -p ringback-server --bin ringback
+	@echo
+	@echo "Load the extension: open chrome://extensions, turn on Developer mode, press 'Load unpacked'"
+	@echo "and choose $(CURDIR)/target/extension. Its options page opens: sign in at http://$(LISTEN)"
+	@echo "as rep@demo.ringback.test / ringback-demo. Place a test call from Ada Lovelace with:"
+	@echo "  ./target/debug/ringback call --from +14155550111   (the server prints more once it starts)"
+	@echo
 	@echo "Starting Ringback with demo data (Ctrl-C stops it; data lives in $(DATA_DIR))."
 	./target/debug/ringback serve --demo --listen $(LISTEN) --data-dir $(DATA_DIR)
 
@@ -28,13 +55,22 @@ lint: toolchain
 
 ## The wire types and call rules also compile for the extension's wasm target.
 wasm-check: toolchain
-	$(CARGO) check -p ringback-protocol -p ringback-calls --target wasm32-unknown-unknown
+	$(CARGO) check -p ringback-protocol -p ringback-calls -p ringback-chrome --target wasm32-unknown-unknown
 
-## Ends with one line totalling every test binary's results.
-test: lint wasm-check
-	mkdir -p target && set -o pipefail && $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
+## Ends with one line totalling every Rust test binary's and the e2e suite's results.
+test: lint wasm-check rust-test e2e
 	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
-	  END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.txt
+	  /^# pass / { p += $$3 } /^# fail / { f += $$3 } \
+	  END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.txt target/e2e-output.txt
+
+rust-test: toolchain
+	mkdir -p target && set -o pipefail && $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
+
+## The built extension in real (headless) Chromium against the real server binary.
+e2e: extension chromium
+	$(CARGO) build -p ringback-server --bin ringback
+	@[ -d tests/e2e/node_modules/playwright-core ] || { cd tests/e2e && npm ci --no-audit --no-fund; }
+	set -o pipefail && cd tests/e2e && node --test --test-concurrency=1 2>&1 | tee ../../target/e2e-output.txt
 
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
 bench: toolchain

@@ -175,8 +175,19 @@ export async function launchBrowser({ microphone = true } = {}) {
     return live ?? context.waitForEvent('serviceworker', { timeout: 15000 });
   };
   browser.inWorker = async (fn, arg) => (await browser.worker()).evaluate(fn, arg);
-  browser.notificationIds = async () => Object.keys(await browser.inWorker(() => chrome.notifications.getAll()));
-  browser.badge = () => browser.inWorker(() => chrome.action.getBadgeText({}));
+  // Read-only checks run in an extension page of their own: it sees the same
+  // chrome.* state, does not wake the worker, and outlives a worker restart
+  // (Playwright does not report a restarted worker as a new one).
+  let probe;
+  browser.inExtension = async (fn, arg) => {
+    if (!probe || probe.isClosed()) {
+      probe = await context.newPage();
+      await probe.goto(`chrome-extension://${EXTENSION_ID}/manifest.json`);
+    }
+    return probe.evaluate(fn, arg);
+  };
+  browser.notificationIds = async () => Object.keys(await browser.inExtension(() => chrome.notifications.getAll()));
+  browser.badge = () => browser.inExtension(() => chrome.action.getBadgeText({}));
   /** Record what the worker asks Chrome to show, to read it back (Chrome has no getter). */
   browser.spyOnNotifications = () =>
     browser.inWorker(() => {
@@ -192,7 +203,7 @@ export async function launchBrowser({ microphone = true } = {}) {
   /** A click on a notification button, as Chrome would deliver it (headless notifications cannot be clicked). */
   browser.press = (id, button) => browser.inWorker(([id, button]) => chrome.notifications.onButtonClicked.dispatch(id, button), [id, button]);
   browser.ringtone = () =>
-    browser.inWorker(async () => {
+    browser.inExtension(async () => {
       const contexts = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] });
       if (contexts.length === 0) return { ringing: false, document: false };
       const status = await chrome.runtime.sendMessage({ to: 'offscreen', body: { type: 'status' } });

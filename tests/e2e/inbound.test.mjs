@@ -3,7 +3,7 @@
 // in order, as a rep's day would.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, panelFrame, signIn, startCrm, startServer, until } from './harness.mjs';
+import { EXTENSION_ID, launchBrowser, panelFrame, signIn, startCrm, startServer, until } from './harness.mjs';
 
 const GRACE = { number: '+14155550142', name: 'Grace Hopper', title: 'VP Engineering', account: 'Compilers Inc' };
 
@@ -178,15 +178,26 @@ describe('inbound calls in Chrome', () => {
   });
 
   it('after Chrome stops the worker it reconnects by itself and the next call rings', async () => {
+    // The missed calls of the earlier steps are marked seen, so the badge is
+    // empty exactly when the worker is online.
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${EXTENSION_ID}/options.html`);
+    await options.click('#missed button');
+    await until('the badge to clear', async () => (await browser.badge()) === '');
+    await options.close();
+
     const page = await browser.context.newPage();
     const cdp = await browser.context.newCDPSession(page);
+    const states = [];
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => states.push(...versions.map((v) => v.runningStatus)));
     await cdp.send('ServiceWorker.enable');
     await cdp.send('ServiceWorker.stopAllWorkers');
+    await until('Chrome to stop the worker', async () => states.includes('stopped'));
+    // Nothing of ours wakes it: only the extension's own watchdog alarm can.
+    await until('the worker to start again', async () => states.lastIndexOf('running') > states.indexOf('stopped'), { timeout: 60000, interval: 250 });
+    await until('the restarted worker to come back online', async () => (await browser.badge()) === '', { timeout: 15000 });
     await cdp.detach();
     await page.close();
-    // Nothing of ours wakes it: only the extension's own alarm can.
-    const worker = await browser.worker();
-    await until('the restarted worker to come back online', async () => (await worker.evaluate(() => chrome.action.getBadgeText({}))) === '' , { timeout: 60000, interval: 500 });
     const call = await server.placeCall(GRACE.number);
     assert.equal(call.ring_browser, true);
     await until('the ringing notification', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));

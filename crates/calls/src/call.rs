@@ -276,9 +276,19 @@ impl Call {
 
     fn rep_hung_up(&mut self, now: UnixMillis) -> Result<Vec<Action>, Refusal> {
         match &self.phase {
-            Phase::Connected(Answerer::Browser { .. } | Answerer::Phone) => {
+            Phase::Connected(answerer) => {
+                let mut actions = Vec::new();
+                // The browser that hung up (and any panel it shows) learns the
+                // call ended from the server, like any other ending.
+                if let Answerer::Browser { device_id } = answerer {
+                    actions.push(Action::Tell {
+                        audience: Audience::Device(device_id.clone()),
+                        update: CallUpdate::Ended,
+                    });
+                }
+                actions.push(Action::EndMedia);
                 self.end(now);
-                Ok(vec![Action::EndMedia])
+                Ok(actions)
             }
             Phase::Ended => Ok(Vec::new()),
             _ => Err(Refusal::NotConnected),

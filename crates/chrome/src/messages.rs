@@ -46,7 +46,9 @@ pub enum WorkerRequest {
     /// Options page was opened: the rep has seen the missed calls.
     ClearMissed,
     /// Panel: the call to show (the active one when `None`).
-    Panel { call_id: Option<CallId> },
+    Panel {
+        call_id: Option<CallId>,
+    },
     /// Panel: log the call. Stored in the outbox first; never lost.
     Log {
         call_id: CallId,
@@ -55,7 +57,9 @@ pub enum WorkerRequest {
         sentiment_id: Option<SentimentId>,
     },
     /// Panel: end a call answered in this browser.
-    HangUp { call_id: CallId },
+    HangUp {
+        call_id: CallId,
+    },
     /// Offscreen document loaded: should it be ringing?
     OffscreenReady,
 }
@@ -64,11 +68,15 @@ pub enum WorkerRequest {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum WorkerReply {
     Status(StatusView),
-    Panel(PanelView),
-    Ringtone { ringing: bool },
+    Panel(Box<PanelView>),
+    Ringtone {
+        ringing: bool,
+    },
     Done,
     /// Says what went wrong and what to do next.
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 /// The signalling connection, as the options page and badge show it.
@@ -117,7 +125,9 @@ pub enum LogDelivery {
     },
     Logged,
     /// The server refused it for good; the message says why.
-    Refused { message: String },
+    Refused {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

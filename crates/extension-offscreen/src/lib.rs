@@ -99,7 +99,10 @@ pub async fn start() -> Result<(), JsValue> {
     );
     runtime::add_message_listener(listener.into_js_value().unchecked_ref());
 
-    let ready = chrome::js::to_js(&Envelope::new(Target::Worker, WorkerRequest::OffscreenReady))?;
+    let ready = chrome::js::to_js(&Envelope::new(
+        Target::Worker,
+        WorkerRequest::OffscreenReady,
+    ))?;
     let reply = call(runtime::send_message(&ready)).await?;
     if let Ok(WorkerReply::Ringtone { ringing: true }) = chrome::js::from_js(reply) {
         ring()?;

@@ -9,13 +9,19 @@ use wasm_bindgen::prelude::*;
 pub async fn ask(request: WorkerRequest) -> Result<WorkerReply, String> {
     let message = chrome::js::to_js(&Envelope::new(Target::Worker, request))
         .map_err(|e| chrome::js::error_text(&e))?;
-    let reply = call(runtime::send_message(&message))
-        .await
-        .map_err(|e| format!("Ringback's background worker did not answer ({}). Reload the page.", chrome::js::error_text(&e)))?;
+    let reply = call(runtime::send_message(&message)).await.map_err(|e| {
+        format!(
+            "Ringback's background worker did not answer ({}). Reload the page.",
+            chrome::js::error_text(&e)
+        )
+    })?;
     match chrome::js::from_js::<WorkerReply>(reply) {
         Ok(WorkerReply::Error { message }) => Err(message),
         Ok(reply) => Ok(reply),
-        Err(error) => Err(format!("Unreadable reply from the worker: {}", chrome::js::error_text(&error))),
+        Err(error) => Err(format!(
+            "Unreadable reply from the worker: {}",
+            chrome::js::error_text(&error)
+        )),
     }
 }
 

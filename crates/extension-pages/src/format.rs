@@ -17,7 +17,12 @@ pub fn duration(millis: i64) -> String {
 pub fn when(at: UnixMillis) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
     let options = js_sys::Object::new();
-    for (key, value) in [("day", "numeric"), ("month", "short"), ("hour", "2-digit"), ("minute", "2-digit")] {
+    for (key, value) in [
+        ("day", "numeric"),
+        ("month", "short"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+    ] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
     String::from(date.to_locale_string("default", &options))

@@ -15,9 +15,10 @@ async fn query() -> Result<String, JsValue> {
     let window = web_sys::window().ok_or(JsValue::NULL)?;
     let descriptor = Object::new();
     Reflect::set(&descriptor, &"name".into(), &"microphone".into())?;
-    let status: PermissionStatus = JsFuture::from(window.navigator().permissions()?.query(&descriptor)?)
-        .await?
-        .dyn_into()?;
+    let status: PermissionStatus =
+        JsFuture::from(window.navigator().permissions()?.query(&descriptor)?)
+            .await?
+            .dyn_into()?;
     Ok(format!("{:?}", status.state()).to_lowercase())
 }
 

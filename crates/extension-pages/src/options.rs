@@ -88,7 +88,8 @@ pub fn options_page() -> Html {
     };
 
     let on_sign_in = {
-        let (server, email, password, run) = (server.clone(), email.clone(), password.clone(), run.clone());
+        let (server, email, password, run) =
+            (server.clone(), email.clone(), password.clone(), run.clone());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             run(WorkerRequest::SignIn {
@@ -122,25 +123,29 @@ pub fn options_page() -> Html {
     };
     let bind = |field: &UseStateHandle<String>| {
         let field = field.clone();
-        Callback::from(move |event: InputEvent| field.set(event.target_unchecked_into::<HtmlInputElement>().value()))
+        Callback::from(move |event: InputEvent| {
+            field.set(event.target_unchecked_into::<HtmlInputElement>().value())
+        })
     };
 
     let account = match status.as_ref() {
         None => html! { <p class="muted">{ "Loading…" }</p> },
-        Some(view) if view.connection == ConnectionState::SignedOut || view.rep_name.is_none() => html! {
-            <form id="sign-in" onsubmit={on_sign_in}>
-                <label>{ "Server address" }
-                    <input id="server" type="url" required=true value={(*server).clone()} oninput={bind(&server)} />
-                </label>
-                <label>{ "Email" }
-                    <input id="email" type="email" autocomplete="username" required=true value={(*email).clone()} oninput={bind(&email)} />
-                </label>
-                <label>{ "Password" }
-                    <input id="password" type="password" autocomplete="current-password" required=true value={(*password).clone()} oninput={bind(&password)} />
-                </label>
-                <button id="sign-in-button" type="submit" disabled={*busy}>{ if *busy { "Signing in…" } else { "Sign in" } }</button>
-            </form>
-        },
+        Some(view) if view.connection == ConnectionState::SignedOut || view.rep_name.is_none() => {
+            html! {
+                <form id="sign-in" onsubmit={on_sign_in}>
+                    <label>{ "Server address" }
+                        <input id="server" type="url" required=true value={(*server).clone()} oninput={bind(&server)} />
+                    </label>
+                    <label>{ "Email" }
+                        <input id="email" type="email" autocomplete="username" required=true value={(*email).clone()} oninput={bind(&email)} />
+                    </label>
+                    <label>{ "Password" }
+                        <input id="password" type="password" autocomplete="current-password" required=true value={(*password).clone()} oninput={bind(&password)} />
+                    </label>
+                    <button id="sign-in-button" type="submit" disabled={*busy}>{ if *busy { "Signing in…" } else { "Sign in" } }</button>
+                </form>
+            }
+        }
         Some(view) => html! {
             <div id="account">
                 <p>{ "Signed in as " }<strong id="rep-name">{ view.rep_name.clone().unwrap_or_default() }</strong>
@@ -174,7 +179,9 @@ pub fn options_page() -> Html {
     });
 
     let notifications_state = match permissions.notifications.as_deref() {
-        Some("granted") => html! { <p id="notifications" class="state ok" data-state="granted">{ "Allowed: calls show a notification with Accept and Close." }</p> },
+        Some("granted") => {
+            html! { <p id="notifications" class="state ok" data-state="granted">{ "Allowed: calls show a notification with Accept and Close." }</p> }
+        }
         Some(_) => html! {
             <p id="notifications" class="state bad" data-state="denied">
                 { "Blocked: Chrome will not show incoming calls. Open chrome://settings/content/notifications, allow Ringback, then reload this page. On macOS and Windows also allow Chrome in the system's notification settings." }
@@ -186,7 +193,9 @@ pub fn options_page() -> Html {
     let microphone_state = permissions.microphone.clone().unwrap_or_default();
     let microphone_text = match microphone_state.as_str() {
         "granted" => "Enabled: you can take calls in the browser.",
-        "denied" => "Blocked: click the icon at the right of the address bar, allow the microphone, then press Enable.",
+        "denied" => {
+            "Blocked: click the icon at the right of the address bar, allow the microphone, then press Enable."
+        }
         _ => "Not enabled yet: press Enable and allow the microphone when Chrome asks.",
     };
 

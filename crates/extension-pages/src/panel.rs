@@ -26,7 +26,7 @@ struct PanelState {
 }
 
 enum Action {
-    Loaded(PanelView),
+    Loaded(Box<PanelView>),
     Failed(String),
     Notes(String),
     Disposition(Option<DispositionId>),
@@ -42,14 +42,14 @@ impl Reducible for PanelState {
         match action {
             Action::Loaded(view) => {
                 // The logged values win over the form once a log exists.
-                if let Some(log) = view.call.as_ref().and_then(|c| c.log.as_ref()) {
-                    if !matches!(log.delivery, LogDelivery::Refused { .. }) {
-                        next.notes = log.notes.clone();
-                        next.disposition = log.disposition_id;
-                        next.sentiment = log.sentiment_id;
-                    }
+                if let Some(log) = view.call.as_ref().and_then(|c| c.log.as_ref())
+                    && !matches!(log.delivery, LogDelivery::Refused { .. })
+                {
+                    next.notes = log.notes.clone();
+                    next.disposition = log.disposition_id;
+                    next.sentiment = log.sentiment_id;
                 }
-                next.view = Some(view);
+                next.view = Some(*view);
                 next.error = None;
             }
             Action::Failed(message) => next.error = Some(message),
@@ -99,7 +99,9 @@ pub fn panel() -> Html {
             let reload = state.clone();
             bridge::on_change(move || load(reload.clone(), requested));
             let ticker = state.clone();
-            let interval = Interval::new(1000, move || ticker.dispatch(Action::Tick(js_sys::Date::now() as i64)));
+            let interval = Interval::new(1000, move || {
+                ticker.dispatch(Action::Tick(js_sys::Date::now() as i64))
+            });
             move || drop(interval)
         });
     }
@@ -147,7 +149,10 @@ fn caller(call: &PanelCall) -> Html {
 fn reason(view: &PanelView) -> Html {
     let body = match &view.previous {
         Some(previous) => {
-            let outcome = previous.outcome.map(|o| format!("{o:?}")).unwrap_or_default();
+            let outcome = previous
+                .outcome
+                .map(|o| format!("{o:?}"))
+                .unwrap_or_default();
             html! {
                 <>
                     <p>{ format!("Last call {}", format::when(previous.at)) }
@@ -173,7 +178,10 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
     let (label, timer) = match call.phase {
         CallPhase::Ringing | CallPhase::Accepting => ("Connecting…", None),
         CallPhase::Connected => ("On call", call.answered_at.map(|at| now - at)),
-        CallPhase::Ended => ("Call ended", call.answered_at.zip(call.ended_at).map(|(a, e)| e - a)),
+        CallPhase::Ended => (
+            "Call ended",
+            call.answered_at.zip(call.ended_at).map(|(a, e)| e - a),
+        ),
         CallPhase::Gone => ("Not answered here", None),
     };
     let hang_up = {
@@ -197,7 +205,10 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
 
 fn log_form(state: &UseReducerHandle<PanelState>, view: &PanelView, call: &PanelCall) -> Html {
     let delivery = call.log.as_ref().map(|log| &log.delivery);
-    let locked = matches!(delivery, Some(LogDelivery::Logged | LogDelivery::Queued { .. }));
+    let locked = matches!(
+        delivery,
+        Some(LogDelivery::Logged | LogDelivery::Queued { .. })
+    );
     let choices = view.choices.clone().unwrap_or(protocol::api::TeamChoices {
         dispositions: Vec::new(),
         sentiments: Vec::new(),
@@ -207,7 +218,11 @@ fn log_form(state: &UseReducerHandle<PanelState>, view: &PanelView, call: &Panel
 
     let on_notes = {
         let state = state.clone();
-        Callback::from(move |e: InputEvent| state.dispatch(Action::Notes(e.target_unchecked_into::<HtmlTextAreaElement>().value())))
+        Callback::from(move |e: InputEvent| {
+            state.dispatch(Action::Notes(
+                e.target_unchecked_into::<HtmlTextAreaElement>().value(),
+            ))
+        })
     };
     let on_disposition = {
         let state = state.clone();
@@ -245,15 +260,21 @@ fn log_form(state: &UseReducerHandle<PanelState>, view: &PanelView, call: &Panel
     };
 
     let status = match delivery {
-        Some(LogDelivery::Logged) => html! { <p id="log-status" class="state ok" data-state="logged">{ "Logged ✓ Disposition and sentiment are final; notes can be edited on the Calls page." }</p> },
-        Some(LogDelivery::Queued { attempts: 0, .. }) => html! { <p id="log-status" class="state warn" data-state="queued">{ "Logging…" }</p> },
+        Some(LogDelivery::Logged) => {
+            html! { <p id="log-status" class="state ok" data-state="logged">{ "Logged ✓ Disposition and sentiment are final; notes can be edited on the Calls page." }</p> }
+        }
+        Some(LogDelivery::Queued { attempts: 0, .. }) => {
+            html! { <p id="log-status" class="state warn" data-state="queued">{ "Logging…" }</p> }
+        }
         Some(LogDelivery::Queued { last_error, .. }) => html! {
             <p id="log-status" class="state warn" data-state="queued">
                 { "Saved in this browser; it will be sent when the Ringback server is reachable. Nothing is lost if you close this tab." }
                 if let Some(reason) = last_error.clone() { <br /><span class="muted">{ reason }</span> }
             </p>
         },
-        Some(LogDelivery::Refused { message }) => html! { <p id="log-status" class="state bad" data-state="refused">{ format!("Not logged: {message}") }</p> },
+        Some(LogDelivery::Refused { message }) => {
+            html! { <p id="log-status" class="state bad" data-state="refused">{ format!("Not logged: {message}") }</p> }
+        }
         None => html! {},
     };
 

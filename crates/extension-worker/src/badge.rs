@@ -24,9 +24,17 @@ const GREY: &str = "#5f6368";
 const RED: &str = "#d93025";
 
 /// What the badge shows: text, colour and tooltip.
-pub fn content(connection: ConnectionState, missed: u32, error: Option<&str>) -> (String, &'static str, String) {
+pub fn content(
+    connection: ConnectionState,
+    missed: u32,
+    error: Option<&str>,
+) -> (String, &'static str, String) {
     match connection {
-        ConnectionState::SignedOut => ("off".into(), GREY, "Ringback: signed out. Open the options to sign in.".into()),
+        ConnectionState::SignedOut => (
+            "off".into(),
+            GREY,
+            "Ringback: signed out. Open the options to sign in.".into(),
+        ),
         ConnectionState::Offline | ConnectionState::Connecting => (
             "off".into(),
             GREY,

@@ -41,7 +41,11 @@ fn ring_id(call_id: CallId) -> String {
 }
 
 fn parse_id(notification_id: &str, prefix: &str) -> Option<CallId> {
-    notification_id.strip_prefix(prefix)?.parse().ok().map(CallId)
+    notification_id
+        .strip_prefix(prefix)?
+        .parse()
+        .ok()
+        .map(CallId)
 }
 
 async fn show(id: &str, options: &NotificationOptions<'_>) {
@@ -156,11 +160,14 @@ async fn record_missed(entry: &CallEntry, outcome: Option<CallOutcome>) {
             r#type: "basic",
             icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
             title: rules::missed_text(&entry.call.person),
-            message: [entry.call.person.title.as_deref(), entry.call.person.account.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · "),
+            message: [
+                entry.call.person.title.as_deref(),
+                entry.call.person.account.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
             context_message: context.into(),
             buttons: Vec::new(),
             require_interaction: false,
@@ -233,7 +240,8 @@ async fn close(call_id: CallId) {
 /// on most platforms, but some let them): a dismissed ring is a Close.
 pub async fn on_closed(notification_id: &str, by_user: bool) {
     if let Some(call_id) = parse_id(notification_id, RING_PREFIX) {
-        let ringing = state::read(|s| s.live.entry(call_id).map(|e| e.phase)) == Some(CallPhase::Ringing);
+        let ringing =
+            state::read(|s| s.live.entry(call_id).map(|e| e.phase)) == Some(CallPhase::Ringing);
         if by_user && ringing {
             close(call_id).await;
         }
@@ -250,7 +258,8 @@ pub async fn on_clicked(notification_id: &str) {
 }
 
 pub async fn hang_up(call_id: CallId) -> Result<(), String> {
-    let connected = state::read(|s| s.live.entry(call_id).map(|e| e.phase)) == Some(CallPhase::Connected);
+    let connected =
+        state::read(|s| s.live.entry(call_id).map(|e| e.phase)) == Some(CallPhase::Connected);
     if !connected {
         return Err("This call is not connected in this browser.".into());
     }
@@ -258,7 +267,10 @@ pub async fn hang_up(call_id: CallId) -> Result<(), String> {
         id: socket::message_id("hangup"),
         call_id,
     }) {
-        return Err("Not connected to the Ringback server; hang up on your phone or try again in a moment.".into());
+        return Err(
+            "Not connected to the Ringback server; hang up on your phone or try again in a moment."
+                .into(),
+        );
     }
     Ok(())
 }
@@ -274,14 +286,20 @@ pub async fn on_refused(id: Option<String>, code: SignalErrorCode, message: Stri
         web_sys::console::warn_1(&format!("ringback: server refused {id:?}: {message}").into());
         return;
     };
-    if matches!(code, SignalErrorCode::CallNotRinging | SignalErrorCode::CallNotFound) {
+    if matches!(
+        code,
+        SignalErrorCode::CallNotRinging | SignalErrorCode::CallNotFound
+    ) {
         let _ = state::live(|live| {
             if let Some(e) = live.entry_mut(call_id) {
                 e.phase = CallPhase::Gone;
             }
         })
         .await;
-        socket::set_connection(socket::connection(), Some(format!("Could not accept the call: {message}")));
+        socket::set_connection(
+            socket::connection(),
+            Some(format!("Could not accept the call: {message}")),
+        );
     }
 }
 

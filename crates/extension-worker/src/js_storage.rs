@@ -16,17 +16,27 @@ fn value_of(items: JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
 }
 
 pub async fn save_local(key: &str, value: JsValue) -> Result<(), JsValue> {
-    call(storage::local_set(&one_item(key, value)?)).await.map(drop)
+    call(storage::local_set(&one_item(key, value)?))
+        .await
+        .map(drop)
 }
 
 pub async fn save_session(key: &str, value: JsValue) -> Result<(), JsValue> {
-    call(storage::session_set(&one_item(key, value)?)).await.map(drop)
+    call(storage::session_set(&one_item(key, value)?))
+        .await
+        .map(drop)
 }
 
 pub async fn load_local(key: &str) -> Result<Option<JsValue>, JsValue> {
-    value_of(call(storage::local_get(&JsValue::from_str(key))).await?, key)
+    value_of(
+        call(storage::local_get(&JsValue::from_str(key))).await?,
+        key,
+    )
 }
 
 pub async fn load_session(key: &str) -> Result<Option<JsValue>, JsValue> {
-    value_of(call(storage::session_get(&JsValue::from_str(key))).await?, key)
+    value_of(
+        call(storage::session_get(&JsValue::from_str(key))).await?,
+        key,
+    )
 }

@@ -156,7 +156,9 @@ pub async fn on_message(message: JsValue) -> Result<JsValue, JsValue> {
             });
         }
     };
-    let reply = handle(request).await.unwrap_or_else(|message| WorkerReply::Error { message });
+    let reply = handle(request)
+        .await
+        .unwrap_or_else(|message| WorkerReply::Error { message });
     chrome::js::to_js(&reply)
 }
 
@@ -180,7 +182,9 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             badge::refresh();
             WorkerReply::Status(status())
         }
-        WorkerRequest::Panel { call_id } => WorkerReply::Panel(panel::view(call_id).await),
+        WorkerRequest::Panel { call_id } => {
+            WorkerReply::Panel(Box::new(panel::view(call_id).await))
+        }
         WorkerRequest::Log {
             call_id,
             notes,

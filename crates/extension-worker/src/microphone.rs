@@ -4,7 +4,7 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{PermissionState, Permissions, PermissionStatus, WorkerGlobalScope};
+use web_sys::{PermissionState, PermissionStatus, Permissions, WorkerGlobalScope};
 
 /// `true` when granted. If the browser cannot say, the rep is not blocked:
 /// the offscreen document will find out when it opens the microphone.
@@ -20,7 +20,8 @@ async fn query() -> Result<PermissionState, JsValue> {
     let descriptor = Object::new();
     Reflect::set(&descriptor, &"name".into(), &"microphone".into())?;
     // web-sys does not expose `WorkerNavigator.permissions`; Chrome does.
-    let permissions: Permissions = Reflect::get(&scope.navigator(), &"permissions".into())?.dyn_into()?;
+    let permissions: Permissions =
+        Reflect::get(&scope.navigator(), &"permissions".into())?.dyn_into()?;
     let status: PermissionStatus = JsFuture::from(permissions.query(&descriptor)?)
         .await?
         .dyn_into()?;

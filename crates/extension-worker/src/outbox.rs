@@ -57,7 +57,12 @@ pub async fn enqueue(log: NewLog) -> Result<(), String> {
         })
     })
     .await
-    .map_err(|e| format!("Could not keep the log in the browser: {}", chrome::js::error_text(&e)))?;
+    .map_err(|e| {
+        format!(
+            "Could not keep the log in the browser: {}",
+            chrome::js::error_text(&e)
+        )
+    })?;
     set_delivery(
         log.call_id,
         Some((log.notes, log.disposition_id, log.sentiment_id)),
@@ -101,13 +106,25 @@ pub async fn flush() {
             Err(error) => {
                 let attempts = pending.attempts.saturating_add(1);
                 let _ = state::durable(|d| {
-                    if let Some(p) = d.outbox.iter_mut().find(|p| p.request.idempotency_key == key) {
+                    if let Some(p) = d
+                        .outbox
+                        .iter_mut()
+                        .find(|p| p.request.idempotency_key == key)
+                    {
                         p.attempts = attempts;
                     }
                 })
                 .await;
                 let last_error = Some(error.message());
-                set_delivery(pending.call_id, None, LogDelivery::Queued { attempts, last_error }).await;
+                set_delivery(
+                    pending.call_id,
+                    None,
+                    LogDelivery::Queued {
+                        attempts,
+                        last_error,
+                    },
+                )
+                .await;
                 break;
             }
         }

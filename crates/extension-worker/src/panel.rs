@@ -144,7 +144,10 @@ async fn inject(tab_id: i32) -> bool {
     match call(scripting::execute_script(&injection)).await {
         Ok(_) => true,
         Err(error) => {
-            web_sys::console::warn_2(&"ringback: could not add the panel to the tab".into(), &error);
+            web_sys::console::warn_2(
+                &"ringback: could not add the panel to the tab".into(),
+                &error,
+            );
             false
         }
     }

@@ -90,7 +90,10 @@ struct UrlParts<'a> {
 impl<'a> UrlParts<'a> {
     fn parse(url: &'a str) -> Option<Self> {
         let (without_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
-        let without_query = without_fragment.split('?').next().unwrap_or(without_fragment);
+        let without_query = without_fragment
+            .split('?')
+            .next()
+            .unwrap_or(without_fragment);
         let scheme_end = without_query.find("://")? + 3;
         let path_start = without_query[scheme_end..]
             .find('/')
@@ -126,7 +129,11 @@ pub fn signal_url(server: &str) -> String {
     let ws = server
         .strip_prefix("https://")
         .map(|rest| format!("wss://{rest}"))
-        .or_else(|| server.strip_prefix("http://").map(|rest| format!("ws://{rest}")))
+        .or_else(|| {
+            server
+                .strip_prefix("http://")
+                .map(|rest| format!("ws://{rest}"))
+        })
         .unwrap_or_else(|| server.to_owned());
     format!("{ws}/api/v1/signal")
 }
@@ -141,8 +148,12 @@ pub fn previous_call(history: &[CallView], current: CallId) -> Option<PreviousCa
     Some(PreviousCall {
         at: call.started_at,
         outcome: call.outcome,
-        disposition: log.and_then(|l| l.disposition.as_ref()).map(|d| d.label.clone()),
-        sentiment: log.and_then(|l| l.sentiment.as_ref()).map(|s| s.label.clone()),
+        disposition: log
+            .and_then(|l| l.disposition.as_ref())
+            .map(|d| d.label.clone()),
+        sentiment: log
+            .and_then(|l| l.sentiment.as_ref())
+            .map(|s| s.label.clone()),
         note_line: log
             .and_then(|l| l.notes.lines().map(str::trim).find(|line| !line.is_empty()))
             .map(str::to_owned),

@@ -99,10 +99,11 @@ async fn connect() {
         &SUBPROTOCOL.into(),
         &format!("{TICKET_SUBPROTOCOL_PREFIX}{}", ticket.ticket).into(),
     );
-    let socket = match WebSocket::new_with_str_sequence(&rules::signal_url(&session.server), &protocols) {
-        Ok(socket) => socket,
-        Err(error) => return retry_later(generation, chrome::js::error_text(&error)),
-    };
+    let socket =
+        match WebSocket::new_with_str_sequence(&rules::signal_url(&session.server), &protocols) {
+            Ok(socket) => socket,
+            Err(error) => return retry_later(generation, chrome::js::error_text(&error)),
+        };
     wire(&socket, generation);
     let keepalive = Interval::new(KEEPALIVE_INTERVAL_SECS * 1000, move || {
         if is_current(generation) {
@@ -204,7 +205,10 @@ fn retry_later(generation: u32, reason: String) {
 async fn signed_out() {
     disconnect();
     let _ = state::durable(|d| d.session = None).await;
-    set_connection(ConnectionState::SignedOut, Some(ApiError::SignedOut.message()));
+    set_connection(
+        ConnectionState::SignedOut,
+        Some(ApiError::SignedOut.message()),
+    );
 }
 
 /// Record the connection state, update the badge and tell open pages.

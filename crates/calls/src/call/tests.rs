@@ -314,6 +314,23 @@ fn rep_hang_up_needs_a_connected_call() {
 }
 
 #[test]
+fn a_rep_hanging_up_in_the_browser_tells_that_browser_it_ended() {
+    let (mut call, _) = ring(request());
+    call.handle(accept("laptop"), T0 + 1).expect("accepted");
+    assert_eq!(
+        call.handle(Event::RepHungUp, T0 + 2),
+        Ok(vec![
+            Action::Tell {
+                audience: Audience::Device("laptop".into()),
+                update: CallUpdate::Ended,
+            },
+            Action::EndMedia,
+        ])
+    );
+    assert_eq!(call.status(), CallStatus::Ended);
+}
+
+#[test]
 fn a_voicemail_ends_at_the_length_limit() {
     let (mut call, _) = ring(request());
     call.on_time(T0 + TIMEOUT);

@@ -28,7 +28,9 @@ fn unknown() -> PersonSnapshot {
 fn backoff_doubles_from_one_second_and_stops_at_the_cap() {
     let lowest: Vec<_> = (0..7).map(|n| backoff_delay(n, 0.0).as_millis()).collect();
     assert_eq!(lowest, [500, 1000, 2000, 4000, 8000, 15000, 15000]);
-    let highest: Vec<_> = (0..7).map(|n| backoff_delay(n, 0.999_999).as_millis()).collect();
+    let highest: Vec<_> = (0..7)
+        .map(|n| backoff_delay(n, 0.999_999).as_millis())
+        .collect();
     assert_eq!(highest, [999, 1999, 3999, 7999, 15999, 29999, 29999]);
     assert_eq!(backoff_delay(u32::MAX, 1.0), BACKOFF_CAP);
 }
@@ -59,7 +61,11 @@ fn ring_text_for_an_unknown_caller_shows_the_number() {
 #[test]
 fn ring_text_warns_when_the_microphone_is_off() {
     let text = ring_text(&ada(), false);
-    assert!(text.context.contains("Microphone is off"), "{}", text.context);
+    assert!(
+        text.context.contains("Microphone is off"),
+        "{}",
+        text.context
+    );
     assert_eq!(text.title, "Ada Lovelace");
 }
 
@@ -72,8 +78,14 @@ fn missed_text_names_the_caller_or_the_number() {
 #[test]
 fn a_login_page_does_not_show_the_record() {
     let record = "http://127.0.0.1:9000/contacts/ada";
-    assert!(!shows_record("http://127.0.0.1:9000/login?next=/contacts/ada", record));
-    assert!(!shows_record("https://login.crm.example.com/contacts/ada", "https://crm.example.com/contacts/ada"));
+    assert!(!shows_record(
+        "http://127.0.0.1:9000/login?next=/contacts/ada",
+        record
+    ));
+    assert!(!shows_record(
+        "https://login.crm.example.com/contacts/ada",
+        "https://crm.example.com/contacts/ada"
+    ));
     assert!(!shows_record("about:blank", record));
     assert!(!shows_record("http://127.0.0.1:9001/contacts/ada", record));
 }
@@ -82,30 +94,51 @@ fn a_login_page_does_not_show_the_record() {
 fn the_record_matches_whatever_the_query_and_trailing_slash() {
     let record = "https://crm.example.com/contacts/ada";
     assert!(shows_record("https://crm.example.com/contacts/ada", record));
-    assert!(shows_record("https://CRM.example.com/contacts/ada/?tab=activity", record));
-    assert!(!shows_record("https://crm.example.com/contacts/adam", record));
+    assert!(shows_record(
+        "https://CRM.example.com/contacts/ada/?tab=activity",
+        record
+    ));
+    assert!(!shows_record(
+        "https://crm.example.com/contacts/adam",
+        record
+    ));
 }
 
 #[test]
 fn an_spa_record_must_match_its_route() {
     let record = "https://crm.example.com/app#/contacts/ada";
-    assert!(shows_record("https://crm.example.com/app#/contacts/ada", record));
+    assert!(shows_record(
+        "https://crm.example.com/app#/contacts/ada",
+        record
+    ));
     assert!(!shows_record("https://crm.example.com/app#/login", record));
 }
 
 #[test]
 fn server_addresses_need_a_scheme_and_lose_the_trailing_slash() {
-    assert_eq!(normalize_server(" http://127.0.0.1:8080/ ").as_deref(), Ok("http://127.0.0.1:8080"));
-    assert_eq!(normalize_server("https://rb.example.com").as_deref(), Ok("https://rb.example.com"));
-    let error = normalize_server("rb.example.com").unwrap_err();
+    assert_eq!(
+        normalize_server(" http://127.0.0.1:8080/ ").as_deref(),
+        Ok("http://127.0.0.1:8080")
+    );
+    assert_eq!(
+        normalize_server("https://rb.example.com").as_deref(),
+        Ok("https://rb.example.com")
+    );
+    let error = normalize_server("rb.example.com").expect_err("no scheme");
     assert!(error.contains("https://"), "{error}");
     assert!(normalize_server("https://").is_err());
 }
 
 #[test]
 fn the_signal_url_follows_the_server_scheme() {
-    assert_eq!(signal_url("http://127.0.0.1:8080"), "ws://127.0.0.1:8080/api/v1/signal");
-    assert_eq!(signal_url("https://rb.example.com"), "wss://rb.example.com/api/v1/signal");
+    assert_eq!(
+        signal_url("http://127.0.0.1:8080"),
+        "ws://127.0.0.1:8080/api/v1/signal"
+    );
+    assert_eq!(
+        signal_url("https://rb.example.com"),
+        "wss://rb.example.com/api/v1/signal"
+    );
 }
 
 fn call(id: i64, started_at: i64, notes: &str) -> CallView {
@@ -130,7 +163,7 @@ fn call(id: i64, started_at: i64, notes: &str) -> CallView {
                 retired: false,
             }),
             sentiment: None,
-            status: LogStatus::Logged,
+            status: LogStatus::Completed,
             logged_at: started_at + 70_000,
             automatic: false,
         }),
@@ -139,7 +172,11 @@ fn call(id: i64, started_at: i64, notes: &str) -> CallView {
 
 #[test]
 fn the_previous_call_is_the_latest_other_than_this_one() {
-    let history = [call(3, 3_000, "current"), call(1, 1_000, "old"), call(2, 2_000, "\n  Wants pricing  \nmore")];
+    let history = [
+        call(3, 3_000, "current"),
+        call(1, 1_000, "old"),
+        call(2, 2_000, "\n  Wants pricing  \nmore"),
+    ];
     let previous = previous_call(&history, CallId(3)).expect("a previous call");
     assert_eq!(previous.at, 2_000);
     assert_eq!(previous.note_line.as_deref(), Some("Wants pricing"));
