@@ -10,7 +10,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run test rust-test e2e lint wasm-check bench toolchain extension wasm-bindgen-cli chromium
+.PHONY: run test rust-test e2e e2e-deps lint wasm-check bench toolchain extension wasm-bindgen-cli chromium
 
 # wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
@@ -66,12 +66,17 @@ test: lint wasm-check rust-test e2e
 rust-test: toolchain
 	mkdir -p target && set -o pipefail && $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
 
-## The built extension in real (headless) Chromium against the real server binary.
-e2e: extension chromium
+## What the end-to-end tests and the notification benchmark run: the extension,
+## the server binary, Chromium and Playwright.
+e2e-deps: extension chromium
 	$(CARGO) build -p ringback-server --bin ringback
 	@[ -d tests/e2e/node_modules/playwright-core ] || { cd tests/e2e && npm ci --no-audit --no-fund; }
+
+## The built extension in real (headless) Chromium against the real server binary.
+e2e: e2e-deps
 	set -o pipefail && cd tests/e2e && node --test --test-concurrency=1 2>&1 | tee ../../target/e2e-output.txt
 
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
-bench: toolchain
+bench: toolchain e2e-deps
 	ulimit -n $$(ulimit -Hn) && $(CARGO) bench -p ringback-server --bench signalling
+	cd tests/e2e && node bench/notification-latency.mjs

@@ -26,6 +26,6 @@ chrome.runtime.onMessage.addListener((message, _sender, reply) => {
   if (message?.to !== 'worker') return false;
   ready
     .then(() => worker.on_message(message))
-    .then(reply, (error) => reply({ type: 'error', message: String(error) }));
+    .then(reply, (error) => reply({ error: { message: String(error) } }));
   return true; // the reply comes asynchronously
 });

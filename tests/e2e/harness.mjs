@@ -206,7 +206,7 @@ export async function launchBrowser({ microphone = true } = {}) {
     browser.inExtension(async () => {
       const contexts = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] });
       if (contexts.length === 0) return { ringing: false, document: false };
-      const status = await chrome.runtime.sendMessage({ to: 'offscreen', body: { type: 'status' } });
+      const status = await chrome.runtime.sendMessage({ to: 'offscreen', body: 'status' });
       return { ...status, document: true };
     });
   browser.close = async () => {

@@ -109,6 +109,18 @@ describe('inbound calls in Chrome', () => {
     const history = await server.api('GET', `/calls?person_id=${grace.id}&limit=50`, { token });
     assert.equal(history.calls.filter((c) => c.id === accepted.call_id).length, 1, 'the call is listed once');
 
+    // "Open Dialer here" from the context menu puts the active call's panel in another tab.
+    const other = await browser.context.newPage();
+    await other.goto(`${crm.url}/contacts/other`);
+    await browser.inWorker(async (url) => {
+      const [tab] = await chrome.tabs.query({ url });
+      chrome.contextMenus.onClicked.dispatch({ menuItemId: 'open-dialer', pageUrl: url }, tab);
+    }, other.url());
+    const otherPanel = await panelFrame(other);
+    await otherPanel.waitForSelector('#log-status[data-state="logged"]');
+    assert.equal(await otherPanel.textContent('#caller-name'), GRACE.name);
+    await other.close();
+
     await panel.click('#hang-up');
     await panel.waitForSelector('#call-state[data-phase="ended"]');
     await tab.close();

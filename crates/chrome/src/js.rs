@@ -20,6 +20,9 @@ pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, JsValue> {
 pub fn error_text(error: &JsValue) -> String {
     match error.dyn_ref::<js_sys::Error>() {
         Some(error) => String::from(error.message()),
-        None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
+        None => error
+            .as_string()
+            .or_else(|| js_sys::JSON::stringify(error).ok().map(String::from))
+            .unwrap_or_else(|| "unknown error".into()),
     }
 }

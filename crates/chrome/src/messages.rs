@@ -5,6 +5,10 @@
 //! that something changed with [`PageNotice`] and drives the ringtone with
 //! [`OffscreenCommand`]. Nothing here carries the session token: pages learn
 //! what to show, never how to authenticate.
+//!
+//! Enums use serde's default external tagging (`{"log": {...}}`, `"status"`)
+//! rather than a `"type"` field: internally tagged enums make serde buffer
+//! every message, which costs the worker's wasm tens of kilobytes.
 
 use protocol::api::TeamChoices;
 use protocol::{CallId, CallOutcome, DispositionId, PersonSnapshot, SentimentId, UnixMillis};
@@ -33,7 +37,7 @@ impl<T> Envelope<T> {
 
 /// Pages and the offscreen document → worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum WorkerRequest {
     /// Options page: sign-in and connection state.
     Status,
@@ -65,7 +69,7 @@ pub enum WorkerRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum WorkerReply {
     Status(StatusView),
     Panel(Box<PanelView>),
@@ -116,7 +120,7 @@ pub enum CallPhase {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum LogDelivery {
     /// Kept in `chrome.storage`; retried until the server confirms.
     Queued {
@@ -172,7 +176,7 @@ pub struct PanelView {
 
 /// Worker → open pages.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PageNotice {
     /// Ask again: the status or a call changed.
     Changed,
@@ -180,7 +184,7 @@ pub enum PageNotice {
 
 /// Worker → offscreen document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum OffscreenCommand {
     Ring,
     Silence,

@@ -283,7 +283,10 @@ pub async fn on_refused(id: Option<String>, code: SignalErrorCode, message: Stri
         .and_then(|n| n.parse().ok())
         .map(CallId)
     else {
-        web_sys::console::warn_1(&format!("ringback: server refused {id:?}: {message}").into());
+        web_sys::console::warn_2(
+            &"ringback: the server refused a message:".into(),
+            &message.into(),
+        );
         return;
     };
     if matches!(

@@ -36,7 +36,7 @@ pub struct Api<'a> {
 
 impl Api<'_> {
     pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, ApiError> {
-        self.send("GET", path, None::<&()>).await
+        decode(self.send("GET", path, None).await?)
     }
 
     pub async fn post<B: Serialize, R: DeserializeOwned>(
@@ -44,21 +44,22 @@ impl Api<'_> {
         path: &str,
         body: &B,
     ) -> Result<R, ApiError> {
-        self.send("POST", path, Some(body)).await
+        let body = to_js(body).map_err(|e| ApiError::Unavailable(error_text(&e)))?;
+        decode(self.send("POST", path, Some(body)).await?)
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        self.send::<(), serde::de::IgnoredAny>("DELETE", path, None)
-            .await
-            .map(drop)
+        self.send("DELETE", path, None).await.map(drop)
     }
 
-    async fn send<B: Serialize, R: DeserializeOwned>(
+    /// The one non-generic request path (generic async code is duplicated
+    /// per type in wasm). Returns the parsed JSON body of a 2xx answer.
+    async fn send(
         &self,
         method: &str,
         path: &str,
-        body: Option<&B>,
-    ) -> Result<R, ApiError> {
+        body: Option<JsValue>,
+    ) -> Result<JsValue, ApiError> {
         let response = self
             .fetch(method, path, body)
             .await
@@ -69,10 +70,7 @@ impl Api<'_> {
             Err(_) => JsValue::NULL,
         };
         match status {
-            204 => from_js(JsValue::NULL).map_err(|e| ApiError::Unavailable(error_text(&e))),
-            200..=299 => from_js(json).map_err(|e| ApiError::Refused {
-                message: format!("unexpected answer from the server: {}", error_text(&e)),
-            }),
+            200..=299 => Ok(json),
             401 => Err(ApiError::SignedOut),
             429 | 500..=599 => Err(ApiError::Unavailable(format!("HTTP {status}"))),
             _ => {
@@ -84,11 +82,11 @@ impl Api<'_> {
         }
     }
 
-    async fn fetch<B: Serialize>(
+    async fn fetch(
         &self,
         method: &str,
         path: &str,
-        body: Option<&B>,
+        body: Option<JsValue>,
     ) -> Result<Response, JsValue> {
         let headers = Headers::new()?;
         headers.set("Accept", "application/json")?;
@@ -99,8 +97,7 @@ impl Api<'_> {
         init.set_method(method);
         if let Some(body) = body {
             headers.set("Content-Type", "application/json")?;
-            let text = js_sys::JSON::stringify(&to_js(body)?)?;
-            init.set_body(&text);
+            init.set_body(&js_sys::JSON::stringify(&body)?.into());
         }
         init.set_headers(&headers);
         let url = format!("{}/api/v1{path}", self.server);
@@ -110,4 +107,10 @@ impl Api<'_> {
             .await?
             .dyn_into()
     }
+}
+
+fn decode<R: DeserializeOwned>(json: JsValue) -> Result<R, ApiError> {
+    from_js(json).map_err(|e| ApiError::Refused {
+        message: format!("unexpected answer from the server: {}", error_text(&e)),
+    })
 }

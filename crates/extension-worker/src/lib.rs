@@ -48,7 +48,7 @@ const CONTEXT_MENU_ID: &str = "open-dialer";
 pub async fn boot() -> Result<(), JsValue> {
     state::load().await?;
     if state::read(|s| s.durable.device_id.is_none()) {
-        let id = format!("dev-{}", uuid_like());
+        let id = format!("dev-{}", random_id());
         state::durable(|d| d.device_id = Some(id)).await?;
     }
     #[derive(Serialize)]
@@ -69,13 +69,15 @@ pub async fn boot() -> Result<(), JsValue> {
     Ok(())
 }
 
-fn uuid_like() -> String {
+/// A random UUID (`crypto.randomUUID`, always there in a Chrome 116+ worker).
+pub(crate) fn random_id() -> String {
     use wasm_bindgen::JsCast;
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    scope
-        .crypto()
-        .map(|c| c.random_uuid())
-        .unwrap_or_else(|_| format!("{}", js_sys::Math::random()))
+    match scope.crypto() {
+        Ok(crypto) => crypto.random_uuid(),
+        // Integers only: formatting a float would pull in kilobytes of wasm.
+        Err(_) => ((js_sys::Math::random() * 1e15) as u64).to_string(),
+    }
 }
 
 /// `runtime.onInstalled`: set up the context menu; on first install open the

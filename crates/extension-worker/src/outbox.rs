@@ -10,8 +10,6 @@ use chrome::messages::{LogDelivery, LogState};
 use protocol::api::LogCallRequest;
 use protocol::{CallId, DispositionId, SentimentId};
 use std::cell::Cell;
-use wasm_bindgen::JsCast;
-use web_sys::WorkerGlobalScope;
 
 thread_local! {
     static FLUSHING: Cell<bool> = const { Cell::new(false) };
@@ -22,14 +20,6 @@ pub struct NewLog {
     pub notes: String,
     pub disposition_id: Option<DispositionId>,
     pub sentiment_id: Option<SentimentId>,
-}
-
-fn new_key() -> String {
-    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-    match scope.crypto() {
-        Ok(crypto) => crypto.random_uuid(),
-        Err(_) => format!("{}-{}", js_sys::Date::now(), js_sys::Math::random()),
-    }
 }
 
 /// Keep the log, then try to send it. Errors only if it could not be kept.
@@ -43,7 +33,7 @@ pub async fn enqueue(log: NewLog) -> Result<(), String> {
         return Err("This call is already logged (or being logged).".into());
     }
     let request = LogCallRequest {
-        idempotency_key: new_key(),
+        idempotency_key: crate::random_id(),
         notes: log.notes.clone(),
         disposition_id: log.disposition_id,
         sentiment_id: log.sentiment_id,

@@ -131,25 +131,31 @@ pub fn transient<R>(f: impl FnOnce(&mut Transient) -> R) -> R {
 }
 
 /// Change the durable half and write it to `chrome.storage.local`.
+///
+/// The change is applied before the first `.await`, so changes are stored
+/// in the order they were made. (The generic part is kept to the one
+/// synchronous line: each caller's closure instantiates it anew in wasm.)
 pub async fn durable<R>(f: impl FnOnce(&mut Durable) -> R) -> Result<R, JsValue> {
-    let (result, snapshot) = STATE.with(|s| {
-        let mut state = s.borrow_mut();
-        let result = f(&mut state.durable);
-        (result, chrome::js::to_js(&state.durable))
-    });
-    js_storage::save_local(DURABLE_KEY, snapshot?).await?;
+    let result = STATE.with(|s| f(&mut s.borrow_mut().durable));
+    save_durable().await?;
     Ok(result)
 }
 
 /// Change the live half and write it to `chrome.storage.session`.
 pub async fn live<R>(f: impl FnOnce(&mut Live) -> R) -> Result<R, JsValue> {
-    let (result, snapshot) = STATE.with(|s| {
-        let mut state = s.borrow_mut();
-        let result = f(&mut state.live);
-        (result, chrome::js::to_js(&state.live))
-    });
-    js_storage::save_session(LIVE_KEY, snapshot?).await?;
+    let result = STATE.with(|s| f(&mut s.borrow_mut().live));
+    save_live().await?;
     Ok(result)
+}
+
+async fn save_durable() -> Result<(), JsValue> {
+    let snapshot = STATE.with(|s| chrome::js::to_js(&s.borrow().durable))?;
+    js_storage::save_local(DURABLE_KEY, snapshot).await
+}
+
+async fn save_live() -> Result<(), JsValue> {
+    let snapshot = STATE.with(|s| chrome::js::to_js(&s.borrow().live))?;
+    js_storage::save_session(LIVE_KEY, snapshot).await
 }
 
 /// Load both halves at start. A stored value this version cannot read is

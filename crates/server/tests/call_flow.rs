@@ -648,7 +648,11 @@ async fn hanging_up_ends_the_call_on_either_side() {
             call_id: first,
         })
         .await;
-    assert_eq!(browser.recv().await, ServerMessage::Ack { id: "h".into() });
+    // The browser that hung up hears the call ended, like any other ending.
+    assert_eq!(
+        browser.expect_ack_and_update("h", first).await,
+        CallUpdate::Ended
+    );
     let view = t
         .wait_for_call(&token, first, |v| v.status == CallStatus::Ended)
         .await;
