@@ -22,10 +22,10 @@ chrome.tabs.onUpdated.addListener(later((tabId, _change, tab) => worker.on_tab_u
 chrome.contextMenus.onClicked.addListener(later((info, tab) => worker.on_context_menu(String(info.menuItemId), tab)));
 chrome.action.onClicked.addListener(() => chrome.runtime.openOptionsPage());
 
-chrome.runtime.onMessage.addListener((message, _sender, reply) => {
+chrome.runtime.onMessage.addListener((message, sender, reply) => {
   if (message?.to !== 'worker') return false;
   ready
-    .then(() => worker.on_message(message))
+    .then(() => worker.on_message(message, sender))
     .then(reply, (error) => reply({ error: { message: String(error) } }));
   return true; // the reply comes asynchronously
 });

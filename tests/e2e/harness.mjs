@@ -136,6 +136,10 @@ export async function startCrm() {
         <form method="post" action="/login"><input type="hidden" name="next" value="${next.replace(/"/g, '')}">
         <input name="user" id="crm-user"><button id="crm-login">Sign in</button></form>`);
     }
+    if (url.pathname === '/framed-panel') {
+      // A page that frames the (web-accessible) panel on its own.
+      return send(200, `<!doctype html><title>Framing</title><iframe src="chrome-extension://${EXTENSION_ID}/panel.html"></iframe>`);
+    }
     const record = url.pathname.match(/^\/contacts\/([a-z-]+)$/);
     if (record) {
       if (!signedIn) return send(302, '', { location: `/login?next=${encodeURIComponent(url.pathname)}` });

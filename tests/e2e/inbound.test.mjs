@@ -121,6 +121,15 @@ describe('inbound calls in Chrome', () => {
     assert.equal(await otherPanel.textContent('#caller-name'), GRACE.name);
     await other.close();
 
+    // A page that frames panel.html itself is told nothing about the call.
+    const framer = await browser.context.newPage();
+    await framer.goto(`${crm.url}/framed-panel`);
+    const framed = await panelFrame(framer);
+    await framed.waitForSelector('.error');
+    assert.match(await framed.textContent('.error'), /not opened by Ringback/);
+    assert.equal(await framed.$('#caller-name'), null);
+    await framer.close();
+
     await panel.click('#hang-up');
     await panel.waitForSelector('#call-state[data-phase="ended"]');
     await tab.close();

@@ -25,10 +25,20 @@ thread_local! {
     static RINGING: RefCell<Option<AudioContext>> = const { RefCell::new(None) };
 }
 
+/// Seconds of ringing one `AudioContext` has scheduled.
+const SCHEDULED: f64 = CYCLES as f64 * PERIOD;
+
 fn ring() -> Result<(), JsValue> {
-    if RINGING.with(|r| r.borrow().is_some()) {
+    let playing = RINGING.with(|r| {
+        r.borrow()
+            .as_ref()
+            .is_some_and(|context| context.current_time() < SCHEDULED)
+    });
+    if playing {
         return Ok(());
     }
+    // Nothing left of an old schedule: start afresh.
+    silence();
     let context = AudioContext::new()?;
     let gain = context.create_gain()?;
     gain.gain().set_value(0.0);
@@ -57,7 +67,11 @@ fn silence() {
 }
 
 fn ringing() -> bool {
-    RINGING.with(|r| r.borrow().is_some())
+    RINGING.with(|r| {
+        r.borrow()
+            .as_ref()
+            .is_some_and(|context| context.current_time() < SCHEDULED)
+    })
 }
 
 fn obey(command: OffscreenCommand) -> Result<(), JsValue> {

@@ -64,42 +64,103 @@ async fn clear(id: &str) {
 
 pub async fn on_incoming(incoming: IncomingCall) {
     let call_id = incoming.call_id;
-    let is_new = state::read(|s| s.live.entry(call_id).is_none());
-    if !is_new {
-        // A re-sent ring after a reconnect: the notification is already up
-        // (or the rep already acted on it).
+    // Recorded before any `.await`, so an update arriving meanwhile finds the
+    // call, and a ring re-sent after a reconnect is recognised.
+    let known = state::live(|live| match live.entry(call_id) {
+        Some(entry) => Some(entry.phase),
+        None => {
+            live.calls.push(CallEntry {
+                call: incoming,
+                phase: CallPhase::Ringing,
+                answered_at: None,
+                ended_at: None,
+                log: None,
+            });
+            live.prune();
+            None
+        }
+    })
+    .await
+    .unwrap_or(Some(CallPhase::Gone));
+    match known {
+        None => {}
+        // The Accept may have been lost with the old socket: send it again
+        // (the server recognises this browser's retry).
+        Some(CallPhase::Accepting) => {
+            send_accept(call_id);
+            return;
+        }
+        // Already shown, or already acted on.
+        Some(_) => return,
+    }
+    ringtone::update().await;
+    show_ring(call_id).await;
+    crate::notify_pages();
+}
+
+/// Show (or show again) the ringing notification, if the call still rings.
+async fn show_ring(call_id: CallId) {
+    let Some(person) = state::read(|s| s.live.entry(call_id).map(|e| e.call.person.clone())) else {
+        return;
+    };
+    let microphone_ok = microphone::allowed().await;
+    let text = rules::ring_text(&person, microphone_ok);
+    let options = NotificationOptions {
+        r#type: "basic",
+        icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
+        title: text.title,
+        message: text.message,
+        context_message: text.context,
+        buttons: vec![Button { title: "Accept" }, Button { title: "Close" }],
+        require_interaction: true,
+        priority: 2,
+        silent: true,
+    };
+    if phase_of(call_id) != Some(CallPhase::Ringing) {
         return;
     }
-    let microphone_ok = microphone::allowed().await;
-    let text = rules::ring_text(&incoming.person, microphone_ok);
-    let _ = state::live(|live| {
-        live.calls.push(CallEntry {
-            call: incoming,
-            phase: CallPhase::Ringing,
-            answered_at: None,
-            ended_at: None,
-            log: None,
-        });
-        live.prune();
+    show(&ring_id(call_id), &options).await;
+    // The call may have stopped ringing while Chrome was showing it.
+    if phase_of(call_id) != Some(CallPhase::Ringing) {
+        clear(&ring_id(call_id)).await;
+    }
+}
+
+fn phase_of(call_id: CallId) -> Option<CallPhase> {
+    state::read(|s| s.live.entry(call_id).map(|e| e.phase))
+}
+
+fn send_accept(call_id: CallId) -> bool {
+    socket::send(&ClientMessage::Accept {
+        id: format!("accept-{}", call_id.0),
+        call_id,
     })
-    .await;
-    ringtone::update().await;
-    show(
-        &ring_id(call_id),
-        &NotificationOptions {
-            r#type: "basic",
-            icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
-            title: text.title,
-            message: text.message,
-            context_message: text.context,
-            buttons: vec![Button { title: "Accept" }, Button { title: "Close" }],
-            require_interaction: true,
-            priority: 2,
-            silent: true,
-        },
-    )
-    .await;
-    crate::notify_pages();
+}
+
+/// Calls that should have stopped ringing by now (their end was lost with a
+/// socket): stop ringing for them. Run by the watchdog alarm and on sign-out.
+pub async fn expire_ringing(everything: bool) {
+    let now = js_sys::Date::now() as i64;
+    let expired = state::live(|live| {
+        let mut expired = Vec::new();
+        for entry in &mut live.calls {
+            let ringing = matches!(entry.phase, CallPhase::Ringing | CallPhase::Accepting);
+            if ringing && (everything || rules::ring_is_over(entry.call.ring_deadline, now)) {
+                entry.phase = CallPhase::Gone;
+                expired.push(entry.call.call_id);
+            }
+        }
+        expired
+    })
+    .await
+    .unwrap_or_default();
+    for call_id in &expired {
+        clear(&ring_id(*call_id)).await;
+    }
+    if !expired.is_empty() {
+        ringtone::update().await;
+        crate::notify_pages();
+    }
 }
 
 pub async fn on_update(call_id: CallId, update: CallUpdate) {
@@ -111,6 +172,7 @@ pub async fn on_update(call_id: CallId, update: CallUpdate) {
     let phase = match &update {
         CallUpdate::Accepted => CallPhase::Connected,
         CallUpdate::Ended if entry.phase == CallPhase::Connected => CallPhase::Ended,
+        CallUpdate::Ended if was_ringing => CallPhase::Gone,
         CallUpdate::Ended => entry.phase,
         _ if entry.phase == CallPhase::Connected => CallPhase::Ended,
         _ => CallPhase::Gone,
@@ -183,7 +245,7 @@ pub async fn on_button(notification_id: &str, button: u32) {
     let Some(call_id) = parse_id(notification_id, RING_PREFIX) else {
         return;
     };
-    if state::read(|s| s.live.entry(call_id).map(|e| e.phase)) != Some(CallPhase::Ringing) {
+    if phase_of(call_id) != Some(CallPhase::Ringing) {
         clear(notification_id).await;
         return;
     }
@@ -199,11 +261,7 @@ async fn accept(call_id: CallId) {
         panel::open_options(Some("microphone")).await;
         return;
     }
-    let sent = socket::send(&ClientMessage::Accept {
-        id: format!("accept-{}", call_id.0),
-        call_id,
-    });
-    if !sent {
+    if !send_accept(call_id) {
         socket::set_connection(
             ConnectionState::Offline,
             Some("Could not accept: not connected to the Ringback server. The call is still ringing on your phone.".into()),
@@ -239,12 +297,11 @@ async fn close(call_id: CallId) {
 /// The rep dismissed a notification (not possible with `requireInteraction`
 /// on most platforms, but some let them): a dismissed ring is a Close.
 pub async fn on_closed(notification_id: &str, by_user: bool) {
-    if let Some(call_id) = parse_id(notification_id, RING_PREFIX) {
-        let ringing =
-            state::read(|s| s.live.entry(call_id).map(|e| e.phase)) == Some(CallPhase::Ringing);
-        if by_user && ringing {
-            close(call_id).await;
-        }
+    if let Some(call_id) = parse_id(notification_id, RING_PREFIX)
+        && by_user
+        && phase_of(call_id) == Some(CallPhase::Ringing)
+    {
+        close(call_id).await;
     }
 }
 
@@ -258,9 +315,7 @@ pub async fn on_clicked(notification_id: &str) {
 }
 
 pub async fn hang_up(call_id: CallId) -> Result<(), String> {
-    let connected =
-        state::read(|s| s.live.entry(call_id).map(|e| e.phase)) == Some(CallPhase::Connected);
-    if !connected {
+    if phase_of(call_id) != Some(CallPhase::Connected) {
         return Err("This call is not connected in this browser.".into());
     }
     if !socket::send(&ClientMessage::HangUp {
@@ -289,20 +344,28 @@ pub async fn on_refused(id: Option<String>, code: SignalErrorCode, message: Stri
         );
         return;
     };
-    if matches!(
-        code,
-        SignalErrorCode::CallNotRinging | SignalErrorCode::CallNotFound
-    ) {
-        let _ = state::live(|live| {
-            if let Some(e) = live.entry_mut(call_id) {
-                e.phase = CallPhase::Gone;
-            }
-        })
-        .await;
-        socket::set_connection(
-            socket::connection(),
-            Some(format!("Could not accept the call: {message}")),
-        );
+    // Not ringing any more: it is gone. A server failure: ring again, so
+    // the rep can retry.
+    let phase = match code {
+        SignalErrorCode::CallNotRinging | SignalErrorCode::CallNotFound => CallPhase::Gone,
+        _ => CallPhase::Ringing,
+    };
+    let _ = state::live(|live| {
+        if let Some(e) = live
+            .entry_mut(call_id)
+            .filter(|e| e.phase == CallPhase::Accepting)
+        {
+            e.phase = phase;
+        }
+    })
+    .await;
+    socket::set_connection(
+        socket::connection(),
+        Some(format!("Could not accept the call: {message}")),
+    );
+    if phase == CallPhase::Ringing {
+        ringtone::update().await;
+        show_ring(call_id).await;
     }
 }
 

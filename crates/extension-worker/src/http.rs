@@ -6,7 +6,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, Response, WorkerGlobalScope};
+use web_sys::{AbortSignal, Headers, Request, RequestInit, Response, WorkerGlobalScope};
+
+/// Longest wait for the server's answer.
+const FETCH_TIMEOUT_MS: u32 = 15_000;
 
 /// Why a request failed, sorted by what the caller should do about it.
 #[derive(Debug, Clone)]
@@ -72,13 +75,17 @@ impl Api<'_> {
         match status {
             200..=299 => Ok(json),
             401 => Err(ApiError::SignedOut),
-            429 | 500..=599 => Err(ApiError::Unavailable(format!("HTTP {status}"))),
-            _ => {
-                let message = from_js::<ErrorBody>(json)
-                    .map(|body| body.error.message)
-                    .unwrap_or_else(|_| format!("the server answered HTTP {status}"));
-                Err(ApiError::Refused { message })
-            }
+            // Only Ringback's own refusals are final. Anything else (a proxy's
+            // 403, a 404 during a deploy, a captive portal's page) may pass.
+            400 | 404 | 409 | 422 => match from_js::<ErrorBody>(json) {
+                Ok(body) => Err(ApiError::Refused {
+                    message: body.error.message,
+                }),
+                Err(_) => Err(ApiError::Unavailable(format!(
+                    "HTTP {status} from something other than Ringback"
+                ))),
+            },
+            _ => Err(ApiError::Unavailable(format!("HTTP {status}"))),
         }
     }
 
@@ -100,6 +107,8 @@ impl Api<'_> {
             init.set_body(&js_sys::JSON::stringify(&body)?.into());
         }
         init.set_headers(&headers);
+        // A request the network swallowed must not hold up the outbox forever.
+        init.set_signal(Some(&AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS)));
         let url = format!("{}/api/v1{path}", self.server);
         let request = Request::new_with_str_and_init(&url, &init)?;
         let scope: WorkerGlobalScope = js_sys::global().unchecked_into();

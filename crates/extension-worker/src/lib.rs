@@ -65,7 +65,8 @@ pub async fn boot() -> Result<(), JsValue> {
     .await?;
     badge::refresh();
     socket::ensure_connected();
-    outbox::flush().await;
+    // Not awaited: every event waits for boot, and must not wait for the outbox.
+    wasm_bindgen_futures::spawn_local(outbox::flush());
     Ok(())
 }
 
@@ -106,6 +107,7 @@ pub async fn on_installed(reason: String) -> Result<(), JsValue> {
 pub async fn on_alarm(name: String) {
     if name == WATCHDOG {
         socket::ensure_connected();
+        calls::expire_ringing(false).await;
         outbox::flush().await;
     }
 }
@@ -145,7 +147,7 @@ pub async fn on_context_menu(menu_item_id: String, tab: JsValue) {
 /// `runtime.onMessage` from a page or the offscreen document. Returns the
 /// reply; anything not addressed to the worker gets `undefined`.
 #[wasm_bindgen]
-pub async fn on_message(message: JsValue) -> Result<JsValue, JsValue> {
+pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
     let request = match chrome::js::from_js::<Envelope<WorkerRequest>>(message) {
         Ok(Envelope {
             to: Target::Worker,
@@ -158,10 +160,47 @@ pub async fn on_message(message: JsValue) -> Result<JsValue, JsValue> {
             });
         }
     };
-    let reply = handle(request)
-        .await
-        .unwrap_or_else(|message| WorkerReply::Error { message });
+    let sender: MessageSender = chrome::js::from_js(sender).unwrap_or_default();
+    let about_a_call = matches!(
+        request,
+        WorkerRequest::Panel { .. } | WorkerRequest::Log { .. } | WorkerRequest::HangUp { .. }
+    );
+    let checked = state::read(|s| {
+        rules::check_sender(
+            &sender.as_rules(),
+            &chrome::api::runtime::get_url(""),
+            &s.live.injected_tabs,
+            about_a_call,
+        )
+    });
+    let reply = match checked {
+        Ok(()) => handle(request)
+            .await
+            .unwrap_or_else(|message| WorkerReply::Error { message }),
+        Err(refusal) => WorkerReply::Error {
+            message: refusal.into(),
+        },
+    };
     chrome::js::to_js(&reply)
+}
+
+/// The parts of `runtime.MessageSender` the worker checks.
+#[derive(Debug, Default, serde::Deserialize)]
+struct MessageSender {
+    url: Option<String>,
+    tab: Option<panel::Tab>,
+}
+
+impl MessageSender {
+    fn as_rules(&self) -> rules::Sender<'_> {
+        rules::Sender {
+            url: self.url.as_deref(),
+            tab: self
+                .tab
+                .as_ref()
+                .and_then(|tab| Some((tab.id?, tab.url.as_deref()))),
+        }
+    }
 }
 
 async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
@@ -276,6 +315,7 @@ async fn sign_out() {
     }
     socket::disconnect();
     let _ = state::durable(|d| d.session = None).await;
+    calls::expire_ringing(true).await;
     socket::set_connection(chrome::messages::ConnectionState::SignedOut, None);
 }
 

@@ -24,13 +24,14 @@ pub struct NewLog {
 
 /// Keep the log, then try to send it. Errors only if it could not be kept.
 pub async fn enqueue(log: NewLog) -> Result<(), String> {
-    let state_now = state::read(|s| s.live.entry(log.call_id).and_then(|e| e.log.clone()));
-    if let Some(LogState {
-        delivery: LogDelivery::Queued { .. } | LogDelivery::Logged,
-        ..
-    }) = state_now
-    {
-        return Err("This call is already logged (or being logged).".into());
+    let logged = state::read(|s| {
+        s.live
+            .entry(log.call_id)
+            .and_then(|e| e.log.as_ref())
+            .is_some_and(|l| l.delivery == LogDelivery::Logged)
+    });
+    if logged {
+        return Err("This call is already logged.".into());
     }
     let request = LogCallRequest {
         idempotency_key: crate::random_id(),
@@ -39,20 +40,29 @@ pub async fn enqueue(log: NewLog) -> Result<(), String> {
         sentiment_id: log.sentiment_id,
         person_id: None,
     };
-    state::durable(|d| {
+    // Checked and queued in one synchronous step, so a double click queues once.
+    let queued = state::durable(|d| {
+        if d.outbox.iter().any(|p| p.call_id == log.call_id) {
+            return false;
+        }
         d.outbox.push(PendingLog {
             call_id: log.call_id,
             request,
             attempts: 0,
-        })
+        });
+        true
     })
-    .await
-    .map_err(|e| {
-        format!(
-            "Could not keep the log in the browser: {}",
-            chrome::js::error_text(&e)
-        )
-    })?;
+    .await;
+    match queued {
+        Ok(true) => {}
+        Ok(false) => return Err("This call is already being logged.".into()),
+        // Kept in memory and sent all the same; only a worker restart before
+        // it is sent could lose it, so say so.
+        Err(error) => web_sys::console::error_2(
+            &"ringback: could not store the log; sending it now".into(),
+            &error,
+        ),
+    }
     set_delivery(
         log.call_id,
         Some((log.notes, log.disposition_id, log.sentiment_id)),

@@ -93,6 +93,12 @@ pub async fn open_record(entry: &CallEntry) {
         })
     })
     .await;
+    // A page served from cache may have finished loading already.
+    if let Ok(tab) = call(tabs::get(tab_id)).await
+        && let Ok(tab) = chrome::js::from_js(tab)
+    {
+        on_tab_updated(tab_id, tab).await;
+    }
 }
 
 /// Options page, optionally at a section (`#microphone`).
@@ -141,6 +147,15 @@ async fn inject(tab_id: i32) -> bool {
     let Ok(injection) = chrome::js::to_js(&injection) else {
         return false;
     };
+    // Allowed before the panel loads and asks.
+    let _ = state::live(|live| {
+        if !live.injected_tabs.contains(&tab_id) {
+            live.injected_tabs.push(tab_id);
+            let excess = live.injected_tabs.len().saturating_sub(50);
+            live.injected_tabs.drain(..excess);
+        }
+    })
+    .await;
     match call(scripting::execute_script(&injection)).await {
         Ok(_) => true,
         Err(error) => {

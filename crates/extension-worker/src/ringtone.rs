@@ -24,8 +24,9 @@ struct CreateDocument {
 
 /// Start or stop ringing to match the calls ringing now.
 pub async fn update() {
-    let ringing = state::read(|s| s.live.ringing());
     let exists = document_exists().await;
+    // Read after the await: the calls may have changed while Chrome answered.
+    let ringing = state::read(|s| s.live.ringing());
     if !exists {
         if ringing {
             // On load it asks whether to ring, so there is no race to lose.

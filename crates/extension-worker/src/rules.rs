@@ -63,6 +63,16 @@ pub fn ring_text(person: &PersonSnapshot, microphone_ok: bool) -> RingText {
     }
 }
 
+/// Grace after a call's ring deadline before the worker gives up on hearing
+/// how it ended (the server decides at the deadline; this covers a lost frame).
+pub const RING_GRACE_MS: i64 = 10_000;
+
+/// A call still marked ringing here whose deadline passed long enough ago
+/// that its end must have been lost.
+pub fn ring_is_over(ring_deadline: i64, now: i64) -> bool {
+    now > ring_deadline.saturating_add(RING_GRACE_MS)
+}
+
 /// "Missed call from Ada Lovelace" (or the number).
 pub fn missed_text(person: &PersonSnapshot) -> String {
     format!("Missed call from {}", person.display_name())
@@ -136,6 +146,45 @@ pub fn signal_url(server: &str) -> String {
         })
         .unwrap_or_else(|| server.to_owned());
     format!("{ws}/api/v1/signal")
+}
+
+/// Who sent a runtime message, as far as the worker's rules care.
+#[derive(Debug, Clone, Default)]
+pub struct Sender<'a> {
+    /// The sending document's URL.
+    pub url: Option<&'a str>,
+    /// The tab it is in, if any: (id, the tab's top-level URL).
+    pub tab: Option<(i32, Option<&'a str>)>,
+}
+
+/// Why a request was refused.
+pub const NOT_OURS: &str = "Ringback only takes requests from its own pages.";
+pub const NOT_INJECTED: &str = "This panel was not opened by Ringback in this tab.";
+
+/// Requests come only from the extension's own pages. A panel in a web tab
+/// may see or log a call only if the worker put it there: any site can frame
+/// `panel.html` (it must be web-accessible), and must not be able to read a
+/// caller's details through it or trick the rep into logging.
+pub fn check_sender(
+    sender: &Sender,
+    own_origin: &str,
+    injected_tabs: &[i32],
+    about_a_call: bool,
+) -> Result<(), &'static str> {
+    if !sender.url.is_some_and(|url| url.starts_with(own_origin)) {
+        return Err(NOT_OURS);
+    }
+    match sender.tab {
+        Some((tab_id, tab_url)) if about_a_call => {
+            let own_tab = tab_url.is_some_and(|url| url.starts_with(own_origin));
+            if own_tab || injected_tabs.contains(&tab_id) {
+                Ok(())
+            } else {
+                Err(NOT_INJECTED)
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The Person's most recent call before `current`: the reason they call back.

@@ -29,7 +29,13 @@ thread_local! {
     static GENERATION: Cell<u32> = const { Cell::new(0) };
     static RETRY: RefCell<Option<Timeout>> = const { RefCell::new(None) };
     static NEXT_MESSAGE_ID: Cell<u64> = const { Cell::new(0) };
+    /// When the current socket last heard from the server (it acks every keepalive).
+    static LAST_HEARD: Cell<f64> = const { Cell::new(0.0) };
 }
+
+/// A socket silent this long is dead (half-open after sleep or a network
+/// change, or stuck connecting): close it and reconnect.
+const SILENCE_LIMIT_MS: f64 = 2.0 * KEEPALIVE_INTERVAL_SECS as f64 * 1000.0 + 5000.0;
 
 fn is_current(generation: u32) -> bool {
     GENERATION.with(Cell::get) == generation
@@ -89,7 +95,7 @@ async fn connect() {
     };
     let ticket = match api.post::<_, TicketResponse>("/ws-tickets", &()).await {
         Ok(ticket) => ticket,
-        Err(ApiError::SignedOut) => return signed_out().await,
+        Err(ApiError::SignedOut) if is_current(generation) => return signed_out().await,
         Err(error) => return retry_later(generation, error.message()),
     };
     if !is_current(generation) {
@@ -105,12 +111,22 @@ async fn connect() {
             Err(error) => return retry_later(generation, chrome::js::error_text(&error)),
         };
     wire(&socket, generation);
+    LAST_HEARD.with(|t| t.set(js_sys::Date::now()));
     let keepalive = Interval::new(KEEPALIVE_INTERVAL_SECS * 1000, move || {
-        if is_current(generation) {
-            send(&ClientMessage::Keepalive {
-                id: message_id("keepalive"),
-            });
+        if !is_current(generation) {
+            return;
         }
+        let silent_for = js_sys::Date::now() - LAST_HEARD.with(Cell::get);
+        if silent_for > SILENCE_LIMIT_MS {
+            if let Some(link) = LINK.with(|l| l.borrow_mut().take()) {
+                let _ = link.socket.close();
+            }
+            retry_later(generation, "the connection went silent".into());
+            return;
+        }
+        send(&ClientMessage::Keepalive {
+            id: message_id("keepalive"),
+        });
     });
     LINK.with(|l| {
         *l.borrow_mut() = Some(Link {
@@ -140,6 +156,7 @@ fn wire(socket: &WebSocket, generation: u32) {
         if !is_current(generation) {
             return;
         }
+        LAST_HEARD.with(|t| t.set(js_sys::Date::now()));
         let Some(text) = event.data().as_string() else {
             return;
         };
@@ -205,6 +222,7 @@ fn retry_later(generation: u32, reason: String) {
 async fn signed_out() {
     disconnect();
     let _ = state::durable(|d| d.session = None).await;
+    crate::calls::expire_ringing(true).await;
     set_connection(
         ConnectionState::SignedOut,
         Some(ApiError::SignedOut.message()),

@@ -54,6 +54,8 @@ pub struct Live {
     pub active_call: Option<CallId>,
     /// The tab opened on Accept, waiting to reach the CRM record.
     pub panel_tab: Option<PanelTab>,
+    /// Tabs the worker put a panel into; only panels there may see calls.
+    pub injected_tabs: Vec<i32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,8 +99,13 @@ impl Live {
         self.calls.iter_mut().find(|e| e.call.call_id == call_id)
     }
 
+    /// Whether the ringtone should play: some call rings here and its
+    /// deadline has not long passed.
     pub fn ringing(&self) -> bool {
-        self.calls.iter().any(|e| e.phase == CallPhase::Ringing)
+        let now = js_sys::Date::now() as i64;
+        self.calls.iter().any(|e| {
+            e.phase == CallPhase::Ringing && !crate::rules::ring_is_over(e.call.ring_deadline, now)
+        })
     }
 
     /// Forget calls that can no longer matter: gone, or ended and logged.
@@ -119,6 +126,7 @@ thread_local! {
 
 const DURABLE_KEY: &str = "ringback";
 const LIVE_KEY: &str = "ringback_live";
+const UNREADABLE_KEY: &str = "ringback_unreadable";
 
 /// Read the state; never hold it across an `.await`.
 pub fn read<R>(f: impl FnOnce(&State) -> R) -> R {
@@ -161,10 +169,22 @@ async fn save_live() -> Result<(), JsValue> {
 /// Load both halves at start. A stored value this version cannot read is
 /// dropped rather than keeping the worker from starting.
 pub async fn load() -> Result<(), JsValue> {
-    let durable: Durable = js_storage::load_local(DURABLE_KEY)
-        .await?
-        .and_then(|value| chrome::js::from_js(value).ok())
-        .unwrap_or_default();
+    let durable: Durable = match js_storage::load_local(DURABLE_KEY).await? {
+        None => Durable::default(),
+        Some(raw) => match chrome::js::from_js(raw.clone()) {
+            Ok(durable) => durable,
+            Err(error) => {
+                // Never overwrite what cannot be read (it may hold unsent
+                // logs): set it aside for recovery, then start afresh.
+                web_sys::console::error_2(
+                    &"ringback: stored state unreadable; kept as ringback_unreadable".into(),
+                    &error,
+                );
+                js_storage::save_local(UNREADABLE_KEY, raw).await?;
+                Durable::default()
+            }
+        },
+    };
     let live: Live = js_storage::load_session(LIVE_KEY)
         .await?
         .and_then(|value| chrome::js::from_js(value).ok())

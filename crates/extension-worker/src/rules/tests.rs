@@ -70,6 +70,60 @@ fn ring_text_warns_when_the_microphone_is_off() {
 }
 
 #[test]
+fn a_ring_is_over_only_after_its_deadline_and_the_grace() {
+    assert!(!ring_is_over(1_000, 1_000));
+    assert!(!ring_is_over(1_000, 1_000 + RING_GRACE_MS));
+    assert!(ring_is_over(1_000, 1_001 + RING_GRACE_MS));
+    assert!(!ring_is_over(i64::MAX, i64::MAX));
+}
+
+const ORIGIN: &str = "chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/";
+
+#[test]
+fn only_the_extensions_own_pages_are_heard() {
+    let content_script = Sender {
+        url: Some("https://crm.example.com/contacts/ada"),
+        tab: Some((4, Some("https://crm.example.com/contacts/ada"))),
+    };
+    assert_eq!(
+        check_sender(&content_script, ORIGIN, &[4], false),
+        Err(NOT_OURS)
+    );
+    assert_eq!(
+        check_sender(&Sender::default(), ORIGIN, &[], false),
+        Err(NOT_OURS)
+    );
+    let options = Sender {
+        url: Some("chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/options.html"),
+        tab: Some((
+            2,
+            Some("chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/options.html"),
+        )),
+    };
+    assert_eq!(check_sender(&options, ORIGIN, &[], true), Ok(()));
+    let offscreen = Sender {
+        url: Some("chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/offscreen.html"),
+        tab: None,
+    };
+    assert_eq!(check_sender(&offscreen, ORIGIN, &[], true), Ok(()));
+}
+
+#[test]
+fn a_panel_framed_by_some_site_learns_nothing_about_calls() {
+    let panel_in = |tab_id| Sender {
+        url: Some("chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/panel.html"),
+        tab: Some((tab_id, Some("https://evil.example/"))),
+    };
+    assert_eq!(
+        check_sender(&panel_in(9), ORIGIN, &[4], true),
+        Err(NOT_INJECTED)
+    );
+    assert_eq!(check_sender(&panel_in(4), ORIGIN, &[4], true), Ok(()));
+    // Not about a call (e.g. asking for the connection state): allowed.
+    assert_eq!(check_sender(&panel_in(9), ORIGIN, &[4], false), Ok(()));
+}
+
+#[test]
 fn missed_text_names_the_caller_or_the_number() {
     assert_eq!(missed_text(&ada()), "Missed call from Ada Lovelace");
     assert_eq!(missed_text(&unknown()), "Missed call from +14155550177");
