@@ -79,4 +79,5 @@ e2e: e2e-deps
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
 bench: toolchain e2e-deps
 	ulimit -n $$(ulimit -Hn) && $(CARGO) bench -p ringback-server --bench signalling
-	cd tests/e2e && node bench/notification-latency.mjs
+	$(CARGO) build --release -p ringback-server --bin ringback
+	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/notification-latency.mjs

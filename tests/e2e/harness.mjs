@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const EXTENSION_DIR = join(ROOT, 'target/extension');
-export const SERVER_BIN = join(ROOT, 'target/debug/ringback');
+export const SERVER_BIN = process.env.RINGBACK_BIN ?? join(ROOT, 'target/debug/ringback');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
 export const EXTENSION_ID = 'nafkmlnfjibleaaleiboephocipcbbpk';
 export const CARRIER_TOKEN = 'demo-carrier-token';

@@ -66,7 +66,7 @@ pub async fn on_incoming(incoming: IncomingCall) {
     let call_id = incoming.call_id;
     // Recorded before any `.await`, so an update arriving meanwhile finds the
     // call, and a ring re-sent after a reconnect is recognised.
-    let known = state::live(|live| match live.entry(call_id) {
+    let known = state::live_soon(|live| match live.entry(call_id) {
         Some(entry) => Some(entry.phase),
         None => {
             live.calls.push(CallEntry {
@@ -79,9 +79,7 @@ pub async fn on_incoming(incoming: IncomingCall) {
             live.prune();
             None
         }
-    })
-    .await
-    .unwrap_or(Some(CallPhase::Gone));
+    });
     match known {
         None => {}
         // The Accept may have been lost with the old socket: send it again
@@ -93,7 +91,8 @@ pub async fn on_incoming(incoming: IncomingCall) {
         // Already shown, or already acted on.
         Some(_) => return,
     }
-    ringtone::update().await;
+    // The ringtone and the notification start together.
+    wasm_bindgen_futures::spawn_local(ringtone::update());
     show_ring(call_id).await;
     crate::notify_pages();
 }

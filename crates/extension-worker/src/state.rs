@@ -156,6 +156,19 @@ pub async fn live<R>(f: impl FnOnce(&mut Live) -> R) -> Result<R, JsValue> {
     Ok(result)
 }
 
+/// Like [`live`], but the write happens in the background: for the ring
+/// path, where the notification must not wait for storage. Writes still
+/// reach storage in the order the changes were made.
+pub fn live_soon<R>(f: impl FnOnce(&mut Live) -> R) -> R {
+    let result = STATE.with(|s| f(&mut s.borrow_mut().live));
+    wasm_bindgen_futures::spawn_local(async {
+        if let Err(error) = save_live().await {
+            web_sys::console::error_2(&"ringback: could not store the calls".into(), &error);
+        }
+    });
+    result
+}
+
 async fn save_durable() -> Result<(), JsValue> {
     let snapshot = STATE.with(|s| chrome::js::to_js(&s.borrow().durable))?;
     js_storage::save_local(DURABLE_KEY, snapshot).await
