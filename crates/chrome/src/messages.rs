@@ -83,6 +83,15 @@ pub enum WorkerReply {
     },
 }
 
+/// The worker's reply to [`WorkerRequest::OffscreenReady`], read on its own:
+/// the offscreen document need not carry code to read every other reply.
+/// Same JSON as [`WorkerReply::Ringtone`] (a test checks).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RingtoneReply {
+    Ringtone { ringing: bool },
+}
+
 /// The signalling connection, as the options page and badge show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +101,18 @@ pub enum ConnectionState {
     Online,
     /// Waiting to retry; `last_error` says why.
     Offline,
+}
+
+impl ConnectionState {
+    /// The serialised name, for `data-` attributes and CSS.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedOut => "signed_out",
+            Self::Connecting => "connecting",
+            Self::Online => "online",
+            Self::Offline => "offline",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +138,19 @@ pub enum CallPhase {
     Ended,
     /// Not for this browser any more: closed, answered elsewhere, missed.
     Gone,
+}
+
+impl CallPhase {
+    /// The serialised name, for `data-` attributes and CSS.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ringing => "ringing",
+            Self::Accepting => "accepting",
+            Self::Connected => "connected",
+            Self::Ended => "ended",
+            Self::Gone => "gone",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,4 +224,28 @@ pub enum OffscreenCommand {
     Silence,
     /// Reply `{"ringing": bool}`; tests and the worker use it to check.
     Status,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offscreen_document_reads_the_worker_ringtone_reply() {
+        for ringing in [true, false] {
+            let json = serde_json::to_value(WorkerReply::Ringtone { ringing }).expect("serialises");
+            let reply: RingtoneReply = serde_json::from_value(json).expect("reads");
+            assert_eq!(reply, RingtoneReply::Ringtone { ringing });
+        }
+    }
+
+    #[test]
+    fn messages_carry_their_target() {
+        let json = serde_json::to_value(Envelope::new(Target::Offscreen, OffscreenCommand::Status))
+            .expect("serialises");
+        assert_eq!(
+            json,
+            serde_json::json!({"to": "offscreen", "body": "status"})
+        );
+    }
 }

@@ -8,7 +8,7 @@
 //! it at once.
 
 use chrome::api::{call, runtime};
-use chrome::messages::{Envelope, OffscreenCommand, Target, WorkerReply, WorkerRequest};
+use chrome::messages::{Envelope, OffscreenCommand, RingtoneReply, Target, WorkerRequest};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use web_sys::{AudioContext, OscillatorType};
@@ -118,7 +118,7 @@ pub async fn start() -> Result<(), JsValue> {
         WorkerRequest::OffscreenReady,
     ))?;
     let reply = call(runtime::send_message(&ready)).await?;
-    if let Ok(WorkerReply::Ringtone { ringing: true }) = chrome::js::from_js(reply) {
+    if let Ok(RingtoneReply::Ringtone { ringing: true }) = chrome::js::from_js(reply) {
         ring()?;
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! The options page: server and sign-in, connection, notifications, microphone.
 
-use crate::{bridge, microphone};
+use crate::microphone;
 use chrome::api::{call, notifications};
+use chrome::bridge;
 use chrome::messages::{ConnectionState, StatusView, WorkerReply, WorkerRequest};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::HtmlInputElement;
@@ -165,7 +166,7 @@ pub fn options_page() -> Html {
         html! {
             <section>
                 <h2>{ "Connection" }</h2>
-                <p id="connection" class={classes!("state", class)} data-state={format!("{:?}", view.connection).to_lowercase()}>{ text }</p>
+                <p id="connection" class={classes!("state", class)} data-state={view.connection.as_str()}>{ text }</p>
                 if let Some(reason) = view.last_error.clone() { <p class="muted">{ reason }</p> }
                 if view.pending_logs > 0 {
                     <p id="pending-logs">{ format!("{} call log(s) saved here, waiting to reach the server.", view.pending_logs) }</p>

@@ -1,26 +1,26 @@
-//! Talking to the worker over `chrome.runtime` messaging.
+//! How pages talk to the worker over `chrome.runtime` messaging.
 
-use chrome::api::{call, runtime};
-use chrome::messages::{Envelope, PageNotice, Target, WorkerReply, WorkerRequest};
+use crate::api::{call, runtime};
+use crate::messages::{Envelope, PageNotice, Target, WorkerReply, WorkerRequest};
 use wasm_bindgen::prelude::*;
 
 /// Send a request to the worker and wait for its reply. The error is a
 /// sentence for the rep.
 pub async fn ask(request: WorkerRequest) -> Result<WorkerReply, String> {
-    let message = chrome::js::to_js(&Envelope::new(Target::Worker, request))
-        .map_err(|e| chrome::js::error_text(&e))?;
+    let message = crate::js::to_js(&Envelope::new(Target::Worker, request))
+        .map_err(|e| crate::js::error_text(&e))?;
     let reply = call(runtime::send_message(&message)).await.map_err(|e| {
         format!(
             "Ringback's background worker did not answer ({}). Reload the page.",
-            chrome::js::error_text(&e)
+            crate::js::error_text(&e)
         )
     })?;
-    match chrome::js::from_js::<WorkerReply>(reply) {
+    match crate::js::from_js::<WorkerReply>(reply) {
         Ok(WorkerReply::Error { message }) => Err(message),
         Ok(reply) => Ok(reply),
         Err(error) => Err(format!(
             "Unreadable reply from the worker: {}",
-            chrome::js::error_text(&error)
+            crate::js::error_text(&error)
         )),
     }
 }
@@ -32,7 +32,7 @@ pub fn on_change(changed: impl Fn() + 'static) {
         if let Ok(Envelope {
             to: Target::Pages,
             body: PageNotice::Changed,
-        }) = chrome::js::from_js::<Envelope<PageNotice>>(message)
+        }) = crate::js::from_js::<Envelope<PageNotice>>(message)
         {
             changed();
         }

@@ -5,7 +5,8 @@
 //! is typing. A view arriving from the worker never overwrites the rep's
 //! unsent notes; once the log is written the form shows what was logged.
 
-use crate::{bridge, format};
+use crate::format;
+use chrome::bridge;
 use chrome::messages::{CallPhase, LogDelivery, PanelCall, PanelView, WorkerReply, WorkerRequest};
 use gloo_timers::callback::Interval;
 use protocol::{CallId, DispositionId, SentimentId};
@@ -151,7 +152,7 @@ fn reason(view: &PanelView) -> Html {
         Some(previous) => {
             let outcome = previous
                 .outcome
-                .map(|o| format!("{o:?}"))
+                .map(|o| outcome_text(o).to_owned())
                 .unwrap_or_default();
             html! {
                 <>
@@ -171,6 +172,18 @@ fn reason(view: &PanelView) -> Html {
             <h3>{ "Why they are calling back" }</h3>
             { body }
         </section>
+    }
+}
+
+/// How a previous call ended, in words.
+fn outcome_text(outcome: protocol::CallOutcome) -> &'static str {
+    use protocol::CallOutcome::*;
+    match outcome {
+        AnsweredInBrowser => "answered in the browser",
+        AnsweredOnPhone => "answered on the phone",
+        Forwarded => "forwarded",
+        Voicemail => "voicemail",
+        Missed => "missed",
     }
 }
 
@@ -196,7 +209,7 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
     };
     html! {
         <section class="call-state">
-            <span id="call-state" data-phase={format!("{:?}", call.phase).to_lowercase()}>{ label }</span>
+            <span id="call-state" data-phase={call.phase.as_str()}>{ label }</span>
             if let Some(elapsed) = timer { <span id="call-timer" class="timer">{ format::duration(elapsed) }</span> }
             if call.phase == CallPhase::Connected { <button id="hang-up" class="danger" onclick={hang_up}>{ "Hang up" }</button> }
         </section>

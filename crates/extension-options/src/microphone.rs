@@ -4,7 +4,7 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MediaStream, MediaStreamConstraints, PermissionStatus};
+use web_sys::{MediaStream, MediaStreamConstraints, PermissionState, PermissionStatus};
 
 /// "granted", "prompt" or "denied" (or "unknown" if Chrome will not say).
 pub async fn state() -> String {
@@ -19,7 +19,12 @@ async fn query() -> Result<String, JsValue> {
         JsFuture::from(window.navigator().permissions()?.query(&descriptor)?)
             .await?
             .dyn_into()?;
-    Ok(format!("{:?}", status.state()).to_lowercase())
+    Ok(match status.state() {
+        PermissionState::Granted => "granted",
+        PermissionState::Denied => "denied",
+        _ => "prompt",
+    }
+    .into())
 }
 
 /// Ask Chrome for the microphone (shows its prompt), then let go of it at once.

@@ -1,0 +1,26 @@
+//! The Dialer Everywhere panel, in Yew. It runs in `panel.html`, which the
+//! content script frames into the CRM tab, so it loads under the extension's
+//! CSP (wasm allowed) whatever the CRM's own CSP says.
+//!
+//! The panel never holds the session token: it asks the worker for a view of
+//! the call ([`chrome::bridge::ask`]) and re-asks when the worker says
+//! something changed.
+
+mod format;
+mod panel;
+
+use wasm_bindgen::prelude::*;
+
+/// Entry point, called by `panel.js`.
+#[wasm_bindgen]
+pub fn start() {
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"));
+    match root {
+        Some(root) => {
+            yew::Renderer::<panel::Panel>::with_root(root).render();
+        }
+        None => web_sys::console::error_1(&"ringback: panel.html has no #app".into()),
+    }
+}
