@@ -10,9 +10,9 @@
 //! rather than a `"type"` field: internally tagged enums make serde buffer
 //! every message, which costs the worker's wasm tens of kilobytes.
 
-use protocol::api::TeamChoices;
-use protocol::{CallId, CallOutcome, DispositionId, PersonSnapshot, SentimentId, UnixMillis};
+use protocol::{CallId, DispositionId, PersonSnapshot, SentimentId, UnixMillis};
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
 
 /// Which context a message is for; the others ignore it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,17 +176,6 @@ pub struct LogState {
     pub delivery: LogDelivery,
 }
 
-/// Why the prospect is calling back: their previous call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreviousCall {
-    pub at: UnixMillis,
-    pub outcome: Option<CallOutcome>,
-    pub disposition: Option<String>,
-    pub sentiment: Option<String>,
-    /// First line of its notes.
-    pub note_line: Option<String>,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PanelCall {
     pub call_id: CallId,
@@ -199,12 +188,19 @@ pub struct PanelCall {
     pub log: Option<LogState>,
 }
 
+/// What the panel shows. The server's answers the worker does not need
+/// itself are relayed as the server sent them, for the panel to read: the
+/// worker stays small and knows nothing of their shape.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PanelView {
     pub call: Option<PanelCall>,
-    pub choices: Option<TeamChoices>,
-    /// `None` when unknown (first call, or the server could not be asked).
-    pub previous: Option<PreviousCall>,
+    /// The team's lists, a [`protocol::api::TeamChoices`]; `null` if never fetched.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub choices: JsValue,
+    /// The caller's recent calls, a [`protocol::api::CallPage`]; `null` when
+    /// unknown (no Person, or the server could not be asked).
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub history: JsValue,
     pub connection: ConnectionState,
 }
 

@@ -8,6 +8,7 @@
 
 mod format;
 mod panel;
+mod reason;
 
 use wasm_bindgen::prelude::*;
 

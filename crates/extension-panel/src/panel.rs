@@ -6,9 +6,11 @@
 //! unsent notes; once the log is written the form shows what was logged.
 
 use crate::format;
+use crate::reason::{PreviousCall, previous_call};
 use chrome::bridge;
 use chrome::messages::{CallPhase, LogDelivery, PanelCall, PanelView, WorkerReply, WorkerRequest};
 use gloo_timers::callback::Interval;
+use protocol::api::{CallPage, TeamChoices};
 use protocol::{CallId, DispositionId, SentimentId};
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
@@ -18,6 +20,9 @@ use yew::prelude::*;
 #[derive(Clone, Default)]
 struct PanelState {
     view: Option<PanelView>,
+    /// Read from the view's relayed JSON once per view.
+    choices: Option<TeamChoices>,
+    previous: Option<PreviousCall>,
     notes: String,
     disposition: Option<DispositionId>,
     sentiment: Option<SentimentId>,
@@ -50,6 +55,11 @@ impl Reducible for PanelState {
                     next.disposition = log.disposition_id;
                     next.sentiment = log.sentiment_id;
                 }
+                next.choices = chrome::js::from_js(view.choices.clone()).ok();
+                next.previous = chrome::js::from_js::<CallPage>(view.history.clone())
+                    .ok()
+                    .zip(view.call.as_ref())
+                    .and_then(|(page, call)| previous_call(&page.calls, call.call_id));
                 next.view = Some(*view);
                 next.error = None;
             }
@@ -129,9 +139,9 @@ pub fn panel() -> Html {
         <main class="panel">
             <header><h1>{ "Dialer Everywhere" }</h1></header>
             { caller(call) }
-            { reason(view) }
+            { reason(state.previous.as_ref()) }
             { call_state(call, state.now) }
-            { log_form(&state, view, call) }
+            { log_form(&state, call) }
         </main>
     }
 }
@@ -147,8 +157,8 @@ fn caller(call: &PanelCall) -> Html {
     }
 }
 
-fn reason(view: &PanelView) -> Html {
-    let body = match &view.previous {
+fn reason(previous: Option<&PreviousCall>) -> Html {
+    let body = match previous {
         Some(previous) => {
             let outcome = previous
                 .outcome
@@ -216,13 +226,13 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
     }
 }
 
-fn log_form(state: &UseReducerHandle<PanelState>, view: &PanelView, call: &PanelCall) -> Html {
+fn log_form(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
     let delivery = call.log.as_ref().map(|log| &log.delivery);
     let locked = matches!(
         delivery,
         Some(LogDelivery::Logged | LogDelivery::Queued { .. })
     );
-    let choices = view.choices.clone().unwrap_or(protocol::api::TeamChoices {
+    let choices = state.choices.clone().unwrap_or(TeamChoices {
         dispositions: Vec::new(),
         sentiments: Vec::new(),
         disposition_required: false,

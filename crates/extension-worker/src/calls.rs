@@ -377,7 +377,7 @@ pub async fn refresh_choices() {
         server: &session.server,
         token: Some(&session.token),
     };
-    if let Ok(choices) = api.get("/team/choices").await {
-        let _ = state::durable(|d| d.choices = Some(choices)).await;
+    if let Ok(choices) = api.get_raw("/team/choices").await {
+        let _ = state::durable(|d| d.choices = choices).await;
     }
 }

@@ -38,8 +38,9 @@ pub struct Api<'a> {
 }
 
 impl Api<'_> {
-    pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, ApiError> {
-        decode(self.send("GET", path, None).await?)
+    /// The JSON answer unread, for relaying.
+    pub async fn get_raw(&self, path: &str) -> Result<JsValue, ApiError> {
+        self.send("GET", path, None).await
     }
 
     pub async fn post<B: Serialize, R: DeserializeOwned>(

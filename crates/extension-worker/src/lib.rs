@@ -295,7 +295,7 @@ async fn sign_in(server: &str, email: String, password: String) -> Result<(), St
             rep_name: session.rep.name,
             email: session.rep.email,
         });
-        d.choices = None;
+        d.choices = JsValue::NULL;
     })
     .await
     .map_err(|e| chrome::js::error_text(&e))?;

@@ -14,8 +14,8 @@ use crate::{rules, socket};
 use chrome::api::{call, scripting, tabs, windows};
 use chrome::messages::{CallPhase, PanelCall, PanelView};
 use protocol::CallId;
-use protocol::api::CallPage;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
 
 #[derive(Serialize)]
 struct CreateTab {
@@ -184,33 +184,36 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         ended_at: e.ended_at,
         log: e.log,
     });
-    let previous = match &call {
-        Some(call) => previous_call(call).await,
-        None => None,
+    let history = match &call {
+        Some(call) => history(call).await,
+        None => JsValue::NULL,
     };
-    if state::read(|s| s.durable.choices.is_none()) {
+    if state::read(|s| s.durable.choices.is_null()) {
         crate::calls::refresh_choices().await;
     }
     PanelView {
-        previous,
         call,
         choices: state::read(|s| s.durable.choices.clone()),
+        history,
         connection: socket::connection(),
     }
 }
 
-async fn previous_call(call: &PanelCall) -> Option<chrome::messages::PreviousCall> {
-    let person_id = call.person.id?;
-    let session = state::read(|s| s.durable.session.clone())?;
+/// The Person's recent calls, relayed to the panel (which finds the reason
+/// they call back). `null` when there is no Person or no answer.
+async fn history(call: &PanelCall) -> JsValue {
+    let (Some(person_id), Some(session)) =
+        (call.person.id, state::read(|s| s.durable.session.clone()))
+    else {
+        return JsValue::NULL;
+    };
     let api = Api {
         server: &session.server,
         token: Some(&session.token),
     };
-    let page: CallPage = api
-        .get(&format!("/calls?person_id={}&limit=5", person_id.0))
+    api.get_raw(&format!("/calls?person_id={}&limit=5", person_id.0))
         .await
-        .ok()?;
-    rules::previous_call(&page.calls, call.call_id)
+        .unwrap_or(JsValue::NULL)
 }
 
 /// Whether a call may still be logged from the panel.

@@ -2,9 +2,7 @@
 //! reconnecting, what a notification says, when a tab shows the CRM record.
 //! Kept free of I/O so they are tested natively.
 
-use chrome::messages::PreviousCall;
-use protocol::api::CallView;
-use protocol::{CallId, PersonSnapshot};
+use protocol::PersonSnapshot;
 use std::time::Duration;
 
 /// First retry after a dropped socket.
@@ -185,28 +183,6 @@ pub fn check_sender(
         }
         _ => Ok(()),
     }
-}
-
-/// The Person's most recent call before `current`: the reason they call back.
-pub fn previous_call(history: &[CallView], current: CallId) -> Option<PreviousCall> {
-    let call = history
-        .iter()
-        .filter(|call| call.id != current)
-        .max_by_key(|call| call.started_at)?;
-    let log = call.log.as_ref();
-    Some(PreviousCall {
-        at: call.started_at,
-        outcome: call.outcome,
-        disposition: log
-            .and_then(|l| l.disposition.as_ref())
-            .map(|d| d.label.clone()),
-        sentiment: log
-            .and_then(|l| l.sentiment.as_ref())
-            .map(|s| s.label.clone()),
-        note_line: log
-            .and_then(|l| l.notes.lines().map(str::trim).find(|line| !line.is_empty()))
-            .map(str::to_owned),
-    })
 }
 
 #[cfg(test)]

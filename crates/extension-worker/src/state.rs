@@ -8,7 +8,7 @@
 
 use crate::js_storage;
 use chrome::messages::{CallPhase, ConnectionState, LogState};
-use protocol::api::{LogCallRequest, TeamChoices};
+use protocol::api::LogCallRequest;
 use protocol::signal::IncomingCall;
 use protocol::{CallId, UnixMillis};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 
 /// In `chrome.storage.local`: survives browser restarts.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Durable {
     pub session: Option<Session>,
@@ -25,8 +25,10 @@ pub struct Durable {
     pub missed_calls: u32,
     /// Logs not yet confirmed by the server, oldest first.
     pub outbox: Vec<PendingLog>,
-    /// Last lists fetched, so the panel works while the server is away.
-    pub choices: Option<TeamChoices>,
+    /// The team's lists as last fetched (relayed to the panel unread), so the
+    /// panel works while the server is away. `null` until fetched.
+    #[serde(with = "serde_wasm_bindgen::preserve", default = "null")]
+    pub choices: JsValue,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,6 +45,22 @@ pub struct PendingLog {
     pub call_id: CallId,
     pub request: LogCallRequest,
     pub attempts: u32,
+}
+
+impl Default for Durable {
+    fn default() -> Self {
+        Self {
+            session: None,
+            device_id: None,
+            missed_calls: 0,
+            outbox: Vec::new(),
+            choices: JsValue::NULL,
+        }
+    }
+}
+
+fn null() -> JsValue {
+    JsValue::NULL
 }
 
 /// In `chrome.storage.session`: survives the worker stopping, not the browser.

@@ -1,6 +1,5 @@
 use super::*;
-use protocol::api::CallLogView;
-use protocol::{CallOutcome, CallStatus, Choice, DispositionId, LegState, LogStatus, PersonId};
+use protocol::PersonId;
 
 fn ada() -> PersonSnapshot {
     PersonSnapshot {
@@ -193,48 +192,4 @@ fn the_signal_url_follows_the_server_scheme() {
         signal_url("https://rb.example.com"),
         "wss://rb.example.com/api/v1/signal"
     );
-}
-
-fn call(id: i64, started_at: i64, notes: &str) -> CallView {
-    CallView {
-        id: CallId(id),
-        from: "+14155550111".into(),
-        to: "+14155550100".into(),
-        person: ada(),
-        status: CallStatus::Ended,
-        outcome: Some(CallOutcome::AnsweredInBrowser),
-        browser_leg: LegState::Answered,
-        phone_leg: LegState::NotRung,
-        started_at,
-        answered_at: Some(started_at + 1_000),
-        ended_at: Some(started_at + 60_000),
-        ring_deadline: started_at + 20_000,
-        log: Some(CallLogView {
-            notes: notes.into(),
-            disposition: Some(Choice {
-                id: DispositionId(1),
-                label: "Meeting booked".into(),
-                retired: false,
-            }),
-            sentiment: None,
-            status: LogStatus::Completed,
-            logged_at: started_at + 70_000,
-            automatic: false,
-        }),
-    }
-}
-
-#[test]
-fn the_previous_call_is_the_latest_other_than_this_one() {
-    let history = [
-        call(3, 3_000, "current"),
-        call(1, 1_000, "old"),
-        call(2, 2_000, "\n  Wants pricing  \nmore"),
-    ];
-    let previous = previous_call(&history, CallId(3)).expect("a previous call");
-    assert_eq!(previous.at, 2_000);
-    assert_eq!(previous.note_line.as_deref(), Some("Wants pricing"));
-    assert_eq!(previous.disposition.as_deref(), Some("Meeting booked"));
-    assert_eq!(previous.sentiment, None);
-    assert!(previous_call(&history[..1], CallId(3)).is_none());
 }
