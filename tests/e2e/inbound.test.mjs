@@ -39,7 +39,9 @@ describe('inbound calls in Chrome', () => {
     await server?.cleanup();
   });
 
-  it('signs in on the options page and connects', async () => {
+  it('opens the options page on install, signs in there and connects', async () => {
+    await until('the options page to open on install', () =>
+      browser.context.pages().some((p) => p.url() === `chrome-extension://${EXTENSION_ID}/options.html`));
     const options = await signIn(browser, server);
     assert.ok((await options.textContent('#rep-name')).length > 0, 'shows who is signed in');
     assert.equal(await options.getAttribute('#notifications', 'data-state'), 'granted');

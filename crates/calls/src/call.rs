@@ -257,18 +257,7 @@ impl Call {
                 self.end(now);
                 actions
             }
-            Phase::Connected(answerer) => {
-                let mut actions = Vec::new();
-                if let Answerer::Browser { device_id } = answerer {
-                    actions.push(Action::Tell {
-                        audience: Audience::Device(device_id.clone()),
-                        update: CallUpdate::Ended,
-                    });
-                }
-                actions.push(Action::EndMedia);
-                self.end(now);
-                actions
-            }
+            Phase::Connected(_) => self.hang_up(now),
             // A repeated hang-up webhook changes nothing.
             Phase::Ended => Vec::new(),
         }
@@ -276,23 +265,26 @@ impl Call {
 
     fn rep_hung_up(&mut self, now: UnixMillis) -> Result<Vec<Action>, Refusal> {
         match &self.phase {
-            Phase::Connected(answerer) => {
-                let mut actions = Vec::new();
-                // The browser that hung up (and any panel it shows) learns the
-                // call ended from the server, like any other ending.
-                if let Answerer::Browser { device_id } = answerer {
-                    actions.push(Action::Tell {
-                        audience: Audience::Device(device_id.clone()),
-                        update: CallUpdate::Ended,
-                    });
-                }
-                actions.push(Action::EndMedia);
-                self.end(now);
-                Ok(actions)
-            }
+            Phase::Connected(_) => Ok(self.hang_up(now)),
             Phase::Ended => Ok(Vec::new()),
             _ => Err(Refusal::NotConnected),
         }
+    }
+
+    /// Ends a connected call, whichever side hung up. A browser that answered
+    /// (and the panel it shows) learns it ended from the server, even when it
+    /// was the one hanging up.
+    fn hang_up(&mut self, now: UnixMillis) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if let Phase::Connected(Answerer::Browser { device_id }) = &self.phase {
+            actions.push(Action::Tell {
+                audience: Audience::Device(device_id.clone()),
+                update: CallUpdate::Ended,
+            });
+        }
+        actions.push(Action::EndMedia);
+        self.end(now);
+        actions
     }
 
     /// Rule 5: nobody answered.

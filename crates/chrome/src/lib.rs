@@ -21,3 +21,17 @@ pub mod api;
 pub mod bridge;
 pub mod js;
 pub mod messages;
+
+/// The `#app` element a page's Yew app mounts on. `None` (and a console
+/// error naming the page) if the HTML lacks it.
+pub fn app_root() -> Option<web_sys::Element> {
+    let document = web_sys::window().and_then(|w| w.document())?;
+    let root = document.get_element_by_id("app");
+    if root.is_none() {
+        web_sys::console::error_2(
+            &"ringback: no #app element in".into(),
+            &document.url().unwrap_or_default().into(),
+        );
+    }
+    root
+}

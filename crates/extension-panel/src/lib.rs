@@ -15,13 +15,7 @@ use wasm_bindgen::prelude::*;
 /// Entry point, called by `panel.js`.
 #[wasm_bindgen]
 pub fn start() {
-    let root = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("app"));
-    match root {
-        Some(root) => {
-            yew::Renderer::<panel::Panel>::with_root(root).render();
-        }
-        None => web_sys::console::error_1(&"ringback: panel.html has no #app".into()),
+    if let Some(root) = chrome::app_root() {
+        yew::Renderer::<panel::Panel>::with_root(root).render();
     }
 }
