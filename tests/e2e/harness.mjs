@@ -16,6 +16,8 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
 export const EXTENSION_ID = 'nafkmlnfjibleaaleiboephocipcbbpk';
 export const CARRIER_TOKEN = 'demo-carrier-token';
 export const DEMO = { email: 'rep@demo.ringback.test', password: 'ringback-demo', dialer: '+14155550100' };
+/** The demo team's second rep (not an admin), with People and calls of their own. */
+export const SAM = { email: 'sam@demo.ringback.test', password: 'ringback-demo', dialer: '+14155550101' };
 
 /** Poll `check` until it returns a truthy value; the error names what never happened. */
 export async function until(what, check, { timeout = 15000, interval = 100 } = {}) {
@@ -88,15 +90,15 @@ export async function startServer() {
     if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
     return json;
   };
-  server.signIn = async () => (await server.api('POST', '/sessions', { body: { email: DEMO.email, password: DEMO.password } })).token;
+  server.signIn = async (who = DEMO) => (await server.api('POST', '/sessions', { body: { email: who.email, password: who.password } })).token;
 
   let carrierCalls = 0;
   /** A prospect calls the rep's dialer number, as the carrier would report it. */
-  server.placeCall = async (from) => {
+  server.placeCall = async (from, to = DEMO.dialer) => {
     const carrier_call_id = `e2e-${Date.now()}-${++carrierCalls}`;
     const routed = await server.api('POST', '/carrier/inbound', {
       carrier: true,
-      body: { from, to: DEMO.dialer, carrier_call_id },
+      body: { from, to, carrier_call_id },
     });
     return { ...routed, carrier_call_id };
   };
@@ -217,6 +219,16 @@ export async function launchBrowser({ microphone = true } = {}) {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
   };
+  return browser;
+}
+
+/** Plain headless Chromium (no extension) for the server's own web pages. */
+export async function launchPlainBrowser() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
   return browser;
 }
 

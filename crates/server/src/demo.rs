@@ -13,6 +13,11 @@ pub const DEMO_DIALER_NUMBER: &str = "+14155550100";
 /// The demo rep's own phone, rung alongside the browser.
 pub const DEMO_FORWARDING_NUMBER: &str = "+14155550199";
 
+/// A second rep on the demo team, not an admin, with a Person of their own:
+/// shows (and tests) that reps see only their own calls and People.
+pub const DEMO_SECOND_EMAIL: &str = "sam@demo.ringback.test";
+pub const DEMO_SECOND_DIALER_NUMBER: &str = "+14155550101";
+
 /// What was seeded, for the start-up banner.
 #[derive(Debug)]
 pub struct DemoSeed {
@@ -112,6 +117,30 @@ pub async fn seed(store: &Store, now: UnixMillis) -> anyhow::Result<DemoSeed> {
         };
         store.create_person(rep, &fields, now).await?;
     }
+    let password_hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await??;
+    let sam = store
+        .create_rep(
+            &NewRep {
+                team_id: team,
+                name: "Sam Seller".into(),
+                email: DEMO_SECOND_EMAIL.into(),
+                password_hash,
+                is_admin: false,
+            },
+            now,
+        )
+        .await?;
+    store
+        .add_dialer_number(sam, DEMO_SECOND_DIALER_NUMBER)
+        .await?;
+    let fields = PersonFields {
+        name: "Linus Pauling".into(),
+        title: Some("Head of Chemistry".into()),
+        account: Some("Bonds Inc".into()),
+        phones: vec!["+14155550121".into()],
+        crm_url: None,
+    };
+    store.create_person(sam, &fields, now).await?;
     Ok(DemoSeed {
         created: true,
         people,

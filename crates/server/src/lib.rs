@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod signal;
 pub mod state;
 pub mod store;
+pub mod web;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -37,6 +38,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::router())
+        .merge(web::router())
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

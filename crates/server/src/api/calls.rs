@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use protocol::api::{CallPage, CallView, LogCallRequest, UpdateLogRequest};
-use protocol::{CallId, CallOutcome, PersonId, UnixMillis};
+use protocol::{CallId, CallOutcome, DispositionId, PersonId, UnixMillis};
 use serde::Deserialize;
 
 const MAX_NOTES: usize = 10_000;
@@ -29,6 +29,9 @@ pub struct ListQuery {
     /// `next_before` of the previous page.
     before: Option<i64>,
     limit: Option<u32>,
+    disposition_id: Option<i64>,
+    /// Part of the Person's name.
+    q: Option<String>,
 }
 
 pub async fn list(
@@ -44,6 +47,8 @@ pub async fn list(
         until: query.until,
         before: query.before.map(CallId),
         limit: query.limit.unwrap_or(25),
+        disposition_id: query.disposition_id.map(DispositionId),
+        person_name: query.q.filter(|q| !q.trim().is_empty()),
     };
     Ok(Json(
         state.store().list_calls(auth.rep.rep_id, &filter).await?,

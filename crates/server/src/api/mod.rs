@@ -1,10 +1,10 @@
 //! The REST API, `/api/v1/...`.
 
-mod calls;
+pub(crate) mod calls;
 mod carrier;
 mod people;
-mod sessions;
-mod settings;
+pub(crate) mod sessions;
+pub(crate) mod settings;
 
 use crate::state::AppState;
 use axum::Router;

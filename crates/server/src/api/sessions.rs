@@ -4,37 +4,23 @@ use crate::error::AppError;
 use crate::extract::{ApiJson, AuthRep};
 use crate::secrets::{random_token, token_hash, verify_password};
 use crate::state::AppState;
+use crate::store::RepAuth;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use protocol::api::{RepProfile, SessionResponse, SignInRequest, TicketResponse};
+use protocol::{RepId, UnixMillis};
 
 pub async fn sign_in(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), AppError> {
-    if request.email.len() > 254 || request.password.len() > 1024 {
-        return Err(AppError::InvalidCredentials);
-    }
-    let credentials = state.store().rep_credentials(&request.email).await?;
-    let stored = credentials.as_ref().map(|c| c.password_hash.clone());
-    let password = request.password;
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let valid = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let Some(credentials) = credentials.filter(|_| valid) else {
-        return Err(AppError::InvalidCredentials);
-    };
-
-    let token = random_token();
-    let now = state.now();
-    let expires_at = now + millis(state.config().session_ttl);
-    state
-        .store()
-        .create_session(credentials.rep_id, &token_hash(&token), now, expires_at)
-        .await?;
-    let rep = state.store().rep_profile(credentials.rep_id).await?;
+    let NewSession {
+        token,
+        expires_at,
+        rep_id,
+    } = authenticate(&state, &request.email, request.password).await?;
+    let rep = state.store().rep_profile(rep_id).await?;
     tracing::info!(rep = %rep.id, "signed in");
     Ok((
         StatusCode::CREATED,
@@ -50,10 +36,59 @@ pub async fn sign_out(
     State(state): State<AppState>,
     auth: AuthRep,
 ) -> Result<StatusCode, AppError> {
-    state.store().delete_session(&auth.token_hash).await?;
-    // The extension this session signed in stops ringing at once.
-    state.hub().sign_out(auth.rep.rep_id, &auth.token_hash);
+    end_session(&state, &auth.rep, &auth.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A session just created; the token is shown once and stored only hashed.
+pub struct NewSession {
+    pub token: String,
+    pub expires_at: UnixMillis,
+    pub rep_id: RepId,
+}
+
+/// Checks the password and opens a session: the API's sign-in and the web
+/// pages' both come here.
+pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<NewSession, AppError> {
+    if email.len() > 254 || password.len() > 1024 {
+        return Err(AppError::InvalidCredentials);
+    }
+    let credentials = state.store().rep_credentials(email.trim()).await?;
+    let stored = credentials.as_ref().map(|c| c.password_hash.clone());
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let valid = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let Some(credentials) = credentials.filter(|_| valid) else {
+        return Err(AppError::InvalidCredentials);
+    };
+    let token = random_token();
+    let now = state.now();
+    let expires_at = now + millis(state.config().session_ttl);
+    state
+        .store()
+        .create_session(credentials.rep_id, &token_hash(&token), now, expires_at)
+        .await?;
+    Ok(NewSession {
+        token,
+        expires_at,
+        rep_id: credentials.rep_id,
+    })
+}
+
+/// Ends a session; the extension it signed in stops ringing at once.
+pub async fn end_session(
+    state: &AppState,
+    rep: &RepAuth,
+    token_hash: &str,
+) -> Result<(), AppError> {
+    state.store().delete_session(token_hash).await?;
+    state.hub().sign_out(rep.rep_id, token_hash);
+    Ok(())
 }
 
 pub async fn me(

@@ -37,7 +37,10 @@ pub async fn team_choices(
 }
 
 /// Normalises the numbers and checks the timeout; every message says what to fix.
-fn validate(settings: DialerSettings, country_code: u16) -> Result<DialerSettings, AppError> {
+pub(crate) fn validate(
+    settings: DialerSettings,
+    country_code: u16,
+) -> Result<DialerSettings, AppError> {
     let number = |field: &str, value: Option<String>| -> Result<Option<String>, AppError> {
         match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
             None => Ok(None),

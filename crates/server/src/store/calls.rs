@@ -32,6 +32,10 @@ pub struct CallFilter {
     /// Keyset pagination: calls older than this one.
     pub before: Option<CallId>,
     pub limit: u32,
+    /// Only calls logged with this disposition.
+    pub disposition_id: Option<DispositionId>,
+    /// Only calls whose Person's name contains this (case-insensitive).
+    pub person_name: Option<String>,
 }
 
 /// The columns every call view needs, completed by a literal tail.
@@ -147,6 +151,8 @@ impl Store {
                AND (?5 IS NULL OR c.started_at >= ?5)
                AND (?6 IS NULL OR c.started_at < ?6)
                AND (?7 IS NULL OR c.id < ?7)
+               AND (?9 IS NULL OR l.disposition_id = ?9)
+               AND (?10 IS NULL OR json_extract(c.person_snapshot, '$.name') LIKE '%' || ?10 || '%' ESCAPE '\\')
              ORDER BY c.id DESC LIMIT ?8"
         ))
         .bind(rep.0)
@@ -157,6 +163,8 @@ impl Store {
         .bind(filter.until)
         .bind(filter.before.map(|c| c.0))
         .bind(i64::from(limit) + 1)
+        .bind(filter.disposition_id.map(|d| d.0))
+        .bind(filter.person_name.as_deref().map(escape_like))
         .fetch_all(&self.pool)
         .await?;
         let mut calls = rows
@@ -190,6 +198,13 @@ impl Store {
         .rows_affected();
         Ok(swept)
     }
+}
+
+/// `%` and `_` in a search are literal characters, not wildcards.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 pub(super) fn call_view_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<CallView> {

@@ -4,6 +4,13 @@ use super::{Store, StoreResult};
 use protocol::api::TeamChoices;
 use protocol::{Choice, DispositionId, SentimentId, TeamId};
 
+/// A team's two lists of log values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoiceList {
+    Dispositions,
+    Sentiments,
+}
+
 impl Store {
     pub async fn team_choices(&self, team: TeamId) -> StoreResult<TeamChoices> {
         let dispositions: Vec<(i64, String, bool)> = sqlx::query_as(
@@ -71,6 +78,57 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.last_insert_rowid())
+    }
+
+    /// Renames a team's value; old logs show the new name.
+    pub async fn rename_choice(
+        &self,
+        list: ChoiceList,
+        team: TeamId,
+        id: i64,
+        label: &str,
+    ) -> StoreResult<bool> {
+        let sql = match list {
+            ChoiceList::Dispositions => {
+                "UPDATE dispositions SET label = ?1 WHERE id = ?2 AND team_id = ?3"
+            }
+            ChoiceList::Sentiments => {
+                "UPDATE sentiments SET label = ?1 WHERE id = ?2 AND team_id = ?3"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(label)
+            .bind(id)
+            .bind(team.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Retires (or brings back) a value: retired values stay on old logs but
+    /// are not offered for new ones.
+    pub async fn set_choice_retired(
+        &self,
+        list: ChoiceList,
+        team: TeamId,
+        id: i64,
+        retired: bool,
+    ) -> StoreResult<bool> {
+        let sql = match list {
+            ChoiceList::Dispositions => {
+                "UPDATE dispositions SET retired = ?1 WHERE id = ?2 AND team_id = ?3"
+            }
+            ChoiceList::Sentiments => {
+                "UPDATE sentiments SET retired = ?1 WHERE id = ?2 AND team_id = ?3"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(retired)
+            .bind(id)
+            .bind(team.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn set_disposition_required(&self, team: TeamId, required: bool) -> StoreResult<()> {

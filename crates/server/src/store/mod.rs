@@ -17,6 +17,7 @@ mod settings;
 pub use people::PersonFields;
 
 pub use calls::{CallFilter, NewCall};
+pub use choices::ChoiceList;
 pub use logs::{LogInput, LogWrite};
 pub use reps::{NewRep, RepAuth, RepCredentials};
 pub use sessions::TicketGrant;

@@ -1,0 +1,288 @@
+//! The server's own web pages: sign-in, the Calls page, Person profiles,
+//! dialer settings and the team's lists.
+//!
+//! Server-rendered with maud: the HTML is checked when the server compiles,
+//! pages arrive complete (nothing to download and run before a rep sees their
+//! calls), and there is no build step at run time. Forms post back and
+//! redirect, so every page works without JavaScript; one small script only
+//! shows times in the rep's own time zone.
+//!
+//! Sessions are the API's sessions, carried in an HttpOnly, SameSite=Lax
+//! cookie. Every form carries a CSRF token derived from the session, checked
+//! on every POST.
+
+mod calls;
+mod people;
+mod settings;
+mod signin;
+mod time;
+
+use crate::error::AppError;
+use crate::secrets::{hashes_equal, token_hash};
+use crate::state::AppState;
+use crate::store::RepAuth;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use maud::{DOCTYPE, Markup, html};
+use sha2::{Digest, Sha256};
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "rb_session";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/calls") }))
+        .route("/login", get(signin::page).post(signin::submit))
+        .route("/logout", post(signin::sign_out))
+        .route("/calls", get(calls::page))
+        .route("/calls/{id}/notes", post(calls::save_notes))
+        .route("/calls/{id}/log", post(calls::log))
+        .route("/calls/{id}/no-answer", post(calls::mark_no_answer))
+        .route("/people/{id}", get(people::page))
+        .route("/settings", get(settings::page).post(settings::save))
+        .route(
+            "/team",
+            get(settings::team_page).post(settings::team_change),
+        )
+        .route("/static/web.css", get(stylesheet))
+        .route("/static/web.js", get(script))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("web.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("web.js"),
+    )
+}
+
+/// A signed-in rep, from the session cookie. Pages that need one redirect
+/// to the sign-in page, which brings the rep back afterwards.
+pub struct WebRep {
+    pub rep: RepAuth,
+    pub name: String,
+    token_hash: String,
+}
+
+impl WebRep {
+    /// The token every form of this session must post back.
+    pub fn csrf(&self) -> String {
+        csrf_token(&self.token_hash)
+    }
+
+    pub fn check_csrf(&self, posted: &str) -> Result<(), PageError> {
+        if hashes_equal(&self.csrf(), posted) {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
+    }
+}
+
+fn csrf_token(session_hash: &str) -> String {
+    let digest = Sha256::digest(format!("ringback-csrf:{session_hash}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+}
+
+impl FromRequestParts<AppState> for WebRep {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let back_to = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let signed_out = || PageError::SignIn {
+            back_to: back_to.clone(),
+        };
+        let token = session_cookie(parts).ok_or_else(signed_out)?;
+        let hash = token_hash(token);
+        let rep = state
+            .store()
+            .session_rep(&hash, state.now())
+            .await
+            .map_err(|e| PageError::App(e.into()))?
+            .ok_or_else(signed_out)?;
+        let profile = state
+            .store()
+            .rep_profile(rep.rep_id)
+            .await
+            .map_err(|e| PageError::App(e.into()))?;
+        Ok(Self {
+            rep,
+            name: profile.name,
+            token_hash: hash,
+        })
+    }
+}
+
+/// What a page shows instead when something goes wrong.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in (or the session ended): go to the sign-in page.
+    SignIn {
+        back_to: String,
+    },
+    /// A form without this session's token (an old tab, or another site).
+    Csrf,
+    App(AppError),
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        Self::App(error)
+    }
+}
+
+impl From<crate::store::StoreError> for PageError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::App(error.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match self {
+            Self::SignIn { back_to } => {
+                let target = format!("/login?next={}", urlencode(&back_to));
+                return Redirect::to(&target).into_response();
+            }
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form belongs to an older session. Go back, reload the page and try again."
+                    .to_owned(),
+            ),
+            Self::App(AppError::NotFound(what)) => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                format!("No such {what} among yours. It may belong to another rep."),
+            ),
+            Self::App(AppError::Forbidden(message)) => {
+                (StatusCode::FORBIDDEN, "Not allowed", message.to_owned())
+            }
+            Self::App(error) => {
+                let status = error.status();
+                if status.is_server_error() {
+                    tracing::error!(error = ?error, "page failed");
+                    (
+                        status,
+                        "Something went wrong",
+                        "Ringback could not do that. Try again in a moment.".to_owned(),
+                    )
+                } else {
+                    (status, "Cannot do that", error.to_string())
+                }
+            }
+        };
+        let body = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head { meta charset="utf-8"; title { (title) " · Ringback" } link rel="stylesheet" href="/static/web.css"; }
+                body { main.narrow { h1 { (title) } p.error { (message) } p { a href="/calls" { "Back to your calls" } } } }
+            }
+        };
+        (status, body).into_response()
+    }
+}
+
+/// The page frame: navigation, the rep's name, sign-out.
+pub fn layout(title: &str, rep: &WebRep, current: &str, body: Markup) -> Markup {
+    let link = |href: &str, label: &str| {
+        html! { a href=(href) aria-current=[(href == current).then_some("page")] { (label) } }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Ringback" }
+                link rel="stylesheet" href="/static/web.css";
+                script src="/static/web.js" defer {}
+            }
+            body {
+                header.top {
+                    span.brand { "Ringback" }
+                    nav {
+                        (link("/calls", "Calls"))
+                        (link("/settings", "Dialer settings"))
+                        @if rep.rep.is_admin { (link("/team", "Team lists")) }
+                    }
+                    form.signout method="post" action="/logout" {
+                        input type="hidden" name="csrf" value=(rep.csrf());
+                        span.who { (rep.name) }
+                        button.link type="submit" { "Sign out" }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A notice or an error carried across a redirect in the query string.
+pub fn flash(notice: Option<&str>, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+        @if let Some(error) = error { p.error role="alert" { (error) } }
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// A redirect back to a page of ours (never elsewhere) with a message.
+pub fn back_with(to: &str, key: &str, message: &str) -> Response {
+    let to = if to.starts_with('/') && !to.starts_with("//") {
+        to
+    } else {
+        "/calls"
+    };
+    let (path, fragment) = to
+        .split_once('#')
+        .map_or((to, String::new()), |(p, f)| (p, format!("#{f}")));
+    let separator = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!(
+        "{path}{separator}{key}={}{fragment}",
+        urlencode(message)
+    ))
+    .into_response()
+}
+
+fn cookie_header(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}

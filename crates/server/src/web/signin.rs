@@ -1,0 +1,111 @@
+//! Sign in and out with the same accounts as the extension.
+
+use super::{PageError, SESSION_COOKIE, WebRep, cookie_header};
+use crate::api::sessions::authenticate;
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only a path of ours: never send a rep to another site after sign-in.
+fn safe_next(next: Option<&str>) -> &str {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or("/calls")
+}
+
+fn form(next: &str, email: &str, error: Option<&str>) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Sign in · Ringback" }
+                link rel="stylesheet" href="/static/web.css";
+            }
+            body {
+                main.narrow {
+                    h1 { "Sign in to Ringback" }
+                    @if let Some(error) = error { p.error role="alert" { (error) } }
+                    form method="post" action="/login" {
+                        input type="hidden" name="next" value=(next);
+                        label { "Email" input type="email" name="email" value=(email) autocomplete="username" required autofocus; }
+                        label { "Password" input type="password" name="password" autocomplete="current-password" required; }
+                        button type="submit" { "Sign in" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn page(Query(query): Query<Next>) -> Markup {
+    form(safe_next(query.next.as_deref()), "", None)
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Form(input): Form<SignIn>,
+) -> Result<Response, PageError> {
+    let next = safe_next(input.next.as_deref()).to_owned();
+    match authenticate(&state, &input.email, input.password).await {
+        Ok(session) => {
+            let max_age = state.config().session_ttl.as_secs();
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}",
+                session.token
+            );
+            Ok((
+                [(header::SET_COOKIE, cookie_header(&cookie))],
+                Redirect::to(&next),
+            )
+                .into_response())
+        }
+        Err(AppError::InvalidCredentials) => Ok((
+            StatusCode::UNAUTHORIZED,
+            form(
+                &next,
+                &input.email,
+                Some("That email and password do not match an account. Check both and try again."),
+            ),
+        )
+            .into_response()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignOut {
+    csrf: String,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    rep: WebRep,
+    Form(input): Form<SignOut>,
+) -> Result<Response, PageError> {
+    rep.check_csrf(&input.csrf)?;
+    crate::api::sessions::end_session(&state, &rep.rep, &rep.token_hash).await?;
+    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok((
+        [(header::SET_COOKIE, cookie_header(&expired))],
+        Redirect::to("/login"),
+    )
+        .into_response())
+}

@@ -1,0 +1,245 @@
+// The server's own web pages in real Chromium: sign-in, the Calls page
+// (notes, filters, pages), the Person profile, settings and team lists, and
+// one rep never seeing another's data.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DEMO, SAM, launchPlainBrowser, startServer } from './harness.mjs';
+
+const NUMBERS = { ada: '+14155550111', grace: '+14155550112', katherine: '+14155550113' };
+const SEEDED = 210;
+
+describe('web pages', () => {
+  let server, browser, token, choices, people, rows;
+
+  /** A call answered on the phone and logged through the API, as the dialer would. */
+  async function loggedCall(from, i) {
+    const call = await server.placeCall(from);
+    await server.carrierEvent(call, 'phone_answered');
+    await server.carrierEvent(call, 'phone_hung_up');
+    const disposition = choices.dispositions[i % 2];
+    await server.api('POST', `/calls/${call.call_id}/log`, {
+      token,
+      body: { idempotency_key: `seed-${i}`, notes: `Seeded call ${i}`, disposition_id: disposition.id, sentiment_id: choices.sentiments[0].id },
+    });
+    return { id: call.call_id, disposition: disposition.label, from };
+  }
+
+  async function signedIn(who = DEMO) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/calls`);
+    await page.waitForURL(/\/login\?next=/);
+    await page.fill('input[name=email]', who.email);
+    await page.fill('input[name=password]', who.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/calls$/);
+    return page;
+  }
+
+  before(async () => {
+    server = await startServer();
+    token = await server.signIn();
+    choices = await server.api('GET', '/team/choices', { token });
+    people = await server.api('GET', '/people', { token });
+    const order = [NUMBERS.ada, NUMBERS.grace, NUMBERS.katherine];
+    rows = [];
+    for (let i = 0; i < SEEDED; i++) rows.push(await loggedCall(order[i % 3], i));
+    browser = await launchPlainBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.cleanup();
+  });
+
+  it('signs in with the rep account and lists the newest calls first, 50 to a page', async () => {
+    const page = await signedIn();
+    const ids = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => Number(tr.id.replace('call-', ''))));
+    assert.equal(ids.length, 50);
+    assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first');
+    assert.equal(ids[0], rows.at(-1).id);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'rb_session');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Lax');
+    await page.context().close();
+  });
+
+  it('says when the password is wrong, and refuses a form from another session', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/login`);
+    await page.fill('input[name=email]', DEMO.email);
+    await page.fill('input[name=password]', 'not-the-password');
+    await page.click('button[type=submit]');
+    assert.match(await page.textContent('.error'), /do not match an account/);
+    assert.equal(await page.inputValue('input[name=email]'), DEMO.email, 'the email stays');
+    await context.close();
+
+    const signed = await signedIn();
+    const forged = await signed.request.post(`${server.url}/calls/${rows[1].id}/notes`, {
+      form: { csrf: 'forged', notes: 'from another site', back: '/calls' },
+      maxRedirects: 0,
+    });
+    assert.equal(forged.status(), 403);
+    assert.match(await forged.text(), /older session/);
+    const view = await server.api('GET', `/calls/${rows[1].id}`, { token });
+    assert.equal(view.log.notes, 'Seeded call 1');
+    await signed.context().close();
+  });
+
+  it('pages through every call and filters by disposition, outcome and Person', async () => {
+    const page = await signedIn();
+    const seen = new Set();
+    for (;;) {
+      for (const id of await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => tr.id))) seen.add(id);
+      const older = await page.$('#older');
+      if (!older) break;
+      await Promise.all([page.waitForNavigation(), older.click()]);
+    }
+    assert.equal(seen.size, SEEDED, 'every call once across the pages');
+
+    const wanted = choices.dispositions[1];
+    await page.goto(`${server.url}/calls`);
+    await page.selectOption('select[name=disposition]', String(wanted.id));
+    await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
+    const labels = await page.$$eval('#calls tbody td.disposition', (tds) => tds.map((td) => td.textContent));
+    assert.equal(labels.length, 50);
+    assert.ok(labels.every((l) => l === wanted.label), 'only the chosen disposition');
+
+    await page.goto(`${server.url}/calls?q=Grace&outcome=answered_on_phone`);
+    const persons = await page.$$eval('#calls tbody td.person', (tds) => tds.map((td) => td.textContent));
+    assert.ok(persons.length > 0 && persons.every((p) => p === 'Grace Hopper'));
+    await page.goto(`${server.url}/calls?outcome=voicemail`);
+    assert.ok(await page.isVisible('#no-calls'));
+    await page.goto(`${server.url}/calls?from=2026-02-31`);
+    assert.match(await page.textContent('.error'), /not a date/);
+    await page.context().close();
+  });
+
+  it('edits a note in place, and it is still there after a reload', async () => {
+    const page = await signedIn();
+    const target = rows.at(-1).id;
+    const row = `#call-${target}`;
+    await page.fill(`${row} textarea[name=notes]`, 'Follow up in Q3 with pricing');
+    await Promise.all([page.waitForNavigation(), page.click(`${row} form.notes button`)]);
+    assert.match(await page.textContent('.notice'), /Notes saved/);
+    await page.reload();
+    assert.equal(await page.inputValue(`${row} textarea[name=notes]`), 'Follow up in Q3 with pricing');
+    const view = await server.api('GET', `/calls/${target}`, { token });
+    assert.equal(view.log.notes, 'Follow up in Q3 with pricing');
+    await page.context().close();
+  });
+
+  it('refuses to change a logged disposition, and says why', async () => {
+    const page = await signedIn();
+    const target = rows[0];
+    const other = choices.dispositions.find((d) => d.label !== target.disposition);
+    assert.ok(!(await page.$(`#call-${target.id} select`)), 'no disposition control on a logged call');
+    // Post the log form anyway, as a stale tab or a crafted request would.
+    await page.goto(`${server.url}/calls`);
+    await Promise.all([
+      page.waitForNavigation(),
+      page.evaluate(([id, disposition]) => {
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = `/calls/${id}/log`;
+        const fields = { csrf: document.querySelector('input[name=csrf]').value, disposition, notes: 'x', key: 'stale', back: '/calls' };
+        for (const [name, value] of Object.entries(fields)) {
+          const input = document.createElement('input');
+          input.name = name;
+          input.value = value;
+          form.append(input);
+        }
+        document.body.append(form);
+        form.submit();
+      }, [target.id, String(other.id)]),
+    ]);
+    assert.match(await page.textContent('.error'), /already logged: its disposition and sentiment cannot be changed/);
+    const view = await server.api('GET', `/calls/${target.id}`, { token });
+    assert.equal(view.log.disposition.label, target.disposition, 'unchanged on the server');
+    await page.context().close();
+  });
+
+  it('logs a call answered on the phone from the Person profile', async () => {
+    const call = await server.placeCall(NUMBERS.katherine);
+    await server.carrierEvent(call, 'phone_answered');
+    await server.carrierEvent(call, 'phone_hung_up');
+    const view = await server.api('GET', `/calls/${call.call_id}`, { token });
+    const page = await signedIn();
+    await page.goto(`${server.url}/people/${view.person.id}`);
+    assert.equal(await page.textContent('#person-name'), 'Katherine Johnson');
+    const card = `#call-${call.call_id}`;
+    await page.fill(`${card} textarea[name=notes]`, 'Asked about the enterprise plan');
+    await page.selectOption(`${card} select[name=disposition]`, String(choices.dispositions[1].id));
+    await Promise.all([page.waitForNavigation(), page.click(`${card} button[type=submit]`)]);
+    assert.match(await page.textContent('.notice'), /Call logged/);
+    await page.goto(`${server.url}/calls`);
+    assert.equal(await page.textContent(`#call-${call.call_id} td.disposition`), choices.dispositions[1].label);
+    await page.context().close();
+  });
+
+  it('validates dialer settings and says what to fix', async () => {
+    const page = await signedIn();
+    await page.goto(`${server.url}/settings`);
+    // The browser's own checks (min/max) would stop a bad value first; the
+    // server must refuse it anyway, as it would a crafted request.
+    const unchecked = () => page.$eval('#dialer-settings', (form) => { form.noValidate = true; });
+    await unchecked();
+    await page.fill('input[name=forwarding_number]', 'call me maybe');
+    await Promise.all([page.waitForNavigation(), page.click('#dialer-settings button[type=submit]')]);
+    assert.match(await page.textContent('.error'), /^Forwarding number:/);
+    assert.equal(await page.inputValue('input[name=forwarding_number]'), 'call me maybe', 'what was typed stays');
+    await unchecked();
+    await page.fill('input[name=forwarding_number]', '(415) 555-0177');
+    await page.fill('input[name=ring_timeout_secs]', '500');
+    await Promise.all([page.waitForNavigation(), page.click('#dialer-settings button[type=submit]')]);
+    assert.match(await page.textContent('.error'), /Ring for must be between 5 and 120/);
+    await page.fill('input[name=ring_timeout_secs]', '45');
+    await page.check('input[name=no_answer_action][value=voicemail]');
+    await Promise.all([page.waitForNavigation(), page.click('#dialer-settings button[type=submit]')]);
+    assert.match(await page.textContent('.notice'), /Settings saved/);
+    const saved = await server.api('GET', '/settings/dialer', { token });
+    assert.equal(saved.forwarding_number, '+14155550177');
+    assert.equal(saved.ring_timeout_secs, 45);
+    assert.equal(saved.no_answer_action, 'voicemail');
+    await page.context().close();
+  });
+
+  it('lets an admin rename and retire a disposition; old logs keep it', async () => {
+    const page = await signedIn();
+    await page.goto(`${server.url}/team`);
+    const first = choices.dispositions[0];
+    const renameForm = `#dispositions form:has(input[name=id][value="${first.id}"]):has(input[value=rename])`;
+    await page.fill(`${renameForm} input[name=label]`, 'Spoke with them');
+    await Promise.all([page.waitForNavigation(), page.click(`${renameForm} button`)]);
+    const retireForm = `#dispositions form:has(input[name=id][value="${first.id}"]):has(input[value=retire])`;
+    await Promise.all([page.waitForNavigation(), page.click(`${retireForm} button`)]);
+    const now = await server.api('GET', '/team/choices', { token });
+    const changed = now.dispositions.find((d) => d.id === first.id);
+    assert.equal(changed.label, 'Spoke with them');
+    assert.equal(changed.retired, true);
+    const old = await server.api('GET', `/calls/${rows[0].id}`, { token });
+    assert.equal(old.log.disposition.label, 'Spoke with them', 'a retired value stays on old logs');
+    await page.context().close();
+  });
+
+  it('shows one rep nothing of another rep\'s calls or People', async () => {
+    const page = await signedIn(SAM);
+    assert.ok(await page.isVisible('#no-calls'), 'Sam has no logged calls');
+    assert.equal(await page.$('a[href="/team"]'), null, 'not an admin');
+    const csrf = await page.evaluate(() => document.querySelector('input[name=csrf]').value);
+    const ada = people.find((p) => p.name === 'Ada Lovelace');
+    const response = await page.goto(`${server.url}/people/${ada.id}`);
+    assert.equal(response.status(), 404);
+    const notes = await page.request.post(`${server.url}/calls/${rows[0].id}/notes`, {
+      form: { csrf, notes: 'hijack', back: '/calls' },
+      maxRedirects: 0,
+    });
+    assert.equal(notes.status(), 404);
+    const team = await page.goto(`${server.url}/team`);
+    assert.equal(team.status(), 403);
+    const view = await server.api('GET', `/calls/${rows[0].id}`, { token });
+    assert.equal(view.log.notes, 'Seeded call 0', 'Riley\'s note is untouched');
+    await page.context().close();
+  });
+});
