@@ -2,7 +2,8 @@
 #   make run        build the extension, start the server with demo data
 #   make test       lint, wasm check, Rust tests, then the extension's end-to-end tests
 #   make extension  build the unpacked extension into target/extension
-#   make bench      signalling benchmark (memory per socket, ring latency)
+#   make bench      signalling benchmark (memory per socket, ring latency) and notification latency
+#   make screenshots  the real pages with demo data, as PNGs in docs/screenshots
 #   make lint       rustfmt and clippy
 
 SHELL := /bin/bash
@@ -10,7 +11,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run test rust-test e2e e2e-deps lint wasm-check bench toolchain extension wasm-bindgen-cli chromium
+.PHONY: run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium
 
 # wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
@@ -75,6 +76,10 @@ e2e-deps: extension chromium
 ## The built extension in real (headless) Chromium against the real server binary.
 e2e: e2e-deps
 	set -o pipefail && cd tests/e2e && node --test --test-concurrency=1 2>&1 | tee ../../target/e2e-output.txt
+
+## The README's pictures: the real pages with demo data, rendered by headless Chromium.
+screenshots: e2e-deps
+	cd tests/e2e && node screenshots.mjs
 
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
 bench: toolchain e2e-deps
