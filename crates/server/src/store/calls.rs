@@ -152,7 +152,10 @@ impl Store {
                AND (?6 IS NULL OR c.started_at < ?6)
                AND (?7 IS NULL OR c.id < ?7)
                AND (?9 IS NULL OR l.disposition_id = ?9)
-               AND (?10 IS NULL OR json_extract(c.person_snapshot, '$.name') LIKE '%' || ?10 || '%' ESCAPE '\\')
+               AND (?10 IS NULL OR COALESCE(
+                     (SELECT p.name FROM people p WHERE p.id = COALESCE(l.person_id, c.person_id)),
+                     json_extract(c.person_snapshot, '$.name')
+                   ) LIKE '%' || ?10 || '%' ESCAPE '\\')
              ORDER BY c.id DESC LIMIT ?8"
         ))
         .bind(rep.0)

@@ -93,6 +93,11 @@ pub async fn page(
             None
         }),
     };
+    if since.zip(until).is_some_and(|(s, u)| s >= u) {
+        problems.push(
+            "The From date is after the To date: swap them to see calls in between.".to_owned(),
+        );
+    }
     let outcome = OUTCOMES
         .iter()
         .find(|(_, key)| *key == filters.outcome)
@@ -125,8 +130,8 @@ pub async fn page(
         (flash(filters.notice.as_deref(), filters.error.as_deref()))
         @for problem in &problems { p.error role="alert" { (problem) } }
         form.filters method="get" action="/calls" {
-            label { "From" input type="date" name="from" value=(filters.from); }
-            label { "To" input type="date" name="to" value=(filters.to); }
+            label { "From (UTC)" input type="date" name="from" value=(filters.from); }
+            label { "To (UTC)" input type="date" name="to" value=(filters.to); }
             label { "Outcome"
                 select name="outcome" {
                     option value="" { "Any" }

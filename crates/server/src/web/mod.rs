@@ -109,11 +109,16 @@ impl FromRequestParts<AppState> for WebRep {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let back_to = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default();
+        // After signing in, come back here; a form post cannot be replayed,
+        // so the rep lands on the Calls page instead.
+        let back_to = match parts.method {
+            axum::http::Method::GET => parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            _ => "/calls".to_owned(),
+        };
         let signed_out = || PageError::SignIn {
             back_to: back_to.clone(),
         };
@@ -265,13 +270,19 @@ pub fn urlencode(text: &str) -> String {
     out
 }
 
+/// Whether a redirect target stays on this site: a path, not `//host`,
+/// `/\host` (browsers read it as `//host`) or anything with control
+/// characters (browsers drop tabs and newlines, and headers refuse them).
+pub fn is_local_path(target: &str) -> bool {
+    target.starts_with('/')
+        && !target.starts_with("//")
+        && !target.contains('\\')
+        && !target.chars().any(char::is_control)
+}
+
 /// A redirect back to a page of ours (never elsewhere) with a message.
 pub fn back_with(to: &str, key: &str, message: &str) -> Response {
-    let to = if to.starts_with('/') && !to.starts_with("//") {
-        to
-    } else {
-        "/calls"
-    };
+    let to = if is_local_path(to) { to } else { "/calls" };
     let (path, fragment) = to
         .split_once('#')
         .map_or((to, String::new()), |(p, f)| (p, format!("#{f}")));
@@ -285,4 +296,49 @@ pub fn back_with(to: &str, key: &str, message: &str) -> Response {
 
 fn cookie_header(value: &str) -> HeaderValue {
     HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_redirect_targets() {
+        assert!(is_local_path("/calls?q=ada#call-3"));
+        for outside in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "calls",
+            "/a\nb",
+            "",
+        ] {
+            assert!(!is_local_path(outside), "{outside:?}");
+        }
+    }
+
+    #[test]
+    fn a_redirect_keeps_the_fragment_after_the_message() {
+        let response = back_with("/calls?q=a#call-3", "notice", "Notes saved.");
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(location, Some("/calls?q=a&notice=Notes%20saved.#call-3"));
+        let elsewhere = back_with("//evil.example", "error", "x");
+        assert_eq!(
+            elsewhere
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/calls?error=x")
+        );
+    }
+
+    #[test]
+    fn csrf_tokens_differ_by_session() {
+        assert_ne!(csrf_token("a"), csrf_token("b"));
+        assert_eq!(csrf_token("a"), csrf_token("a"));
+    }
 }

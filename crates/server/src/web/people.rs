@@ -60,7 +60,8 @@ pub async fn page(
                 dt { "CRM" }
                 dd {
                     @match &person.crm_url {
-                        Some(url) => a href=(url) rel="noopener noreferrer" target="_blank" { (url) },
+                        Some(url) if url.starts_with("https://") || url.starts_with("http://") => a href=(url) rel="noopener noreferrer" target="_blank" { (url) },
+                        Some(url) => (url),
                         None => span.muted { "No CRM link" },
                     }
                 }
@@ -100,7 +101,7 @@ fn call_card(call: &CallView, rep: &WebRep, choices: &TeamChoices, here: &str) -
                         input type="hidden" name="back" value=(here);
                         input type="hidden" name="key" value=(random_token());
                         p.muted { "Answered but not logged yet: log it to put it on the Calls page." }
-                        label { "Notes" textarea name="notes" rows="3" {} }
+                        label { "Notes" textarea name="notes" rows="3" { (call.log.as_ref().map(|l| l.notes.as_str()).unwrap_or("")) } }
                         label { @if choices.disposition_required { "Disposition (required)" } @else { "Disposition" }
                             select name="disposition" required[choices.disposition_required] {
                                 option value="" { "Choose…" }

@@ -1,12 +1,12 @@
 //! Sign in and out with the same accounts as the extension.
 
-use super::{PageError, SESSION_COOKIE, WebRep, cookie_header};
+use super::{PageError, SESSION_COOKIE, WebRep, cookie_header, is_local_path};
 use crate::api::sessions::authenticate;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
@@ -18,8 +18,7 @@ pub struct Next {
 
 /// Only a path of ours: never send a rep to another site after sign-in.
 fn safe_next(next: Option<&str>) -> &str {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or("/calls")
+    next.filter(|n| is_local_path(n)).unwrap_or("/calls")
 }
 
 fn form(next: &str, email: &str, error: Option<&str>) -> Markup {
@@ -61,9 +60,14 @@ pub struct SignIn {
 
 pub async fn submit(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Form(input): Form<SignIn>,
 ) -> Result<Response, PageError> {
     let next = safe_next(input.next.as_deref()).to_owned();
+    // Login CSRF: another site must not sign the rep into someone else's account.
+    if !same_origin(&headers) {
+        return Err(PageError::Csrf);
+    }
     match authenticate(&state, &input.email, input.password).await {
         Ok(session) => {
             let max_age = state.config().session_ttl.as_secs();
@@ -88,6 +92,21 @@ pub async fn submit(
             .into_response()),
         Err(other) => Err(other.into()),
     }
+}
+
+/// A browser's form post carries `Origin`; it must name this server.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST))
+    else {
+        // No Origin: not a cross-site browser form (curl, old browsers).
+        return true;
+    };
+    let origin = origin.to_str().unwrap_or("");
+    let host = host.to_str().unwrap_or("");
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        == Some(host)
 }
 
 #[derive(Deserialize)]

@@ -96,8 +96,8 @@ mod tests {
     #[test]
     fn times_print_in_utc() {
         assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_utc(1_795_483_841_717), "2026-11-24 00:50 UTC");
-        assert_eq!(iso(1_795_483_841_717), "2026-11-24T00:50:41Z");
+        assert_eq!(format_utc(1_795_483_841_717), "2026-11-24 01:30 UTC");
+        assert_eq!(iso(1_795_483_841_717), "2026-11-24T01:30:41Z");
     }
 
     #[test]
