@@ -242,4 +242,21 @@ describe('web pages', () => {
     assert.equal(view.log.notes, 'Seeded call 0', 'Riley\'s note is untouched');
     await page.context().close();
   });
+
+  it('lists a voicemail with its automatic log, which can be re-marked "no answer"', async () => {
+    // Sam has no forwarding phone and no browser online: the call goes
+    // straight to voicemail and is logged by the server.
+    const call = await server.placeCall('+14155550121', SAM.dialer);
+    assert.equal(call.outcome, 'voicemail');
+    const page = await signedIn(SAM);
+    const row = `#call-${call.call_id}`;
+    assert.equal(await page.textContent(`${row} td.outcome`), 'Voicemail');
+    await Promise.all([page.waitForNavigation(), page.click(`${row} button:has-text("Mark as no answer")`)]);
+    assert.match(await page.textContent('.notice'), /Marked as no answer/);
+    assert.match(await page.textContent(`${row} td.outcome`), /marked no answer/);
+    const samToken = await server.signIn(SAM);
+    const view = await server.api('GET', `/calls/${call.call_id}`, { token: samToken });
+    assert.equal(view.log.status, 'no_answer');
+    await page.context().close();
+  });
 });
