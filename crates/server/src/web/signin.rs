@@ -71,8 +71,11 @@ pub async fn submit(
     match authenticate(&state, &input.email, input.password).await {
         Ok(session) => {
             let max_age = state.config().session_ttl.as_secs();
+            // Secure whenever the rep reached us over HTTPS (directly or via a
+            // TLS proxy); plain HTTP is for running on one's own machine.
+            let secure = if over_https(&headers) { "; Secure" } else { "" };
             let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}",
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
                 session.token
             );
             Ok((
@@ -92,6 +95,16 @@ pub async fn submit(
             .into_response()),
         Err(other) => Err(other.into()),
     }
+}
+
+fn over_https(headers: &HeaderMap) -> bool {
+    let value = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    value("x-forwarded-proto") == Some("https")
+        || value(header::ORIGIN.as_str()).is_some_and(|o| o.starts_with("https://"))
 }
 
 /// A browser's form post carries `Origin`; it must name this server.
@@ -127,4 +140,57 @@ pub async fn sign_out(
         Redirect::to("/login"),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, axum::http::HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn sign_in_posts_must_come_from_this_site() {
+        assert!(same_origin(&headers(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("origin", "https://rb.example.com"),
+            ("host", "rb.example.com")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "rb.example.com")
+        ])));
+        assert!(
+            same_origin(&headers(&[("host", "rb.example.com")])),
+            "no Origin: not a browser form"
+        );
+    }
+
+    #[test]
+    fn the_cookie_is_secure_over_https() {
+        assert!(over_https(&headers(&[("x-forwarded-proto", "https")])));
+        assert!(over_https(&headers(&[(
+            "origin",
+            "https://rb.example.com"
+        )])));
+        assert!(!over_https(&headers(&[(
+            "origin",
+            "http://127.0.0.1:8080"
+        )])));
+    }
+
+    #[test]
+    fn after_sign_in_the_rep_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/people/3")), "/people/3");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/calls");
+        assert_eq!(safe_next(None), "/calls");
+    }
 }
