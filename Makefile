@@ -46,6 +46,7 @@ run: toolchain extension
 	@echo "and choose $(CURDIR)/target/extension. Its options page opens: sign in at http://$(LISTEN)"
 	@echo "as rep@demo.ringback.test / ringback-demo. Place a test call from Ada Lovelace with:"
 	@echo "  ./target/debug/ringback call --from +14155550111   (the server prints more once it starts)"
+	@echo "The Calls page, Person profiles and settings are at http://$(LISTEN) (same sign-in)."
 	@echo
 	@echo "Starting Ringback with demo data (Ctrl-C stops it; data lives in $(DATA_DIR))."
 	./target/debug/ringback serve --demo --listen $(LISTEN) --data-dir $(DATA_DIR)
