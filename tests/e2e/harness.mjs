@@ -104,6 +104,14 @@ export async function startServer() {
   };
   server.carrierEvent = (call, event) =>
     server.api('POST', '/carrier/events', { carrier: true, body: { carrier_call_id: call.carrier_call_id, event } });
+  /** A call answered on the forwarding phone, hung up, then logged through the API as the dialer would. */
+  server.loggedCall = async (from, token, log) => {
+    const call = await server.placeCall(from);
+    await server.carrierEvent(call, 'phone_answered');
+    await server.carrierEvent(call, 'phone_hung_up');
+    await server.api('POST', `/calls/${call.call_id}/log`, { token, body: log });
+    return call;
+  };
 
   await server.start();
   return server;
@@ -156,15 +164,13 @@ export async function startCrm() {
 }
 
 /** Chromium with the built extension, headless. `microphone: false` leaves the permission unasked. */
+/** Flags that let Chromium run headless as root on this closed network. */
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
 export async function launchBrowser({ microphone = true } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'ringback-chromium-'));
   const args = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
+    ...CHROMIUM_FLAGS,
     '--autoplay-policy=no-user-gesture-required',
     `--disable-extensions-except=${EXTENSION_DIR}`,
     `--load-extension=${EXTENSION_DIR}`,
@@ -227,7 +233,7 @@ export async function launchPlainBrowser() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: CHROMIUM_FLAGS,
   });
   return browser;
 }

@@ -23,12 +23,8 @@ describe('inbound calls in Chrome', () => {
     });
     // An earlier call, answered on the phone and logged: the reason she calls back.
     const choices = await server.api('GET', '/team/choices', { token });
-    const earlier = await server.placeCall(GRACE.number);
-    await server.carrierEvent(earlier, 'phone_answered');
-    await server.carrierEvent(earlier, 'phone_hung_up');
-    await server.api('POST', `/calls/${earlier.call_id}/log`, {
-      token,
-      body: { idempotency_key: 'e2e-earlier', notes: 'Asked for pricing on the enterprise plan\nsend deck', disposition_id: choices.dispositions[0].id },
+    await server.loggedCall(GRACE.number, token, {
+      idempotency_key: 'e2e-earlier', notes: 'Asked for pricing on the enterprise plan\nsend deck', disposition_id: choices.dispositions[0].id,
     });
     browser = await launchBrowser();
   });

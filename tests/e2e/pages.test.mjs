@@ -13,13 +13,9 @@ describe('web pages', () => {
 
   /** A call answered on the phone and logged through the API, as the dialer would. */
   async function loggedCall(from, i) {
-    const call = await server.placeCall(from);
-    await server.carrierEvent(call, 'phone_answered');
-    await server.carrierEvent(call, 'phone_hung_up');
     const disposition = choices.dispositions[i % 2];
-    await server.api('POST', `/calls/${call.call_id}/log`, {
-      token,
-      body: { idempotency_key: `seed-${i}`, notes: `Seeded call ${i}`, disposition_id: disposition.id, sentiment_id: choices.sentiments[0].id },
+    const call = await server.loggedCall(from, token, {
+      idempotency_key: `seed-${i}`, notes: `Seeded call ${i}`, disposition_id: disposition.id, sentiment_id: choices.sentiments[0].id,
     });
     return { id: call.call_id, disposition: disposition.label, from };
   }

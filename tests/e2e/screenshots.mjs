@@ -24,12 +24,8 @@ try {
   ];
   const callers = ['+14155550111', '+14155550112', '+14155550113', '+14155550115'];
   for (let i = 0; i < 12; i++) {
-    const call = await server.placeCall(callers[i % callers.length]);
-    await server.carrierEvent(call, 'phone_answered');
-    await server.carrierEvent(call, 'phone_hung_up');
-    await server.api('POST', `/calls/${call.call_id}/log`, {
-      token,
-      body: { idempotency_key: `shot-${i}`, notes: notes[i % notes.length], disposition_id: choices.dispositions[i % 3].id, sentiment_id: choices.sentiments[i % 3].id },
+    await server.loggedCall(callers[i % callers.length], token, {
+      idempotency_key: `shot-${i}`, notes: notes[i % notes.length], disposition_id: choices.dispositions[i % 3].id, sentiment_id: choices.sentiments[i % 3].id,
     });
   }
   const unlogged = await server.placeCall('+14155550111');

@@ -20,8 +20,6 @@ pub mod runtime {
         pub fn get_url(path: &str) -> String;
         #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getContexts, catch)]
         pub fn get_contexts(filter: &JsValue) -> Result<Promise, JsValue>;
-        #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getManifest)]
-        pub fn get_manifest() -> JsValue;
         /// Registers a listener; pages (not the worker) may do this from Rust.
         #[wasm_bindgen(js_namespace = ["chrome", "runtime", "onMessage"], js_name = addListener)]
         pub fn add_message_listener(listener: &js_sys::Function);
@@ -84,10 +82,6 @@ pub mod tabs {
         pub fn create(properties: &JsValue) -> Result<Promise, JsValue>;
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], catch)]
         pub fn get(tab_id: i32) -> Result<Promise, JsValue>;
-        #[wasm_bindgen(js_namespace = ["chrome", "tabs"], catch)]
-        pub fn query(query: &JsValue) -> Result<Promise, JsValue>;
-        #[wasm_bindgen(js_namespace = ["chrome", "tabs"], catch)]
-        pub fn update(tab_id: i32, properties: &JsValue) -> Result<Promise, JsValue>;
     }
 }
 

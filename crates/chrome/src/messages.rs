@@ -141,6 +141,11 @@ pub enum CallPhase {
 }
 
 impl CallPhase {
+    /// A call answered in this browser, on or over: the panel can log it.
+    pub fn loggable(self) -> bool {
+        matches!(self, Self::Connected | Self::Ended)
+    }
+
     /// The serialised name, for `data-` attributes and CSS.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -218,7 +223,7 @@ pub enum PageNotice {
 pub enum OffscreenCommand {
     Ring,
     Silence,
-    /// Reply `{"ringing": bool}`; tests and the worker use it to check.
+    /// Reply `{"ringing": bool}`; the end-to-end tests use it to check.
     Status,
 }
 

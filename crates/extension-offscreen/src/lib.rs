@@ -29,12 +29,7 @@ thread_local! {
 const SCHEDULED: f64 = CYCLES as f64 * PERIOD;
 
 fn ring() -> Result<(), JsValue> {
-    let playing = RINGING.with(|r| {
-        r.borrow()
-            .as_ref()
-            .is_some_and(|context| context.current_time() < SCHEDULED)
-    });
-    if playing {
+    if ringing() {
         return Ok(());
     }
     // Nothing left of an old schedule: start afresh.

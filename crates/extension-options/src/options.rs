@@ -46,24 +46,26 @@ pub fn options_page() -> Html {
         .and_then(|w| w.location().hash().ok())
         .is_some_and(|hash| hash == "#microphone");
 
+    // The worker's notices are about the status; permissions are read once,
+    // and again after the rep enables the microphone.
     let refresh = {
         let status = status.clone();
         let error = error.clone();
-        let permissions = permissions.clone();
         Callback::from(move |()| {
-            let (status, error, permissions) = (status.clone(), error.clone(), permissions.clone());
+            let (status, error) = (status.clone(), error.clone());
             spawn_local(async move {
                 match status_reply(bridge::ask(WorkerRequest::Status).await) {
                     Ok(view) => status.set(Some(view)),
                     Err(message) => error.set(Some(message)),
                 }
-                permissions.set(load_permissions().await);
             });
         })
     };
     {
         let refresh = refresh.clone();
+        let permissions = permissions.clone();
         use_effect_with((), move |_| {
+            spawn_local(async move { permissions.set(load_permissions().await) });
             refresh.emit(());
             let on_change = refresh.clone();
             bridge::on_change(move || on_change.emit(()));

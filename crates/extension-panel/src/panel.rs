@@ -151,7 +151,7 @@ fn caller(call: &PanelCall) -> Html {
     html! {
         <section class="caller">
             <h2 id="caller-name">{ person.display_name().to_owned() }</h2>
-            <p id="caller-details">{ [person.title.clone(), person.account.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ") }</p>
+            <p id="caller-details">{ person.details() }</p>
             <p id="caller-number" class="muted">{ person.number.clone() }</p>
         </section>
     }
@@ -162,7 +162,7 @@ fn reason(previous: Option<&PreviousCall>) -> Html {
         Some(previous) => {
             let outcome = previous
                 .outcome
-                .map(|o| outcome_text(o).to_owned())
+                .map(|o| o.describe().to_owned())
                 .unwrap_or_default();
             html! {
                 <>
@@ -182,18 +182,6 @@ fn reason(previous: Option<&PreviousCall>) -> Html {
             <h3>{ "Why they are calling back" }</h3>
             { body }
         </section>
-    }
-}
-
-/// How a previous call ended, in words.
-fn outcome_text(outcome: protocol::CallOutcome) -> &'static str {
-    use protocol::CallOutcome::*;
-    match outcome {
-        AnsweredInBrowser => "answered in the browser",
-        AnsweredOnPhone => "answered on the phone",
-        Forwarded => "forwarded",
-        Voicemail => "voicemail",
-        Missed => "missed",
     }
 }
 
@@ -220,7 +208,7 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
     html! {
         <section class="call-state">
             <span id="call-state" data-phase={call.phase.as_str()}>{ label }</span>
-            if let Some(elapsed) = timer { <span id="call-timer" class="timer">{ format::duration(elapsed) }</span> }
+            if let Some(elapsed) = timer { <span id="call-timer" class="timer">{ protocol::duration_text(elapsed) }</span> }
             if call.phase == CallPhase::Connected { <button id="hang-up" class="danger" onclick={hang_up}>{ "Hang up" }</button> }
         </section>
     }

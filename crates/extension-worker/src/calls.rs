@@ -125,15 +125,28 @@ async fn show_ring(call_id: CallId) {
     }
 }
 
-fn phase_of(call_id: CallId) -> Option<CallPhase> {
+pub fn phase_of(call_id: CallId) -> Option<CallPhase> {
     state::read(|s| s.live.entry(call_id).map(|e| e.phase))
 }
 
+/// Accept's message id names the call, so a refusal can be traced back to it.
+const ACCEPT_PREFIX: &str = "accept-";
+
 fn send_accept(call_id: CallId) -> bool {
     socket::send(&ClientMessage::Accept {
-        id: format!("accept-{}", call_id.0),
+        id: format!("{ACCEPT_PREFIX}{}", call_id.0),
         call_id,
     })
+}
+
+/// Record where a call stands here (and save it).
+async fn set_phase(call_id: CallId, phase: CallPhase) {
+    let _ = state::live(|live| {
+        if let Some(e) = live.entry_mut(call_id) {
+            e.phase = phase;
+        }
+    })
+    .await;
 }
 
 /// Calls that should have stopped ringing by now (their end was lost with a
@@ -221,14 +234,7 @@ async fn record_missed(entry: &CallEntry, outcome: Option<CallOutcome>) {
             r#type: "basic",
             icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
             title: rules::missed_text(&entry.call.person),
-            message: [
-                entry.call.person.title.as_deref(),
-                entry.call.person.account.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · "),
+            message: entry.call.person.details(),
             context_message: context.into(),
             buttons: Vec::new(),
             require_interaction: false,
@@ -267,12 +273,7 @@ async fn accept(call_id: CallId) {
         );
         return;
     }
-    let _ = state::live(|live| {
-        if let Some(e) = live.entry_mut(call_id) {
-            e.phase = CallPhase::Accepting;
-        }
-    })
-    .await;
+    set_phase(call_id, CallPhase::Accepting).await;
     clear(&ring_id(call_id)).await;
     ringtone::update().await;
 }
@@ -282,12 +283,7 @@ async fn close(call_id: CallId) {
         id: socket::message_id("close"),
         call_id,
     });
-    let _ = state::live(|live| {
-        if let Some(e) = live.entry_mut(call_id) {
-            e.phase = CallPhase::Gone;
-        }
-    })
-    .await;
+    set_phase(call_id, CallPhase::Gone).await;
     clear(&ring_id(call_id)).await;
     ringtone::update().await;
     crate::notify_pages();
@@ -313,7 +309,7 @@ pub async fn on_clicked(notification_id: &str) {
     }
 }
 
-pub async fn hang_up(call_id: CallId) -> Result<(), String> {
+pub fn hang_up(call_id: CallId) -> Result<(), String> {
     if phase_of(call_id) != Some(CallPhase::Connected) {
         return Err("This call is not connected in this browser.".into());
     }
@@ -331,12 +327,7 @@ pub async fn hang_up(call_id: CallId) -> Result<(), String> {
 
 /// The server refused a message: undo what the worker assumed.
 pub async fn on_refused(id: Option<String>, code: SignalErrorCode, message: String) {
-    let Some(call_id) = id
-        .as_deref()
-        .and_then(|id| id.strip_prefix("accept-"))
-        .and_then(|n| n.parse().ok())
-        .map(CallId)
-    else {
+    let Some(call_id) = id.as_deref().and_then(|id| parse_id(id, ACCEPT_PREFIX)) else {
         web_sys::console::warn_2(
             &"ringback: the server refused a message:".into(),
             &message.into(),
@@ -373,10 +364,7 @@ pub async fn refresh_choices() {
     let Some(session) = state::read(|s| s.durable.session.clone()) else {
         return;
     };
-    let api = Api {
-        server: &session.server,
-        token: Some(&session.token),
-    };
+    let api = Api::for_session(&session);
     if let Ok(choices) = api.get_raw("/team/choices").await {
         let _ = state::durable(|d| d.choices = choices).await;
     }

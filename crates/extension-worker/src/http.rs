@@ -37,6 +37,16 @@ pub struct Api<'a> {
     pub token: Option<&'a str>,
 }
 
+impl<'a> Api<'a> {
+    /// Requests as the signed-in rep.
+    pub fn for_session(session: &'a crate::state::Session) -> Self {
+        Self {
+            server: &session.server,
+            token: Some(&session.token),
+        }
+    }
+}
+
 impl Api<'_> {
     /// The JSON answer unread, for relaying.
     pub async fn get_raw(&self, path: &str) -> Result<JsValue, ApiError> {

@@ -31,7 +31,9 @@ mod socket;
 mod state;
 
 use chrome::api::{alarms, call, context_menus};
-use chrome::messages::{Envelope, PageNotice, StatusView, Target, WorkerReply, WorkerRequest};
+use chrome::messages::{
+    CallPhase, Envelope, PageNotice, StatusView, Target, WorkerReply, WorkerRequest,
+};
 use http::{Api, ApiError};
 use protocol::api::{SessionResponse, SignInRequest};
 use serde::Serialize;
@@ -232,8 +234,7 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             disposition_id,
             sentiment_id,
         } => {
-            let phase = state::read(|s| s.live.entry(call_id).map(|e| e.phase));
-            if !phase.is_some_and(panel::loggable) {
+            if !calls::phase_of(call_id).is_some_and(CallPhase::loggable) {
                 return Err("Only a call answered in this browser can be logged here.".into());
             }
             outbox::enqueue(outbox::NewLog {
@@ -246,7 +247,7 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             WorkerReply::Done
         }
         WorkerRequest::HangUp { call_id } => {
-            calls::hang_up(call_id).await?;
+            calls::hang_up(call_id)?;
             WorkerReply::Done
         }
         WorkerRequest::OffscreenReady => WorkerReply::Ringtone {
@@ -306,17 +307,10 @@ async fn sign_in(server: &str, email: String, password: String) -> Result<(), St
 
 async fn sign_out() {
     if let Some(session) = state::read(|s| s.durable.session.clone()) {
-        let api = Api {
-            server: &session.server,
-            token: Some(&session.token),
-        };
         // Best effort: the token is forgotten here whatever the server says.
-        let _ = api.delete("/sessions/current").await;
+        let _ = Api::for_session(&session).delete("/sessions/current").await;
     }
-    socket::disconnect();
-    let _ = state::durable(|d| d.session = None).await;
-    calls::expire_ringing(true).await;
-    socket::set_connection(chrome::messages::ConnectionState::SignedOut, None);
+    socket::signed_out(None).await;
 }
 
 /// Tell open pages (options, panels) to ask again. Nobody listening is fine.

@@ -7,7 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{PermissionState, PermissionStatus, Permissions, WorkerGlobalScope};
 
 /// `true` when granted. If the browser cannot say, the rep is not blocked:
-/// the offscreen document will find out when it opens the microphone.
+/// Accept goes ahead rather than sending them to a page that may not help.
 pub async fn allowed() -> bool {
     match query().await {
         Ok(state) => state == PermissionState::Granted,

@@ -85,10 +85,7 @@ pub async fn flush() {
         let Some(session) = state::read(|s| s.durable.session.clone()) else {
             break;
         };
-        let api = Api {
-            server: &session.server,
-            token: Some(&session.token),
-        };
+        let api = Api::for_session(&session);
         let path = format!("/calls/{}/log", pending.call_id.0);
         let result = api
             .post::<_, serde::de::IgnoredAny>(&path, &pending.request)

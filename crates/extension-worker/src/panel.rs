@@ -12,7 +12,7 @@ use crate::http::Api;
 use crate::state::{self, CallEntry, PanelTab};
 use crate::{rules, socket};
 use chrome::api::{call, scripting, tabs, windows};
-use chrome::messages::{CallPhase, PanelCall, PanelView};
+use chrome::messages::{PanelCall, PanelView};
 use protocol::CallId;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -199,24 +199,37 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
     }
 }
 
+thread_local! {
+    /// Each call's history, fetched once: the call before this one does not
+    /// change while the panel re-asks on every notice.
+    static HISTORY: std::cell::RefCell<Option<(CallId, JsValue)>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The Person's recent calls, relayed to the panel (which finds the reason
 /// they call back). `null` when there is no Person or no answer.
 async fn history(call: &PanelCall) -> JsValue {
+    if let Some(cached) = HISTORY.with(|h| {
+        h.borrow()
+            .as_ref()
+            .filter(|(id, _)| *id == call.call_id)
+            .map(|(_, v)| v.clone())
+    }) {
+        return cached;
+    }
     let (Some(person_id), Some(session)) =
         (call.person.id, state::read(|s| s.durable.session.clone()))
     else {
         return JsValue::NULL;
     };
-    let api = Api {
-        server: &session.server,
-        token: Some(&session.token),
-    };
-    api.get_raw(&format!("/calls?person_id={}&limit=5", person_id.0))
+    let api = Api::for_session(&session);
+    match api
+        .get_raw(&format!("/calls?person_id={}&limit=5", person_id.0))
         .await
-        .unwrap_or(JsValue::NULL)
-}
-
-/// Whether a call may still be logged from the panel.
-pub fn loggable(phase: CallPhase) -> bool {
-    matches!(phase, CallPhase::Connected | CallPhase::Ended)
+    {
+        Ok(history) => {
+            HISTORY.with(|h| *h.borrow_mut() = Some((call.call_id, history.clone())));
+            history
+        }
+        Err(_) => JsValue::NULL,
+    }
 }

@@ -39,13 +39,9 @@ pub fn ring_text(person: &PersonSnapshot, microphone_ok: bool) -> RingText {
     } else {
         format!("Call from {}", person.number)
     };
-    let details: Vec<&str> = [person.title.as_deref(), person.account.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|part| !part.trim().is_empty())
-        .collect();
+    let details = person.details();
     let message = match (known, details.is_empty()) {
-        (true, false) => details.join(" · "),
+        (true, false) => details,
         (true, true) => person.number.clone(),
         (false, _) => "Unknown caller".to_owned(),
     };

@@ -89,13 +89,12 @@ async fn connect() {
         return;
     };
     set_connection(ConnectionState::Connecting, None);
-    let api = Api {
-        server: &session.server,
-        token: Some(&session.token),
-    };
+    let api = Api::for_session(&session);
     let ticket = match api.post::<_, TicketResponse>("/ws-tickets", &()).await {
         Ok(ticket) => ticket,
-        Err(ApiError::SignedOut) if is_current(generation) => return signed_out().await,
+        Err(ApiError::SignedOut) if is_current(generation) => {
+            return signed_out(Some(ApiError::SignedOut.message())).await;
+        }
         Err(error) => return retry_later(generation, error.message()),
     };
     if !is_current(generation) {
@@ -174,7 +173,7 @@ fn wire(socket: &WebSocket, generation: u32) {
         }
         LINK.with(|l| l.borrow_mut().take());
         if event.code() == close_code::SIGNED_OUT {
-            wasm_bindgen_futures::spawn_local(signed_out());
+            wasm_bindgen_futures::spawn_local(signed_out(Some(ApiError::SignedOut.message())));
         } else {
             let reason = match event.reason() {
                 reason if reason.is_empty() => format!("connection closed (code {})", event.code()),
@@ -219,14 +218,13 @@ fn retry_later(generation: u32, reason: String) {
     RETRY.with(|r| *r.borrow_mut() = Some(timeout));
 }
 
-async fn signed_out() {
+/// Forget the session: close the socket, stop ringing, say why (`None` when
+/// the rep signed out themselves).
+pub async fn signed_out(reason: Option<String>) {
     disconnect();
     let _ = state::durable(|d| d.session = None).await;
     crate::calls::expire_ringing(true).await;
-    set_connection(
-        ConnectionState::SignedOut,
-        Some(ApiError::SignedOut.message()),
-    );
+    set_connection(ConnectionState::SignedOut, reason);
 }
 
 /// Record the connection state, update the badge and tell open pages.

@@ -126,8 +126,8 @@ impl Live {
         })
     }
 
-    /// Forget calls that can no longer matter: gone, or ended and logged.
-    /// Keeps the newest few so a panel opened late still finds its call.
+    /// Keeps the newest 20 calls, whatever their phase: enough for a panel
+    /// opened late to find its call, bounded for storage.
     pub fn prune(&mut self) {
         const KEEP: usize = 20;
         if self.calls.len() > KEEP {

@@ -10,10 +10,12 @@
 //! - [`phone`]: E.164 normalisation, used for routing and for display.
 
 pub mod api;
+pub mod display;
 pub mod model;
 pub mod phone;
 pub mod signal;
 
+pub use display::duration_text;
 pub use model::*;
 pub use phone::{PhoneError, PhoneNumber};
 

@@ -11,7 +11,7 @@ use protocol::api::{CallPage, CallView, LogCallRequest, UpdateLogRequest};
 use protocol::{CallId, CallOutcome, DispositionId, PersonId, UnixMillis};
 use serde::Deserialize;
 
-const MAX_NOTES: usize = 10_000;
+pub(crate) const MAX_NOTES: usize = 10_000;
 const MAX_KEY: usize = 100;
 /// The server's own automatic voicemail logs use these keys.
 const VOICEMAIL_KEY_PREFIX: &str = "voicemail:";

@@ -11,6 +11,26 @@ pub enum ChoiceList {
     Sentiments,
 }
 
+impl ChoiceList {
+    /// The statement that sets `column` of one of a team's values.
+    fn update_sql(self, column: &str) -> &'static str {
+        match (self, column) {
+            (Self::Dispositions, "label") => {
+                "UPDATE dispositions SET label = ?1 WHERE id = ?2 AND team_id = ?3"
+            }
+            (Self::Sentiments, "label") => {
+                "UPDATE sentiments SET label = ?1 WHERE id = ?2 AND team_id = ?3"
+            }
+            (Self::Dispositions, _) => {
+                "UPDATE dispositions SET retired = ?1 WHERE id = ?2 AND team_id = ?3"
+            }
+            (Self::Sentiments, _) => {
+                "UPDATE sentiments SET retired = ?1 WHERE id = ?2 AND team_id = ?3"
+            }
+        }
+    }
+}
+
 impl Store {
     pub async fn team_choices(&self, team: TeamId) -> StoreResult<TeamChoices> {
         let dispositions: Vec<(i64, String, bool)> = sqlx::query_as(
@@ -88,21 +108,8 @@ impl Store {
         id: i64,
         label: &str,
     ) -> StoreResult<bool> {
-        let sql = match list {
-            ChoiceList::Dispositions => {
-                "UPDATE dispositions SET label = ?1 WHERE id = ?2 AND team_id = ?3"
-            }
-            ChoiceList::Sentiments => {
-                "UPDATE sentiments SET label = ?1 WHERE id = ?2 AND team_id = ?3"
-            }
-        };
-        let done = sqlx::query(sql)
-            .bind(label)
-            .bind(id)
-            .bind(team.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        self.update_choice(list.update_sql("label"), label.to_owned(), team, id)
+            .await
     }
 
     /// Retires (or brings back) a value: retired values stay on old logs but
@@ -114,16 +121,26 @@ impl Store {
         id: i64,
         retired: bool,
     ) -> StoreResult<bool> {
-        let sql = match list {
-            ChoiceList::Dispositions => {
-                "UPDATE dispositions SET retired = ?1 WHERE id = ?2 AND team_id = ?3"
-            }
-            ChoiceList::Sentiments => {
-                "UPDATE sentiments SET retired = ?1 WHERE id = ?2 AND team_id = ?3"
-            }
-        };
+        // SQLite stores "1"/"0" in the INTEGER column as 1/0.
+        self.update_choice(
+            list.update_sql("retired"),
+            i64::from(retired).to_string(),
+            team,
+            id,
+        )
+        .await
+    }
+
+    /// Sets one column of one of the team's values; `false` if it is not theirs.
+    async fn update_choice(
+        &self,
+        sql: &'static str,
+        value: String,
+        team: TeamId,
+        id: i64,
+    ) -> StoreResult<bool> {
         let done = sqlx::query(sql)
-            .bind(retired)
+            .bind(value)
             .bind(id)
             .bind(team.0)
             .execute(&self.pool)

@@ -1,8 +1,9 @@
 //! The Calls page: the rep's logged calls, newest first, with filters,
 //! pages, notes edited in place, and logging (used by the Person page).
 
-use super::time::{duration, format_utc, iso, next_day, parse_date};
+use super::time::{format_utc, iso, next_day, parse_date};
 use super::{PageError, WebRep, back_with, flash, layout, urlencode};
+use crate::api::calls::MAX_NOTES;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{CallFilter, LogInput};
@@ -16,7 +17,6 @@ use serde::Deserialize;
 
 /// Rows per page.
 const PAGE_SIZE: u32 = 50;
-const MAX_NOTES: usize = 10_000;
 
 /// What the filter form sends. Empty fields mean "any".
 #[derive(Debug, Default, Deserialize)]
@@ -50,15 +50,9 @@ impl Filters {
     }
 }
 
+/// The outcome as the pages show it; a call still going has none yet.
 pub fn outcome_label(outcome: Option<CallOutcome>) -> &'static str {
-    match outcome {
-        Some(CallOutcome::AnsweredInBrowser) => "Answered in the browser",
-        Some(CallOutcome::AnsweredOnPhone) => "Answered on the phone",
-        Some(CallOutcome::Voicemail) => "Voicemail",
-        Some(CallOutcome::Forwarded) => "Forwarded, not answered",
-        Some(CallOutcome::Missed) => "Missed",
-        None => "In progress",
-    }
+    outcome.map_or("In progress", CallOutcome::describe)
 }
 
 const OUTCOMES: [(CallOutcome, &str); 5] = [
@@ -178,7 +172,7 @@ fn row(call: &CallView, rep: &WebRep, here: &str) -> Markup {
     let length = call
         .answered_at
         .zip(call.ended_at)
-        .map(|(a, e)| duration(e - a));
+        .map(|(a, e)| protocol::duration_text(e - a));
     let voicemail = call.outcome == Some(CallOutcome::Voicemail);
     html! {
         tr id=(format!("call-{}", call.id.0)) {

@@ -205,12 +205,32 @@ impl IntoResponse for PageError {
         let body = html! {
             (DOCTYPE)
             html lang="en" {
-                head { meta charset="utf-8"; title { (title) " · Ringback" } link rel="stylesheet" href="/static/web.css"; }
+                (head(title))
                 body { main.narrow { h1 { (title) } p.error { (message) } p { a href="/calls" { "Back to your calls" } } } }
             }
         };
         (status, body).into_response()
     }
+}
+
+/// Every page's `<head>`.
+pub fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · Ringback" }
+            link rel="stylesheet" href="/static/web.css";
+            script src="/static/web.js" defer {}
+        }
+    }
+}
+
+/// A notice or an error for the page after a redirect (`?notice=` / `?error=`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Flash {
+    pub notice: Option<String>,
+    pub error: Option<String>,
 }
 
 /// The page frame: navigation, the rep's name, sign-out.
@@ -221,13 +241,7 @@ pub fn layout(title: &str, rep: &WebRep, current: &str, body: Markup) -> Markup 
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Ringback" }
-                link rel="stylesheet" href="/static/web.css";
-                script src="/static/web.js" defer {}
-            }
+            (head(title))
             body {
                 header.top {
                     span.brand { "Ringback" }

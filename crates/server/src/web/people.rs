@@ -3,8 +3,8 @@
 //! the Person profile first).
 
 use super::calls::outcome_label;
-use super::time::{duration, format_utc, iso};
-use super::{PageError, WebRep, flash, layout};
+use super::time::{format_utc, iso};
+use super::{Flash, PageError, WebRep, flash, layout};
 use crate::error::AppError;
 use crate::secrets::random_token;
 use crate::state::AppState;
@@ -13,13 +13,6 @@ use axum::extract::{Path, Query, State};
 use maud::{Markup, html};
 use protocol::api::{CallView, TeamChoices};
 use protocol::{CallStatus, PersonId};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-pub struct Flash {
-    notice: Option<String>,
-    error: Option<String>,
-}
 
 pub async fn page(
     State(state): State<AppState>,
@@ -78,7 +71,7 @@ fn call_card(call: &CallView, rep: &WebRep, choices: &TeamChoices, here: &str) -
     let length = call
         .answered_at
         .zip(call.ended_at)
-        .map(|(a, e)| duration(e - a));
+        .map(|(a, e)| protocol::duration_text(e - a));
     let needs_log = call.status == CallStatus::Ended
         && call.log.as_ref().is_none_or(|l| l.automatic)
         && call.answered_at.is_some();

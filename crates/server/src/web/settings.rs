@@ -1,7 +1,7 @@
 //! Dialer settings (each rep) and the team's disposition and sentiment lists
 //! (admins).
 
-use super::{PageError, WebRep, back_with, flash, layout};
+use super::{Flash, PageError, WebRep, back_with, flash, layout};
 use crate::api::settings::validate;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -13,12 +13,6 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use protocol::{DialerSettings, NoAnswerAction};
 use serde::Deserialize;
-
-#[derive(Deserialize)]
-pub struct Flash {
-    notice: Option<String>,
-    error: Option<String>,
-}
 
 fn settings_form(
     rep: &WebRep,
@@ -99,11 +93,8 @@ pub async fn save(
         inbound_enabled: form.inbound_enabled.is_some(),
         forwarding_number: Some(form.forwarding_number.clone()),
         custom_caller_id: Some(form.custom_caller_id.clone()),
-        no_answer_action: if form.no_answer_action == "voicemail" {
-            NoAnswerAction::Voicemail
-        } else {
-            NoAnswerAction::Forward
-        },
+        no_answer_action: NoAnswerAction::parse(&form.no_answer_action)
+            .unwrap_or(NoAnswerAction::Forward),
         ring_timeout_secs: *typed_timeout.as_ref().unwrap_or(&0),
     };
     let result = match typed_timeout {

@@ -1,6 +1,6 @@
 //! Sign in and out with the same accounts as the extension.
 
-use super::{PageError, SESSION_COOKIE, WebRep, cookie_header, is_local_path};
+use super::{PageError, SESSION_COOKIE, WebRep, cookie_header, head, is_local_path};
 use crate::api::sessions::authenticate;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -25,12 +25,7 @@ fn form(next: &str, email: &str, error: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Sign in · Ringback" }
-                link rel="stylesheet" href="/static/web.css";
-            }
+            (head("Sign in"))
             body {
                 main.narrow {
                     h1 { "Sign in to Ringback" }

@@ -68,17 +68,6 @@ pub fn next_day(start: UnixMillis) -> UnixMillis {
     start + DAY_MS
 }
 
-/// `m:ss` or `h:mm:ss`.
-pub fn duration(millis: i64) -> String {
-    let seconds = millis.max(0) / 1000;
-    let (h, m, s) = (seconds / 3600, (seconds / 60) % 60, seconds % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,11 +96,5 @@ mod tests {
         assert_eq!(parse_date("2026-13-01"), None);
         assert_eq!(parse_date("yesterday"), None);
         assert_eq!(next_day(0), 86_400_000);
-    }
-
-    #[test]
-    fn durations_read_like_a_timer() {
-        assert_eq!(duration(61_000), "1:01");
-        assert_eq!(duration(3_723_000), "1:02:03");
     }
 }
