@@ -87,3 +87,4 @@ bench: toolchain e2e-deps
 	ulimit -n $$(ulimit -Hn) && $(CARGO) bench -p ringback-server --bench signalling
 	$(CARGO) build --release -p ringback-server --bin ringback
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/notification-latency.mjs
+	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/pages-latency.mjs
