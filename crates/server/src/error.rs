@@ -31,6 +31,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("{0}")]
     Unavailable(&'static str),
+    /// Too many failed sign-ins for this account; the message says how long to wait.
+    #[error("{0}")]
+    TooManyAttempts(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -52,6 +55,7 @@ impl AppError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

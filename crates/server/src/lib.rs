@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod signal;
 pub mod state;
 pub mod store;
+pub mod throttle;
 pub mod web;
 
 use crate::clock::{Clock, SystemClock};

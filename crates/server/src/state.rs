@@ -7,6 +7,7 @@ use crate::hub::Hub;
 use crate::phone_leg::{PhoneLeg, WebhookPhoneLeg};
 use crate::secrets::token_hash;
 use crate::store::Store;
+use crate::throttle::SignInThrottle;
 use protocol::UnixMillis;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -26,6 +27,8 @@ struct Inner {
     /// The same leg, seen as the webhook carrier's command queue.
     webhook_phone: Arc<WebhookPhoneLeg>,
     carrier_token_hash: Option<String>,
+    /// Failed sign-ins per account (API and pages alike).
+    sign_in_throttle: std::sync::Mutex<SignInThrottle>,
     /// Flips to `true` when the server starts shutting down.
     shutdown: watch::Receiver<bool>,
 }
@@ -48,8 +51,17 @@ impl AppState {
             phone: webhook_phone.clone(),
             webhook_phone,
             carrier_token_hash,
+            sign_in_throttle: std::sync::Mutex::default(),
             shutdown,
         }))
+    }
+
+    /// The sign-in throttle; a poisoned lock (a panic while held) still works.
+    pub fn sign_in_throttle(&self) -> std::sync::MutexGuard<'_, SignInThrottle> {
+        self.0
+            .sign_in_throttle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn store(&self) -> &Store {

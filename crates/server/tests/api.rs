@@ -34,6 +34,32 @@ async fn wrong_credentials_get_a_json_401() {
 }
 
 #[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
+    let t = TestServer::start().await;
+    let attempt = |password: &'static str| {
+        t.http
+            .post(t.url("/api/v1/sessions"))
+            .json(&json!({"email": t.alice.email, "password": password}))
+            .send()
+    };
+    for _ in 0..ringback_server::throttle::MAX_FAILURES {
+        let (status, _, _) = error_of(attempt("wrong").await.expect("request")).await;
+        assert_eq!(status, 401);
+    }
+    // Even the right password waits now, and the message says how long.
+    let (status, code, message) = error_of(attempt(PASSWORD).await.expect("request")).await;
+    assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
+    assert!(message.contains("wait 5 minute"), "{message}");
+    // Bob's account is not affected.
+    t.sign_in(&t.bob).await;
+
+    t.clock.advance(std::time::Duration::from_millis(
+        ringback_server::throttle::WINDOW_MS as u64,
+    ));
+    assert_eq!(attempt(PASSWORD).await.expect("request").status(), 201);
+}
+
+#[tokio::test]
 async fn sign_out_ends_the_session() {
     let t = TestServer::start().await;
     let token = t.sign_in(&t.alice).await;

@@ -57,6 +57,13 @@ pub async fn authenticate(
     if email.len() > 254 || password.len() > 1024 {
         return Err(AppError::InvalidCredentials);
     }
+    // Checked before the password, so a locked account costs no argon2 time.
+    if let Some(wait) = state.sign_in_throttle().locked_for(email, state.now()) {
+        let minutes = (wait + 59_999) / 60_000;
+        return Err(AppError::TooManyAttempts(format!(
+            "too many failed sign-ins for this account: wait {minutes} minute(s) and try again, or ask your admin to check the password"
+        )));
+    }
     let credentials = state.store().rep_credentials(email.trim()).await?;
     let stored = credentials.as_ref().map(|c| c.password_hash.clone());
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
@@ -64,8 +71,10 @@ pub async fn authenticate(
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let Some(credentials) = credentials.filter(|_| valid) else {
+        state.sign_in_throttle().failed(email, state.now());
         return Err(AppError::InvalidCredentials);
     };
+    state.sign_in_throttle().succeeded(email);
     let token = random_token();
     let now = state.now();
     let expires_at = now + millis(state.config().session_ttl);

@@ -88,8 +88,21 @@ pub async fn submit(
             ),
         )
             .into_response()),
+        Err(AppError::TooManyAttempts(message)) => Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            form(&next, &input.email, Some(&capitalised(&message))),
+        )
+            .into_response()),
         Err(other) => Err(other.into()),
     }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn over_https(headers: &HeaderMap) -> bool {
