@@ -221,6 +221,27 @@ export async function launchBrowser({ microphone = true } = {}) {
       const status = await chrome.runtime.sendMessage({ to: 'offscreen', body: 'status' });
       return { ...status, document: true };
     });
+  /**
+   * Stop the extension's worker as Chrome does when it idles, through CDP
+   * (while a CDP client is attached Chrome never stops it on its own).
+   * Resolves once it is stopped; `restarted()` resolves when it runs again.
+   */
+  browser.stopWorker = async () => {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    const states = [];
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => states.push(...versions.map((v) => v.runningStatus)));
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await until('Chrome to stop the worker', async () => states.includes('stopped'));
+    return {
+      restarted: () => until('the worker to start again', async () => states.lastIndexOf('running') > states.indexOf('stopped'), { timeout: 60000, interval: 250 }),
+      done: async () => {
+        await cdp.detach();
+        await page.close();
+      },
+    };
+  };
   browser.close = async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
