@@ -25,6 +25,18 @@ fn with_phone(no_answer_action: NoAnswerAction, ring_timeout_secs: u32) -> Diale
     }
 }
 
+/// Alice signed in, with a forwarding phone and these no-answer settings.
+async fn alice_with_phone(
+    t: &TestServer,
+    action: NoAnswerAction,
+    ring_timeout_secs: u32,
+) -> String {
+    let token = t.sign_in(&t.alice).await;
+    t.put_settings(&token, &with_phone(action, ring_timeout_secs))
+        .await;
+    token
+}
+
 #[tokio::test]
 async fn ring_accept_log_and_list() {
     let t = TestServer::start().await;
@@ -106,13 +118,10 @@ async fn ring_accept_log_and_list() {
 #[tokio::test]
 async fn close_keeps_the_phone_ringing_then_timeout_goes_to_voicemail() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    t.put_settings(
-        &token,
-        &with_phone(
-            NoAnswerAction::Voicemail,
-            DialerSettings::MIN_RING_TIMEOUT_SECS,
-        ),
+    let token = alice_with_phone(
+        &t,
+        NoAnswerAction::Voicemail,
+        DialerSettings::MIN_RING_TIMEOUT_SECS,
     )
     .await;
     let mut browser = t.connect_with_token(&token, "laptop").await;
@@ -182,13 +191,10 @@ async fn close_keeps_the_phone_ringing_then_timeout_goes_to_voicemail() {
 #[tokio::test]
 async fn forward_setting_hands_an_unanswered_call_to_the_phone() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    t.put_settings(
-        &token,
-        &with_phone(
-            NoAnswerAction::Forward,
-            DialerSettings::MIN_RING_TIMEOUT_SECS,
-        ),
+    let token = alice_with_phone(
+        &t,
+        NoAnswerAction::Forward,
+        DialerSettings::MIN_RING_TIMEOUT_SECS,
     )
     .await;
     let mut browser = t.connect_with_token(&token, "laptop").await;
@@ -263,13 +269,10 @@ async fn two_browsers_racing_accept_exactly_one_wins() {
 #[tokio::test]
 async fn answering_on_the_phone_clears_the_browser() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    t.put_settings(
-        &token,
-        &with_phone(
-            NoAnswerAction::Voicemail,
-            DialerSettings::DEFAULT_RING_TIMEOUT_SECS,
-        ),
+    let token = alice_with_phone(
+        &t,
+        NoAnswerAction::Voicemail,
+        DialerSettings::DEFAULT_RING_TIMEOUT_SECS,
     )
     .await;
     let mut browser = t.connect_with_token(&token, "laptop").await;
@@ -620,13 +623,10 @@ async fn a_log_must_use_the_teams_current_choices() {
 #[tokio::test]
 async fn hanging_up_ends_the_call_on_either_side() {
     let t = TestServer::start().await;
-    let token = t.sign_in(&t.alice).await;
-    t.put_settings(
-        &token,
-        &with_phone(
-            NoAnswerAction::Voicemail,
-            DialerSettings::DEFAULT_RING_TIMEOUT_SECS,
-        ),
+    let token = alice_with_phone(
+        &t,
+        NoAnswerAction::Voicemail,
+        DialerSettings::DEFAULT_RING_TIMEOUT_SECS,
     )
     .await;
     let mut browser = t.connect_with_token(&token, "laptop").await;

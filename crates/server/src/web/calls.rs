@@ -239,12 +239,24 @@ pub async fn save_notes(
         notes: Some(form.notes),
         ..UpdateLogRequest::default()
     };
+    edit_log(&state, &rep, id, &request, &back, "Notes saved.").await
+}
+
+/// Applies an edit to one of the rep's logs and goes back with `notice`.
+async fn edit_log(
+    state: &AppState,
+    rep: &WebRep,
+    id: i64,
+    request: &UpdateLogRequest,
+    back: &str,
+    notice: &str,
+) -> Result<Response, PageError> {
     match state
         .store()
-        .update_log(rep.rep, CallId(id), &request, state.now())
+        .update_log(rep.rep, CallId(id), request, state.now())
         .await?
     {
-        Some(_) => Ok(back_with(&back, "notice", "Notes saved.")),
+        Some(_) => Ok(back_with(back, "notice", notice)),
         None => Err(AppError::NotFound("call").into()),
     }
 }
@@ -268,14 +280,15 @@ pub async fn mark_no_answer(
         status: Some(LogStatus::NoAnswer),
         ..UpdateLogRequest::default()
     };
-    match state
-        .store()
-        .update_log(rep.rep, CallId(id), &request, state.now())
-        .await?
-    {
-        Some(_) => Ok(back_with(&form.back, "notice", "Marked as no answer.")),
-        None => Err(AppError::NotFound("call").into()),
-    }
+    edit_log(
+        &state,
+        &rep,
+        id,
+        &request,
+        &form.back,
+        "Marked as no answer.",
+    )
+    .await
 }
 
 #[derive(Deserialize)]
