@@ -136,6 +136,7 @@ fn send_accept(call_id: CallId) -> bool {
     socket::send(&ClientMessage::Accept {
         id: format!("{ACCEPT_PREFIX}{}", call_id.0),
         call_id,
+        answer: None,
     })
 }
 

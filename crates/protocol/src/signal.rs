@@ -36,7 +36,14 @@ pub enum ClientMessage {
     /// Sent every [`crate::KEEPALIVE_INTERVAL_SECS`]; a silent rep goes offline.
     Keepalive { id: MessageId },
     /// The rep pressed Accept.
-    Accept { id: MessageId, call_id: CallId },
+    Accept {
+        id: MessageId,
+        call_id: CallId,
+        /// The browser's SDP answer to [`IncomingCall::offer`]. Without one the
+        /// call connects with no audio in the browser (notes and logging only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer: Option<String>,
+    },
     /// The rep pressed Close: stop ringing in this browser only; the phone keeps
     /// ringing and the no-answer timer keeps running.
     Close { id: MessageId, call_id: CallId },
@@ -92,6 +99,11 @@ pub struct IncomingCall {
     pub started_at: UnixMillis,
     /// When the no-answer rule takes over; the notification can count down.
     pub ring_deadline: UnixMillis,
+    /// The server's SDP offer for the call's audio (audio only, PCMU, DTLS-SRTP,
+    /// ICE-lite). The browser answers it with [`ClientMessage::Accept`]; absent
+    /// when the server has no media for this call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
 }
 
 /// What changed for a call.
@@ -131,6 +143,9 @@ pub enum SignalErrorCode {
     CallNotFound,
     /// The call is no longer ringing (answered elsewhere, ended, timed out).
     CallNotRinging,
+    /// The SDP answer sent with Accept is not one the server can use; the call
+    /// was not accepted and keeps ringing.
+    InvalidAnswer,
     /// The server failed; the message may be retried.
     Internal,
 }
@@ -169,6 +184,7 @@ mod tests {
         let accept = ClientMessage::Accept {
             id: "m1".into(),
             call_id: CallId(7),
+            answer: None,
         };
         let json = serde_json::to_value(&accept).expect("serialises");
         assert_eq!(
@@ -176,6 +192,12 @@ mod tests {
             serde_json::json!({"type": "accept", "id": "m1", "call_id": 7})
         );
         assert_eq!(round_trip(&accept), accept);
+        let with_audio = ClientMessage::Accept {
+            id: "m2".into(),
+            call_id: CallId(7),
+            answer: Some("v=0\r\n".into()),
+        };
+        assert_eq!(round_trip(&with_audio), with_audio);
 
         let hello: ClientMessage =
             serde_json::from_str(r#"{"type":"hello","id":"h","device_id":"d"}"#).expect("parses");
@@ -205,6 +227,7 @@ mod tests {
             to: "+14155550000".into(),
             started_at: 1_000,
             ring_deadline: 21_000,
+            offer: Some("v=0\r\n".into()),
         });
         let json = serde_json::to_value(&ring).expect("serialises");
         assert_eq!(json["type"], "incoming_call");

@@ -148,6 +148,7 @@ impl AppState {
                 to: to.to_string(),
                 started_at: machine.started_at(),
                 ring_deadline: machine.ring_deadline(),
+                offer: None,
             },
             machine,
         };

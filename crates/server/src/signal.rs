@@ -309,7 +309,7 @@ impl Connection {
             ClientMessage::Hello { id, .. } | ClientMessage::Keepalive { id } => {
                 return ServerMessage::Ack { id };
             }
-            ClientMessage::Accept { id, call_id } => (
+            ClientMessage::Accept { id, call_id, .. } => (
                 id,
                 Event::BrowserAccept {
                     device_id: device_id.to_owned(),

@@ -514,6 +514,7 @@ pub fn accept(id: &str, call_id: CallId) -> ClientMessage {
     ClientMessage::Accept {
         id: id.into(),
         call_id,
+        answer: None,
     }
 }
 
