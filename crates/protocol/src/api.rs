@@ -105,6 +105,16 @@ pub struct CallView {
     pub ended_at: Option<UnixMillis>,
     pub ring_deadline: UnixMillis,
     pub log: Option<CallLogView>,
+    /// A voicemail's recording, at `GET /api/v1/calls/{id}/recording`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<RecordingView>,
+}
+
+/// A voicemail recording: an 8 kHz, 16-bit mono WAV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingView {
+    pub duration_ms: i64,
+    pub bytes: i64,
 }
 
 /// `GET /api/v1/calls`

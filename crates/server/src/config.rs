@@ -1,5 +1,7 @@
 //! Runtime settings of a server instance (the binary fills them from flags).
 
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How a server instance behaves. [`Config::default`] is what `ringback serve`
@@ -23,6 +25,28 @@ pub struct Config {
     pub max_socket_errors: u32,
     /// Largest REST request body, in bytes.
     pub max_body_bytes: usize,
+    /// The UDP address for call audio, shared by every call. Its IP is the ICE
+    /// candidate browsers connect to, so it must be one they can reach.
+    pub media_addr: SocketAddr,
+    /// Where voicemail recordings (`recordings/`) and reps' greetings
+    /// (`greetings/`) are kept.
+    pub files_dir: PathBuf,
+}
+
+impl Config {
+    /// Where a call's voicemail recording is kept.
+    pub fn recording_path(&self, call: protocol::CallId) -> PathBuf {
+        self.files_dir
+            .join("recordings")
+            .join(format!("{}.wav", call.0))
+    }
+
+    /// Where a rep's own voicemail greeting is kept.
+    pub fn greeting_path(&self, rep: protocol::RepId) -> PathBuf {
+        self.files_dir
+            .join("greetings")
+            .join(format!("rep-{}.wav", rep.0))
+    }
 }
 
 /// The extension's id. Chrome derives it from the public key in
@@ -40,6 +64,8 @@ impl Default for Config {
             presence_timeout: Duration::from_secs(45),
             max_socket_errors: 10,
             max_body_bytes: 64 * 1024,
+            media_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            files_dir: PathBuf::from("./data"),
         }
     }
 }

@@ -8,6 +8,8 @@
 //! never wait for each other.
 
 use crate::error::AppError;
+use crate::media::MediaError;
+use crate::media::audio::Clip;
 use crate::phone_leg::PhoneCommand;
 use crate::state::AppState;
 use crate::store::{NewCall, StoreError};
@@ -49,6 +51,9 @@ pub enum EventError {
     Refused(#[from] Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The browser's SDP answer could not be used; the call keeps ringing.
+    #[error(transparent)]
+    Media(#[from] MediaError),
 }
 
 impl Exchange {
@@ -138,6 +143,18 @@ impl AppState {
             ring_deadline: machine.ring_deadline(),
             outcome: machine.outcome(),
         };
+        // The browser's audio leg exists before the ring, so the offer rides on it.
+        let offer = if machine.rings_in_browser() {
+            match self.media().offer(id).await {
+                Ok(sdp) => Some(sdp),
+                Err(error) => {
+                    tracing::warn!(call = %id, %error, "no call audio for this ring");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let live = LiveCall {
             id,
             rep: rep.rep_id,
@@ -148,7 +165,7 @@ impl AppState {
                 to: to.to_string(),
                 started_at: machine.started_at(),
                 ring_deadline: machine.ring_deadline(),
-                offer: None,
+                offer,
             },
             machine,
         };
@@ -203,6 +220,44 @@ impl AppState {
             .filter(|e| e.rep == rep)
             .ok_or(EventError::NotFound)?;
         self.apply(entry, event).await
+    }
+
+    /// The rep pressed Accept in a browser, with that browser's SDP answer.
+    /// The answer is applied first, under the call's lock, so the browser that
+    /// wins the Accept is the one whose audio is connected; an answer that
+    /// cannot be used refuses the Accept and the call keeps ringing.
+    pub async fn rep_accept(
+        &self,
+        rep: RepId,
+        id: CallId,
+        device_id: String,
+        answer: Option<String>,
+    ) -> Result<(), EventError> {
+        let entry = self
+            .exchange()
+            .entry(id)
+            .filter(|e| e.rep == rep)
+            .ok_or(EventError::NotFound)?;
+        let mut live = entry.call.lock().await;
+        // A retried Accept after winning finds the call connected: the machine
+        // answers it, and the audio is already up.
+        if let Some(sdp) = answer
+            && live.machine.rings_in_browser()
+        {
+            match self.media().answer(id, sdp).await {
+                // No leg here (its offer failed): connect without audio.
+                Ok(()) | Err(MediaError::NoSuchCall) => {}
+                Err(error) => {
+                    tracing::info!(call = %id, %error, "Accept refused: its SDP answer is unusable");
+                    return Err(error.into());
+                }
+            }
+        }
+        let now = self.now();
+        self.step(&mut live, |machine| {
+            machine.handle(Event::BrowserAccept { device_id }, now)
+        })
+        .await
     }
 
     /// Applies the carrier's news about the phone leg.
@@ -315,6 +370,8 @@ impl AppState {
                 Action::ForwardToPhone { number } => phone(PhoneCommand::Forward { number }),
                 Action::StartVoicemail => {
                     phone(PhoneCommand::StartVoicemail);
+                    let greeting = self.greeting_for(live.rep).await;
+                    self.media().start_voicemail(live.id, greeting);
                     if let Err(error) = self.store().log_voicemail(live.id, self.now()).await {
                         tracing::error!(call = %live.id, %error, "logging a voicemail failed");
                         result = result.and(Err(error));
@@ -326,10 +383,69 @@ impl AppState {
         result
     }
 
-    /// Forgets a call once it has ended.
+    /// Forgets a call once it has ended, and closes its audio.
     fn after_step(&self, live: &LiveCall) {
         if live.machine.phase() == &Phase::Ended {
             self.exchange().lock().remove(&live.id);
+            let state = self.clone();
+            let id = live.id;
+            tokio::spawn(async move { state.finish_media(id).await });
         }
+    }
+
+    /// Ends a call's audio; a voicemail's recording is written and noted on the call.
+    async fn finish_media(&self, id: CallId) {
+        let Some(recording) = self.media().end(id).await else {
+            return;
+        };
+        let path = self.config().recording_path(id);
+        let duration_ms = recording.duration_ms();
+        let written = tokio::task::spawn_blocking(move || {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            recording
+                .write_wav(&path)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .await;
+        let bytes = match written {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(error)) => {
+                tracing::error!(call = %id, %error, "the voicemail recording could not be written");
+                return;
+            }
+            Err(error) => {
+                tracing::error!(call = %id, %error, "writing the voicemail recording panicked");
+                return;
+            }
+        };
+        let view = protocol::api::RecordingView {
+            duration_ms: i64::try_from(duration_ms).unwrap_or(i64::MAX),
+            bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
+        };
+        if let Err(error) = self.store().set_recording(id, view).await {
+            tracing::error!(call = %id, %error, "the voicemail recording was written but not noted");
+        } else {
+            tracing::info!(call = %id, duration_ms, bytes, "voicemail recorded");
+        }
+    }
+
+    /// The rep's own greeting if they uploaded one that still reads, else the shipped one.
+    async fn greeting_for(&self, rep: RepId) -> std::sync::Arc<Clip> {
+        let path = self.config().greeting_path(rep);
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => match Clip::from_wav(&bytes, crate::media::audio::MAX_GREETING_SECS) {
+                Ok(clip) => return std::sync::Arc::new(clip),
+                Err(error) => {
+                    tracing::warn!(%rep, %error, "the rep's greeting is unreadable; using the default")
+                }
+            },
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(%rep, %error, "the rep's greeting could not be read; using the default")
+            }
+        }
+        self.media().default_greeting()
     }
 }

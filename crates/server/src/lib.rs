@@ -12,6 +12,7 @@ pub mod error;
 pub mod exchange;
 pub mod extract;
 pub mod hub;
+pub mod media;
 pub mod phone_leg;
 pub mod secrets;
 pub mod signal;
@@ -22,8 +23,10 @@ pub mod web;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::media::MediaEngine;
 use crate::state::AppState;
 use crate::store::Store;
+use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -104,8 +107,10 @@ impl Server {
 
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let media = MediaEngine::start(config.media_addr)
+            .with_context(|| format!("starting call audio on UDP {}", config.media_addr))?;
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let state = AppState::new(store, config, clock, shutdown_rx);
+        let state = AppState::new(store, config, clock, media, shutdown_rx);
         spawn_housekeeping(state.clone());
         let router = app(state.clone());
         let stopping = state.clone();

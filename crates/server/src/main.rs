@@ -65,6 +65,10 @@ struct ServeArgs {
     /// (with --demo the demo token is used).
     #[arg(long, env = "RINGBACK_CARRIER_TOKEN", hide_env_values = true)]
     carrier_token: Option<String>,
+    /// UDP address for call audio (one port for every call). Browsers connect
+    /// to its IP, so give one they reach; port 0 picks a free one.
+    #[arg(long, env = "RINGBACK_MEDIA_ADDR", default_value = "127.0.0.1:0")]
+    media_addr: SocketAddr,
     /// Seed a demo team, rep and People (once) and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -166,6 +170,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config {
         allowed_origins: args.allowed_origins,
         carrier_token,
+        media_addr: args.media_addr,
+        files_dir: args.data_dir.clone(),
         ..Config::default()
     };
     let carrier_enabled = config.carrier_token.is_some();

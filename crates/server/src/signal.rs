@@ -309,42 +309,25 @@ impl Connection {
             ClientMessage::Hello { id, .. } | ClientMessage::Keepalive { id } => {
                 return ServerMessage::Ack { id };
             }
-            ClientMessage::Accept { id, call_id, .. } => (
+            ClientMessage::Accept {
                 id,
-                Event::BrowserAccept {
-                    device_id: device_id.to_owned(),
-                },
                 call_id,
-            ),
+                answer,
+            } => {
+                let accepted = self
+                    .state
+                    .rep_accept(self.grant.rep.rep_id, call_id, device_id.to_owned(), answer)
+                    .await;
+                return reply_to(id, accepted);
+            }
             ClientMessage::Close { id, call_id } => (id, Event::BrowserClose, call_id),
             ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
         };
-        match self
+        let applied = self
             .state
             .rep_event(self.grant.rep.rep_id, call_id, event)
-            .await
-        {
-            Ok(()) => ServerMessage::Ack { id },
-            Err(error) => {
-                let (code, message) = match error {
-                    EventError::NotFound => (SignalErrorCode::CallNotFound, "no such ringing call".to_owned()),
-                    EventError::Refused(Refusal::NotOfferedToBrowser) => (
-                        SignalErrorCode::CallNotRinging,
-                        "this call rings on your phone only (inbound calling off or custom caller ID set)".into(),
-                    ),
-                    EventError::Refused(refusal) => (SignalErrorCode::CallNotRinging, refusal.to_string()),
-                    EventError::Store(error) => {
-                        tracing::error!(%error, "applying a signalling event failed");
-                        (SignalErrorCode::Internal, "server error; retry".into())
-                    }
-                };
-                ServerMessage::Error {
-                    id: Some(id),
-                    code,
-                    message,
-                }
-            }
-        }
+            .await;
+        reply_to(id, applied)
     }
 
     /// Replies with an error; closes the socket past the error budget.
@@ -398,6 +381,36 @@ fn invalid_ids(message: &ClientMessage) -> Option<&'static str> {
             Some("device_id must be 1 to 64 characters")
         }
         _ => None,
+    }
+}
+
+/// The reply to a state-changing message: Ack, or an Error naming why.
+fn reply_to(id: String, applied: Result<(), EventError>) -> ServerMessage {
+    let (code, message) = match applied {
+        Ok(()) => return ServerMessage::Ack { id },
+        Err(EventError::NotFound) => (
+            SignalErrorCode::CallNotFound,
+            "no such ringing call".to_owned(),
+        ),
+        Err(EventError::Refused(Refusal::NotOfferedToBrowser)) => (
+            SignalErrorCode::CallNotRinging,
+            "this call rings on your phone only (inbound calling off or custom caller ID set)"
+                .into(),
+        ),
+        Err(EventError::Refused(refusal)) => (SignalErrorCode::CallNotRinging, refusal.to_string()),
+        Err(EventError::Media(error)) => (
+            SignalErrorCode::InvalidAnswer,
+            format!("{error}; the call is still ringing"),
+        ),
+        Err(EventError::Store(error)) => {
+            tracing::error!(%error, "applying a signalling event failed");
+            (SignalErrorCode::Internal, "server error; retry".into())
+        }
+    };
+    ServerMessage::Error {
+        id: Some(id),
+        code,
+        message,
     }
 }
 

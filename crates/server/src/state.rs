@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::exchange::Exchange;
 use crate::hub::Hub;
+use crate::media::MediaEngine;
 use crate::phone_leg::{PhoneLeg, WebhookPhoneLeg};
 use crate::secrets::token_hash;
 use crate::store::Store;
@@ -22,6 +23,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     hub: Hub,
     exchange: Exchange,
+    /// Call audio: the WebRTC legs to browsers and voicemail.
+    media: MediaEngine,
     /// The phone leg the call rules drive.
     phone: Arc<dyn PhoneLeg>,
     /// The same leg, seen as the webhook carrier's command queue.
@@ -38,6 +41,7 @@ impl AppState {
         store: Store,
         config: Config,
         clock: Arc<dyn Clock>,
+        media: MediaEngine,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         let webhook_phone = Arc::new(WebhookPhoneLeg::default());
@@ -48,6 +52,7 @@ impl AppState {
             clock,
             hub: Hub::default(),
             exchange: Exchange::default(),
+            media,
             phone: webhook_phone.clone(),
             webhook_phone,
             carrier_token_hash,
@@ -82,6 +87,10 @@ impl AppState {
 
     pub fn exchange(&self) -> &Exchange {
         &self.0.exchange
+    }
+
+    pub fn media(&self) -> &MediaEngine {
+        &self.0.media
     }
 
     pub fn phone(&self) -> &dyn PhoneLeg {

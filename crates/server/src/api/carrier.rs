@@ -3,6 +3,7 @@
 use crate::error::AppError;
 use crate::exchange::EventError;
 use crate::extract::{ApiJson, ApiPath, CarrierAuth};
+use crate::media::MediaReport;
 use crate::phone_leg::PhoneCommand;
 use crate::state::AppState;
 use axum::Json;
@@ -48,7 +49,29 @@ pub async fn event(
         )),
         Err(EventError::Refused(refusal)) => Err(AppError::Conflict(refusal.to_string())),
         Err(EventError::Store(error)) => Err(error.into()),
+        // Only an Accept carries media; no carrier event does.
+        Err(EventError::Media(error)) => Err(AppError::Validation(error.to_string())),
     }
+}
+
+/// What the caller's side of a call hears and sends: the stand-in caller's
+/// view of the audio until the SIP trunk exists (and a probe for tests).
+pub async fn media(
+    State(state): State<AppState>,
+    _carrier: CarrierAuth,
+    ApiPath(carrier_call_id): ApiPath<String>,
+) -> Result<Json<MediaReport>, AppError> {
+    let (id, _rep, _status) = state
+        .store()
+        .call_by_carrier_id(carrier_call_id.trim())
+        .await?
+        .ok_or(AppError::NotFound("call"))?;
+    state
+        .media()
+        .report(id)
+        .await
+        .map(Json)
+        .ok_or(AppError::NotFound("call audio"))
 }
 
 pub async fn commands(

@@ -3,6 +3,7 @@
 pub(crate) mod calls;
 mod carrier;
 mod people;
+pub(crate) mod recordings;
 pub(crate) mod sessions;
 pub(crate) mod settings;
 
@@ -30,10 +31,21 @@ pub fn router() -> Router<AppState> {
         .route("/calls", get(calls::list))
         .route("/calls/{id}", get(calls::read))
         .route("/calls/{id}/log", post(calls::log).patch(calls::edit_log))
+        .route("/calls/{id}/recording", get(recordings::call_recording))
+        .route(
+            "/settings/greeting",
+            get(recordings::get_greeting)
+                .put(recordings::put_greeting)
+                .delete(recordings::delete_greeting),
+        )
         .route("/carrier/inbound", post(carrier::inbound))
         .route("/carrier/events", post(carrier::event))
         .route(
             "/carrier/calls/{carrier_call_id}/commands",
             get(carrier::commands),
+        )
+        .route(
+            "/carrier/calls/{carrier_call_id}/media",
+            get(carrier::media),
         )
 }

@@ -2,7 +2,7 @@
 
 use super::reps::is_unique_violation;
 use super::{Store, StoreError, StoreResult, enum_from_text, enum_text, parse_enum};
-use protocol::api::{CallLogView, CallPage, CallView};
+use protocol::api::{CallLogView, CallPage, CallView, RecordingView};
 use protocol::{
     CallId, CallOutcome, CallStatus, Choice, DispositionId, LegState, LogStatus, PersonId,
     PersonSnapshot, RepId, SentimentId, UnixMillis,
@@ -44,6 +44,7 @@ macro_rules! select_call_views {
         concat!(
             "SELECT c.id, c.from_number, c.to_number, c.person_snapshot, c.status, c.outcome,
                 c.browser_leg, c.phone_leg, c.started_at, c.ring_deadline, c.answered_at, c.ended_at,
+                c.recording_ms, c.recording_bytes,
                 l.call_id AS log_call_id, l.notes, l.status AS log_status, l.logged_at, l.automatic,
                 d.id AS d_id, d.label AS d_label, d.retired AS d_retired,
                 s.id AS s_id, s.label AS s_label, s.retired AS s_retired
@@ -107,6 +108,17 @@ impl Store {
         .bind(id.0)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Notes that a call's voicemail recording has been written.
+    pub async fn set_recording(&self, id: CallId, recording: RecordingView) -> StoreResult<()> {
+        sqlx::query("UPDATE calls SET recording_ms = ?, recording_bytes = ? WHERE id = ?")
+            .bind(recording.duration_ms)
+            .bind(recording.bytes)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -258,6 +270,10 @@ pub(super) fn call_view_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<C
         answered_at: row.try_get("answered_at")?,
         ended_at: row.try_get("ended_at")?,
         log,
+        recording: row
+            .try_get::<Option<i64>, _>("recording_ms")?
+            .zip(row.try_get::<Option<i64>, _>("recording_bytes")?)
+            .map(|(duration_ms, bytes)| RecordingView { duration_ms, bytes }),
     })
 }
 

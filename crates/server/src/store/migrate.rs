@@ -11,11 +11,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "recordings",
+        sql: include_str!("../../migrations/sqlite/0002_recordings.sql"),
+    },
+];
 
 pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
     sqlx::raw_sql(

@@ -4,6 +4,7 @@
 use super::time::{format_utc, iso, next_day, parse_date};
 use super::{PageError, WebRep, back_with, flash, layout, urlencode};
 use crate::api::calls::MAX_NOTES;
+use crate::api::recordings;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{CallFilter, LogInput};
@@ -207,9 +208,30 @@ fn row(call: &CallView, rep: &WebRep, here: &str) -> Markup {
                     }
                 }
             }
-            td { "—" }
+            td.recording {
+                @match call.recording {
+                    Some(recording) => {
+                        audio controls preload="none" src=(format!("/calls/{}/recording", call.id.0)) aria-label="Voicemail recording" {}
+                        br;
+                        span.muted { (protocol::duration_text(recording.duration_ms)) " · " }
+                        a href=(format!("/calls/{}/recording", call.id.0)) download=(format!("voicemail-{}.wav", call.id.0)) { "Download" }
+                    }
+                    None => "—",
+                }
+            }
         }
     }
+}
+
+/// `GET /calls/{id}/recording`: the voicemail, for the page's player (Range works).
+pub async fn recording(
+    State(state): State<AppState>,
+    rep: WebRep,
+    Path(id): Path<i64>,
+    request: axum::extract::Request,
+) -> Result<Response, PageError> {
+    let path = recordings::recording_path(&state, rep.rep.rep_id, CallId(id)).await?;
+    Ok(recordings::serve_wav(path, request).await?)
 }
 
 #[derive(Deserialize)]

@@ -43,8 +43,17 @@ pub fn router() -> Router<AppState> {
         .route("/calls/{id}/notes", post(calls::save_notes))
         .route("/calls/{id}/log", post(calls::log))
         .route("/calls/{id}/no-answer", post(calls::mark_no_answer))
+        .route("/calls/{id}/recording", get(calls::recording))
         .route("/people/{id}", get(people::page))
         .route("/settings", get(settings::page).post(settings::save))
+        .route("/settings/greeting.wav", get(settings::greeting_audio))
+        .route(
+            "/settings/greeting",
+            post(settings::upload_greeting).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::recordings::MAX_GREETING_BYTES + 16 * 1024,
+            )),
+        )
+        .route("/settings/greeting/reset", post(settings::reset_greeting))
         .route(
             "/team",
             get(settings::team_page).post(settings::team_change),

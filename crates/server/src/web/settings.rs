@@ -2,12 +2,14 @@
 //! (admins).
 
 use super::{Flash, PageError, WebRep, back_with, flash, layout};
+use crate::api::recordings;
 use crate::api::settings::validate;
 use crate::error::AppError;
+use crate::media::audio::MAX_GREETING_SECS;
 use crate::state::AppState;
 use crate::store::ChoiceList;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -17,6 +19,7 @@ use serde::Deserialize;
 fn settings_form(
     rep: &WebRep,
     settings: &DialerSettings,
+    own_greeting: bool,
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Markup {
@@ -49,6 +52,28 @@ fn settings_form(
             }
             button type="submit" { "Save settings" }
         }
+        section id="greeting" {
+            h2 { "Voicemail greeting" }
+            p {
+                @if own_greeting { "Callers hear your own greeting, then a tone." }
+                @else { "Callers hear Ringback's default greeting, then a tone. Record your own to replace it." }
+            }
+            audio controls preload="none" src="/settings/greeting.wav" aria-label="Your voicemail greeting" {}
+            form method="post" action="/settings/greeting" enctype="multipart/form-data" {
+                input type="hidden" name="csrf" value=(rep.csrf());
+                label { "Upload a greeting"
+                    input type="file" name="greeting" accept="audio/wav,.wav" required;
+                    small { "A WAV file, 8 kHz, 16-bit, mono, up to " (MAX_GREETING_SECS) " seconds. To convert one: sox in.wav -r 8000 -c 1 -b 16 out.wav" }
+                }
+                button type="submit" { "Upload greeting" }
+            }
+            @if own_greeting {
+                form method="post" action="/settings/greeting/reset" {
+                    input type="hidden" name="csrf" value=(rep.csrf());
+                    button.link type="submit" { "Use the default greeting" }
+                }
+            }
+        }
     };
     layout("Dialer settings", rep, "/settings", body)
 }
@@ -59,9 +84,11 @@ pub async fn page(
     Query(messages): Query<Flash>,
 ) -> Result<Markup, PageError> {
     let settings = state.store().dialer_settings(rep.rep.rep_id).await?;
+    let own_greeting = recordings::has_own_greeting(&state, rep.rep.rep_id).await;
     Ok(settings_form(
         &rep,
         &settings,
+        own_greeting,
         messages.notice.as_deref(),
         messages.error.as_deref(),
     ))
@@ -119,11 +146,111 @@ pub async fn save(
         }
         Err(AppError::Validation(message)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            settings_form(&rep, &submitted, None, Some(&field_names(&message))),
+            settings_form(
+                &rep,
+                &submitted,
+                recordings::has_own_greeting(&state, rep.rep.rep_id).await,
+                None,
+                Some(&field_names(&message)),
+            ),
         )
             .into_response()),
         Err(other) => Err(other.into()),
     }
+}
+
+/// `GET /settings/greeting.wav`: what callers hear before the tone.
+pub async fn greeting_audio(
+    State(state): State<AppState>,
+    rep: WebRep,
+    request: axum::extract::Request,
+) -> Result<Response, PageError> {
+    let path = state.config().greeting_path(rep.rep.rep_id);
+    if recordings::has_own_greeting(&state, rep.rep.rep_id).await {
+        return Ok(recordings::serve_wav(path, request).await?);
+    }
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "audio/wav")],
+        crate::media::audio::shipped::GREETING_WAV,
+    )
+        .into_response())
+}
+
+/// `POST /settings/greeting` (multipart): the CSRF token, then the WAV.
+pub async fn upload_greeting(
+    State(state): State<AppState>,
+    rep: WebRep,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let mut csrf = None;
+    let mut wav = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                return Ok(back_with(
+                    "/settings#greeting",
+                    "error",
+                    &format!(
+                        "The upload did not arrive whole; a greeting can be up to {MAX_GREETING_SECS} seconds. Try again."
+                    ),
+                ));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let Ok(bytes) = field.bytes().await else {
+            return Ok(back_with(
+                "/settings#greeting",
+                "error",
+                "The upload did not arrive whole; try again.",
+            ));
+        };
+        match name.as_str() {
+            "csrf" => csrf = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "greeting" => wav = Some(bytes),
+            _ => {}
+        }
+    }
+    rep.check_csrf(csrf.as_deref().unwrap_or_default())?;
+    let Some(wav) = wav.filter(|w| !w.is_empty()) else {
+        return Ok(back_with(
+            "/settings#greeting",
+            "error",
+            "Choose a WAV file to upload.",
+        ));
+    };
+    match recordings::save_greeting(&state, rep.rep.rep_id, &wav).await {
+        Ok(()) => Ok(back_with(
+            "/settings#greeting",
+            "notice",
+            "Greeting saved: callers hear it from the next voicemail on.",
+        )),
+        Err(AppError::Validation(message)) => {
+            Ok(back_with("/settings#greeting", "error", &message))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /settings/greeting/reset`: back to the default greeting.
+pub async fn reset_greeting(
+    State(state): State<AppState>,
+    rep: WebRep,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    rep.check_csrf(&form.csrf)?;
+    recordings::remove_greeting(&state, rep.rep.rep_id).await?;
+    Ok(back_with(
+        "/settings#greeting",
+        "notice",
+        "Callers now hear the default greeting.",
+    ))
 }
 
 /// The API's messages name JSON fields; the page names its labels.

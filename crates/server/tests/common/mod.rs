@@ -87,8 +87,10 @@ impl TestServer {
         Self::start_with(config()).await
     }
 
-    pub async fn start_with(config: Config) -> Self {
+    pub async fn start_with(mut config: Config) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        // Recordings and greetings live with the test's database.
+        config.files_dir = dir.path().to_path_buf();
         let store = Store::open_data_dir(dir.path()).await.expect("store opens");
         let clock = Arc::new(TestClock::default());
         let now = clock.now();
@@ -346,6 +348,19 @@ impl TestServer {
             .expect("commands body")
     }
 
+    /// The caller's side of a call's audio: status and JSON.
+    pub async fn media_report(&self, carrier_call_id: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(self.url(&format!("/api/v1/carrier/calls/{carrier_call_id}/media")))
+            .bearer_auth(CARRIER_TOKEN)
+            .send()
+            .await
+            .expect("media request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn call(&self, token: &str, id: CallId) -> CallView {
         let response = self.get(token, &format!("/api/v1/calls/{id}")).await;
         assert_eq!(response.status(), 200);
@@ -515,6 +530,14 @@ pub fn accept(id: &str, call_id: CallId) -> ClientMessage {
         id: id.into(),
         call_id,
         answer: None,
+    }
+}
+
+pub fn accept_with_answer(id: &str, call_id: CallId, answer: &str) -> ClientMessage {
+    ClientMessage::Accept {
+        id: id.into(),
+        call_id,
+        answer: Some(answer.into()),
     }
 }
 

@@ -1,0 +1,168 @@
+//! Call audio: the server's end of the rep's WebRTC call, and voicemail.
+//!
+//! Each call that rings in a browser gets a [`leg::BrowserLeg`]: an audio-only
+//! WebRTC peer ([str0m], sans I/O) offering PCMU and telephone-event over
+//! DTLS-SRTP, ICE-lite, with one host candidate. Every call shares one UDP
+//! socket, owned by the [`engine`] thread, which demultiplexes datagrams by
+//! ICE credentials and then by source address.
+//!
+//! Until the SIP trunk exists the caller is a stand-in: it speaks the shipped
+//! `assets/prospect.wav` and measures what the browser sends back, which the
+//! carrier API reports (`GET /api/v1/carrier/calls/{id}/media`). Voicemail
+//! plays the rep's greeting (or the shipped one) and records the caller to an
+//! 8 kHz, 16-bit WAV for up to two minutes.
+//!
+//! [`MediaEngine`] is the handle the rest of the server holds; its methods
+//! send a command to the media thread and wait for the reply.
+//!
+//! [str0m]: https://github.com/algesten/str0m
+
+pub mod audio;
+mod engine;
+pub mod g711;
+pub mod latency;
+pub mod leg;
+pub mod softphone;
+pub mod voicemail;
+
+pub use engine::{EngineStats, MediaReport};
+
+use audio::{Clip, ClipError, Recorder};
+use engine::{Command, Engine};
+use protocol::CallId;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Why call audio could not be set up or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// The browser's SDP answer could not be parsed or does not fit the offer.
+    #[error("the SDP answer is not usable: {0}")]
+    BadAnswer(String),
+    /// A second answer for one offer (another browser lost the race).
+    #[error("the call's audio was already answered")]
+    AlreadyAnswered,
+    #[error("the call has no audio here")]
+    NoSuchCall,
+    #[error("setting up call audio failed: {0}")]
+    Setup(String),
+    #[error("the media thread has stopped")]
+    Stopped,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Clip(#[from] ClipError),
+}
+
+/// Handle to the media thread. Cheap to clone.
+#[derive(Clone)]
+pub struct MediaEngine {
+    commands: mpsc::UnboundedSender<Command>,
+    local_addr: SocketAddr,
+    default_greeting: Arc<Clip>,
+}
+
+impl MediaEngine {
+    /// Binds the media socket on `bind` (its address is the ICE candidate the
+    /// browser connects to, so it must be one browsers reach) and starts the
+    /// media thread.
+    pub fn start(bind: SocketAddr) -> Result<Self, MediaError> {
+        if bind.ip().is_unspecified() {
+            return Err(MediaError::Setup(format!(
+                "--media-addr {bind} is not an address a browser can reach; give the server's own IP (e.g. 127.0.0.1:0 on one machine)"
+            )));
+        }
+        let socket = std::net::UdpSocket::bind(bind)?;
+        socket.set_nonblocking(true)?;
+        let local_addr = socket.local_addr()?;
+        let prospect = Arc::new(Clip::from_wav(audio::shipped::PROSPECT_WAV, 600)?);
+        let default_greeting = Arc::new(Clip::from_wav(audio::shipped::GREETING_WAV, 600)?);
+        let crypto = Arc::new(str0m::crypto::from_feature_flags());
+        let (commands, receiver) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("ringback-media".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        tracing::error!(%error, "the media thread could not start; calls will have no audio");
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match tokio::net::UdpSocket::from_std(socket).and_then(|s| Engine::new(s, crypto, prospect)) {
+                        Ok(engine) => engine.run(receiver).await,
+                        Err(error) => tracing::error!(%error, "the media socket failed; calls will have no audio"),
+                    }
+                });
+            })?;
+        tracing::info!(%local_addr, "call audio on UDP");
+        Ok(Self {
+            commands,
+            local_addr,
+            default_greeting,
+        })
+    }
+
+    /// The UDP address browsers send call audio to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The shipped voicemail greeting.
+    pub fn default_greeting(&self) -> Arc<Clip> {
+        self.default_greeting.clone()
+    }
+
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, MediaError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .map_err(|_| MediaError::Stopped)?;
+        answer.await.map_err(|_| MediaError::Stopped)
+    }
+
+    /// A new WebRTC leg for a call that rings in the browser; returns its SDP offer.
+    pub async fn offer(&self, call: CallId) -> Result<String, MediaError> {
+        self.ask(|reply| Command::Offer { call, reply }).await?
+    }
+
+    /// Applies the winning browser's SDP answer.
+    pub async fn answer(&self, call: CallId, sdp: String) -> Result<(), MediaError> {
+        leg::parse_answer(&sdp)?;
+        self.ask(|reply| Command::Answer { call, sdp, reply })
+            .await?
+    }
+
+    /// The call goes to voicemail: play `greeting`, then record the caller.
+    pub fn start_voicemail(&self, call: CallId, greeting: Arc<Clip>) {
+        let _ = self.commands.send(Command::Voicemail { call, greeting });
+    }
+
+    /// Ends a call's media; a voicemail's recording comes back to be saved.
+    pub async fn end(&self, call: CallId) -> Option<Recorder> {
+        self.ask(|reply| Command::End { call, reply })
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// What the caller's side of a call hears and sends.
+    pub async fn report(&self, call: CallId) -> Option<MediaReport> {
+        self.ask(|reply| Command::Report { call, reply })
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The media thread's CPU time and latencies; `reset` starts the latency
+    /// samples afresh.
+    pub async fn stats(&self, reset: bool) -> Result<EngineStats, MediaError> {
+        self.ask(|reply| Command::Stats { reset, reply }).await
+    }
+}
