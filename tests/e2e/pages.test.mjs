@@ -239,18 +239,43 @@ describe('web pages', () => {
     await page.context().close();
   });
 
-  it('lists a voicemail with its automatic log, which can be re-marked "no answer"', async () => {
+  it('lists a voicemail with its recording, which plays and can be re-marked "no answer"', async () => {
     // Sam has no forwarding phone and no browser online: the call goes
     // straight to voicemail and is logged by the server.
     const call = await server.placeCall('+14155550121', SAM.dialer);
     assert.equal(call.outcome, 'voicemail');
+    // The default greeting lasts 4.9 s; the stand-in caller then speaks for about 1.5 s.
+    await new Promise((resolve) => setTimeout(resolve, 6_400));
+    await server.carrierEvent(call, 'caller_hung_up');
+    const samToken = await server.signIn(SAM);
+    let recording;
+    for (let i = 0; i < 100 && !recording; i++) {
+      recording = (await server.api('GET', `/calls/${call.call_id}`, { token: samToken })).recording;
+      if (!recording) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(recording, 'the voicemail was recorded');
+    assert.ok(recording.duration_ms > 800 && recording.duration_ms < 2_500, `recorded ${recording.duration_ms} ms`);
+
     const page = await signedIn(SAM);
     const row = `#call-${call.call_id}`;
     assert.equal(await page.textContent(`${row} td.outcome`), 'Voicemail');
+    // Chromium's own player loads it (its metadata needs Range requests) ...
+    const seconds = await page.$eval(`${row} td.recording audio`, (audio) => new Promise((resolve, reject) => {
+      audio.onloadedmetadata = () => resolve(audio.duration);
+      audio.onerror = () => reject(new Error(`audio error ${audio.error && audio.error.code}`));
+      audio.preload = 'metadata';
+      audio.load();
+    }));
+    assert.ok(Math.abs(seconds * 1000 - recording.duration_ms) < 50, `the player sees ${seconds} s`);
+    // ... and a seek-style Range request gets exactly those bytes.
+    const src = await page.$eval(`${row} td.recording audio`, (audio) => audio.src);
+    const partial = await page.request.get(src, { headers: { Range: 'bytes=100-199' } });
+    assert.equal(partial.status(), 206);
+    assert.equal(partial.headers()['content-range'], `bytes 100-199/${recording.bytes}`);
+    assert.equal((await partial.body()).length, 100);
     await Promise.all([page.waitForNavigation(), page.click(`${row} button:has-text("Mark as no answer")`)]);
     assert.match(await page.textContent('.notice'), /Marked as no answer/);
     assert.match(await page.textContent(`${row} td.outcome`), /marked no answer/);
-    const samToken = await server.signIn(SAM);
     const view = await server.api('GET', `/calls/${call.call_id}`, { token: samToken });
     assert.equal(view.log.status, 'no_answer');
     await page.context().close();

@@ -398,6 +398,10 @@ impl AppState {
         let Some(recording) = self.media().end(id).await else {
             return;
         };
+        // The caller hung up during the greeting: there is no message to keep.
+        if recording.duration_ms() == 0 {
+            return;
+        }
         let path = self.config().recording_path(id);
         let duration_ms = recording.duration_ms();
         let written = tokio::task::spawn_blocking(move || {

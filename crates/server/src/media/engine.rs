@@ -134,7 +134,7 @@ impl Engine {
             let wake = tokio::select! {
                 command = commands.recv() => Wake::Command(command),
                 received = self.socket.recv_from(&mut buf) => Wake::Datagram(received),
-                at = ticker.tick() => Wake::Tick(at.into_std()),
+                _ = ticker.tick() => Wake::Tick(Instant::now()),
                 () = tokio::time::sleep_until(wake_at.into()) => Wake::Timer,
             };
             match wake {
@@ -272,15 +272,16 @@ impl Engine {
         self.drive(call);
     }
 
-    /// Every call's next 20 ms of audio.
-    fn tick(&mut self, scheduled: Instant) {
+    /// Every call's next 20 ms of audio. `started` is when this tick's work
+    /// began: a frame's time in the server counts from there.
+    fn tick(&mut self, started: Instant) {
         let calls: Vec<CallId> = self.sessions.keys().copied().collect();
         for call in calls {
             match self.sessions.get_mut(&call) {
                 Some(Session::Browser(leg)) => {
                     leg.speak(Instant::now());
                     self.drive(call);
-                    self.latencies.record_egress(scheduled.elapsed());
+                    self.latencies.record_egress(started.elapsed());
                 }
                 Some(Session::Voicemail(voicemail)) => voicemail.tick(),
                 None => {}

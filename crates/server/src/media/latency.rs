@@ -4,8 +4,8 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// Samples of the time a packet spends in the server on its way in (datagram
-/// read → decoded audio handed to the caller's side) and out (the 20 ms tick →
-/// the encrypted packet handed to the socket).
+/// read → decoded audio handed to the caller's side) and out (the 20 ms tick's
+/// work starting → the encrypted packet handed to the socket).
 #[derive(Debug, Default)]
 pub struct Latencies {
     ingress_us: Vec<u32>,

@@ -91,6 +91,10 @@ impl BrowserLeg {
             // The browser runs full ICE and checks toward our one host
             // candidate; we only answer, so no candidates need to trickle.
             .set_ice_lite(true)
+            // Hand audio on as it arrives: holding packets back to reorder
+            // them (str0m's default waits up to 15, 300 ms, on a gap) is the
+            // playout end's job, and here it would only add delay.
+            .set_reordering_size_audio(0)
             .clear_codecs()
             .enable_pcmu(true, false);
         config.codec_config().add_config(
