@@ -8,6 +8,26 @@ import { DEMO, SAM, launchPlainBrowser, startServer } from './harness.mjs';
 const NUMBERS = { ada: '+14155550111', grace: '+14155550112', katherine: '+14155550113' };
 const SEEDED = 210;
 
+/** A 16-bit PCM WAV of a quiet tone. */
+function wav(rate, channels, frames) {
+  const data = Buffer.alloc(frames * channels * 2);
+  for (let i = 0; i < frames * channels; i++) data.writeInt16LE(Math.round(3000 * Math.sin(i / 3)), i * 2);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * channels * 2, 28);
+  header.writeUInt16LE(channels * 2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
 describe('web pages', () => {
   let server, browser, token, choices, people, rows;
 
@@ -198,6 +218,31 @@ describe('web pages', () => {
     assert.equal(saved.forwarding_number, '+14155550177');
     assert.equal(saved.ring_timeout_secs, 45);
     assert.equal(saved.no_answer_action, 'voicemail');
+    await page.context().close();
+  });
+
+  it('uploads a voicemail greeting, refuses one in the wrong format, and goes back to the default', async () => {
+    const page = await signedIn(SAM);
+    await page.goto(`${server.url}/settings`);
+    assert.match(await page.textContent('#greeting'), /default greeting/);
+    const upload = async (name, buffer) => {
+      await page.setInputFiles('#greeting input[type=file]', { name, mimeType: 'audio/wav', buffer });
+      await Promise.all([page.waitForNavigation(), page.click('#greeting button:has-text("Upload greeting")')]);
+    };
+    await upload('cd-quality.wav', wav(44_100, 2, 4_410));
+    assert.match(await page.textContent('.error'), /8 kHz, 16-bit, mono.*sox/);
+    assert.match(await page.textContent('#greeting'), /default greeting/, 'nothing was saved');
+
+    await upload('hello.wav', wav(8_000, 1, 16_000));
+    assert.match(await page.textContent('.notice'), /Greeting saved/);
+    assert.match(await page.textContent('#greeting'), /your own greeting/);
+    const mine = await page.request.get(`${server.url}/settings/greeting.wav`);
+    assert.equal((await mine.body()).length, 44 + 16_000 * 2, 'the page plays the uploaded file');
+
+    await Promise.all([page.waitForNavigation(), page.click('#greeting button:has-text("Use the default greeting")')]);
+    assert.match(await page.textContent('.notice'), /default greeting/);
+    const fallback = await page.request.get(`${server.url}/settings/greeting.wav`);
+    assert.notEqual((await fallback.body()).length, 44 + 16_000 * 2);
     await page.context().close();
   });
 
