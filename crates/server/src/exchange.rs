@@ -16,7 +16,7 @@ use crate::store::{NewCall, StoreError};
 use calls::{Action, Audience, Call, Event, Phase, Refusal, RingRequest};
 use protocol::api::{CarrierInbound, CarrierInboundResponse};
 use protocol::signal::{IncomingCall, ServerMessage};
-use protocol::{CallId, PhoneNumber, RepId};
+use protocol::{CallId, LegState, PhoneNumber, RepId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -136,10 +136,10 @@ impl AppState {
 
         let response = CarrierInboundResponse {
             call_id: id,
-            ring_browser: machine.browser_leg() == protocol::LegState::Ringing,
+            ring_browser: machine.browser_leg() == LegState::Ringing,
             ring_phone: settings
                 .forwarding_number
-                .filter(|_| machine.phone_leg() == protocol::LegState::Ringing),
+                .filter(|_| machine.phone_leg() == LegState::Ringing),
             ring_deadline: machine.ring_deadline(),
             outcome: machine.outcome(),
         };
@@ -202,10 +202,10 @@ impl AppState {
         let settings = self.store().dialer_settings(rep).await?;
         Ok(CarrierInboundResponse {
             call_id: id,
-            ring_browser: view.browser_leg == protocol::LegState::Ringing,
+            ring_browser: view.browser_leg == LegState::Ringing,
             ring_phone: settings
                 .forwarding_number
-                .filter(|_| view.phone_leg == protocol::LegState::Ringing),
+                .filter(|_| view.phone_leg == LegState::Ringing),
             ring_deadline: view.ring_deadline,
             outcome: view.outcome,
         })
@@ -383,13 +383,21 @@ impl AppState {
         result
     }
 
-    /// Forgets a call once it has ended, and closes its audio.
+    /// Forgets a call once it has ended, and closes its audio. A browser leg
+    /// that can no longer connect (closed, answered elsewhere, no answer) is
+    /// released at once rather than when the call ends, which on the phone
+    /// can be an hour later.
     fn after_step(&self, live: &LiveCall) {
         if live.machine.phase() == &Phase::Ended {
             self.exchange().lock().remove(&live.id);
             let state = self.clone();
             let id = live.id;
             tokio::spawn(async move { state.finish_media(id).await });
+        } else if !matches!(
+            live.machine.browser_leg(),
+            LegState::Ringing | LegState::Answered
+        ) {
+            self.media().release_browser_leg(live.id);
         }
     }
 

@@ -296,3 +296,33 @@ async fn voicemail_plays_the_reps_greeting_and_records_the_caller() {
         .expect("get");
     assert_eq!(other.status(), 404);
 }
+
+#[tokio::test]
+async fn closing_the_ring_releases_the_browser_leg_at_once() {
+    let t = TestServer::start().await;
+    let (token, mut browser) = t.alice_online().await;
+    let routed = t.ring(ADA_PHONE, &t.alice, "carrier-close-audio").await;
+    browser.expect_incoming().await;
+    assert_eq!(
+        t.media_report("carrier-close-audio").await.0,
+        200,
+        "a leg while ringing"
+    );
+
+    browser.send(&close("c1", routed.call_id)).await;
+    assert_eq!(
+        browser.expect_ack_and_update("c1", routed.call_id).await,
+        CallUpdate::RingingClosed
+    );
+    let mut released = false;
+    for _ in 0..50 {
+        if t.media_report("carrier-close-audio").await.0 == 404 {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(released, "the leg went with the browser ring");
+    let view = t.call(&token, routed.call_id).await;
+    assert_eq!(view.status, CallStatus::Ringing, "the call itself rings on");
+}

@@ -37,6 +37,9 @@ pub(super) enum Command {
         call: CallId,
         reply: oneshot::Sender<Option<Recorder>>,
     },
+    ReleaseBrowserLeg {
+        call: CallId,
+    },
     Report {
         call: CallId,
         reply: oneshot::Sender<Option<MediaReport>>,
@@ -198,6 +201,11 @@ impl Engine {
             }
             Command::End { call, reply } => {
                 let _ = reply.send(self.end(call));
+            }
+            Command::ReleaseBrowserLeg { call } => {
+                if matches!(self.sessions.get(&call), Some(Session::Browser(_))) {
+                    self.end(call);
+                }
             }
             Command::Report { call, reply } => {
                 let report = self.sessions.get(&call).map(|session| match session {

@@ -144,6 +144,11 @@ impl MediaEngine {
         let _ = self.commands.send(Command::Voicemail { call, greeting });
     }
 
+    /// Drops a call's browser leg, if it has one (a voicemail is left alone).
+    pub fn release_browser_leg(&self, call: CallId) {
+        let _ = self.commands.send(Command::ReleaseBrowserLeg { call });
+    }
+
     /// Ends a call's media; a voicemail's recording comes back to be saved.
     pub async fn end(&self, call: CallId) -> Option<Recorder> {
         self.ask(|reply| Command::End { call, reply })
