@@ -82,6 +82,7 @@ mod tests {
                 logged_at: started_at + 70_000,
                 automatic: false,
             }),
+            recording: None,
         }
     }
 
