@@ -10,7 +10,10 @@ WASM_OPT=${WASM_OPT:-extension/node_modules/.bin/wasm-opt}
 PROFILE=wasm-release
 WASM_DIR=target/wasm32-unknown-unknown/$PROFILE
 # Budgets after wasm-opt, in bytes (issue 3: worker ≤ 100 KB, panel ≤ 300 KB).
-declare -A BUDGET=([worker]=100000 [offscreen]=100000 [options]=300000 [panel]=300000)
+# The offscreen document checks the call's SDP offer with the `sdp` crate,
+# which brings url/idna (about 200 KB): 81 KB of ringtone became 321 KB with
+# call audio (136 KB gzip), so its budget is 350 KB.
+declare -A BUDGET=([worker]=100000 [offscreen]=350000 [options]=300000 [panel]=300000)
 # The worker is three times over: serde-wasm-bindgen instantiates a deserializer
 # per type it reads (wire messages, stored state, REST answers). README says more.
 KNOWN_OVER=(worker)

@@ -1,7 +1,7 @@
 //! How pages talk to the worker over `chrome.runtime` messaging.
 
 use crate::api::{call, runtime};
-use crate::messages::{Envelope, PageNotice, Target, WorkerReply, WorkerRequest};
+use crate::messages::{CallAudio, Envelope, PageNotice, Target, WorkerReply, WorkerRequest};
 use wasm_bindgen::prelude::*;
 
 /// Send a request to the worker and wait for its reply. The error is a
@@ -35,6 +35,23 @@ pub fn on_change(changed: impl Fn() + 'static) {
         }) = crate::js::from_js::<Envelope<PageNotice>>(message)
         {
             changed();
+        }
+        false
+    });
+    runtime::add_message_listener(listener.into_js_value().unchecked_ref());
+}
+
+/// Call `heard` with each call-audio report the offscreen document
+/// broadcasts (a few times a second while a call's audio is up). Lives as
+/// long as the page, like [`on_change`].
+pub fn on_audio(heard: impl Fn(CallAudio) + 'static) {
+    let listener = Closure::<dyn FnMut(JsValue) -> bool>::new(move |message: JsValue| {
+        if let Ok(Envelope {
+            to: Target::Pages,
+            body: PageNotice::Audio(audio),
+        }) = crate::js::from_js::<Envelope<PageNotice>>(message)
+        {
+            heard(audio);
         }
         false
     });

@@ -2,9 +2,12 @@
 //!
 //! Every message is an [`Envelope`]: `{"to": "worker", "body": {...}}`. The
 //! worker answers a [`WorkerRequest`] with a [`WorkerReply`]; it tells open pages
-//! that something changed with [`PageNotice`] and drives the ringtone with
-//! [`OffscreenCommand`]. Nothing here carries the session token: pages learn
-//! what to show, never how to authenticate.
+//! that something changed with [`PageNotice`] and drives the ringtone and the
+//! call's audio with [`OffscreenCommand`]. While a call's audio is up the
+//! offscreen document tells pages how it sounds ([`PageNotice::Audio`]) a few times a
+//! second, straight to them: the worker need not wake for it. Nothing here
+//! carries the session token: pages learn what to show, never how to
+//! authenticate.
 //!
 //! Enums use serde's default external tagging (`{"log": {...}}`, `"status"`)
 //! rather than a `"type"` field: internally tagged enums make serde buffer
@@ -63,6 +66,11 @@ pub enum WorkerRequest {
     /// Panel: end a call answered in this browser.
     HangUp {
         call_id: CallId,
+    },
+    /// Panel: stop (or resume) sending the microphone.
+    Mute {
+        call_id: CallId,
+        muted: bool,
     },
     /// Offscreen document loaded: should it be ringing?
     OffscreenReady,
@@ -191,6 +199,9 @@ pub struct PanelCall {
     pub answered_at: Option<UnixMillis>,
     pub ended_at: Option<UnixMillis>,
     pub log: Option<LogState>,
+    /// The server offered audio for this call: the rep talks in the browser.
+    #[serde(default)]
+    pub audio: bool,
 }
 
 /// What the panel shows. The server's answers the worker does not need
@@ -209,22 +220,117 @@ pub struct PanelView {
     pub connection: ConnectionState,
 }
 
-/// Worker → open pages.
+/// Worker and offscreen document → open pages.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageNotice {
-    /// Ask again: the status or a call changed.
+    /// From the worker. Ask again: the status or a call changed.
     Changed,
+    /// From the offscreen document, a few times a second while a call's
+    /// audio is up: `{"audio": {...}}`.
+    Audio(CallAudio),
 }
 
-/// Worker → offscreen document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Worker → offscreen document. The ringtone commands and `Status` are
+/// answered with an [`OffscreenStatus`], the audio ones with an [`AudioReply`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OffscreenCommand {
     Ring,
     Silence,
-    /// Reply `{"ringing": bool}`; the end-to-end tests use it to check.
+    /// The end-to-end tests use it to check.
     Status,
+    /// The rep accepted: check the server's SDP offer, open the microphone
+    /// and answer it.
+    Answer {
+        call_id: CallId,
+        offer: String,
+    },
+    Mute {
+        call_id: CallId,
+        muted: bool,
+    },
+    /// The call ended (or failed) here: close its connection, free the microphone.
+    EndAudio {
+        call_id: CallId,
+    },
+    /// Signed out: end every call's audio.
+    EndAllAudio,
+}
+
+/// The offscreen document's reply to the audio commands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioReply {
+    /// The browser's SDP answer, to send with Accept.
+    Answer {
+        sdp: String,
+    },
+    Done,
+    /// A sentence for the rep.
+    Failed {
+        message: String,
+    },
+}
+
+/// The offscreen document's reply to [`OffscreenCommand::Status`] and the
+/// ringtone commands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OffscreenStatus {
+    pub ringing: bool,
+    /// When the ringtone last went quiet (ms since the epoch): the end-to-end
+    /// tests check it stops within 100 ms of Accept.
+    pub silenced_at: Option<f64>,
+    pub calls: Vec<CallAudio>,
+}
+
+/// How one call's audio stands in this browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallAudio {
+    pub call_id: CallId,
+    pub state: AudioState,
+    pub muted: bool,
+    /// The microphone as sent (silence when muted), as a meter shows it:
+    /// 0 at −60 dBFS or below, 1 at full scale.
+    pub mic_level: f64,
+    /// From `getStats`, about once a second; `None` until the first report.
+    pub quality: Option<CallQuality>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioState {
+    /// Answered; ICE and DTLS still under way.
+    Connecting,
+    Connected,
+    /// The connection dropped or failed.
+    Lost,
+    Ended,
+}
+
+impl AudioState {
+    /// The serialised name, for `data-` attributes and CSS.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Lost => "lost",
+            Self::Ended => "ended",
+        }
+    }
+}
+
+/// The call's quality as the browser measures it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct CallQuality {
+    /// Of the server's packets, the share lost, 0–100.
+    pub loss_percent: f64,
+    pub jitter_ms: f64,
+    /// Round trip to the server; `None` until measured.
+    pub rtt_ms: Option<f64>,
+    pub packets_received: f64,
+    pub bytes_received: f64,
+    pub bytes_sent: f64,
 }
 
 #[cfg(test)]
@@ -238,6 +344,34 @@ mod tests {
             let reply: RingtoneReply = serde_json::from_value(json).expect("reads");
             assert_eq!(reply, RingtoneReply::Ringtone { ringing });
         }
+    }
+
+    #[test]
+    fn audio_commands_and_notices_have_plain_json() {
+        let json = serde_json::to_value(Envelope::new(
+            Target::Offscreen,
+            OffscreenCommand::Mute {
+                call_id: CallId(4),
+                muted: true,
+            },
+        ))
+        .expect("serialises");
+        assert_eq!(
+            json,
+            serde_json::json!({"to": "offscreen", "body": {"mute": {"call_id": 4, "muted": true}}})
+        );
+        let reply: AudioReply =
+            serde_json::from_value(serde_json::json!({"answer": {"sdp": "v=0"}})).expect("reads");
+        assert_eq!(reply, AudioReply::Answer { sdp: "v=0".into() });
+        let notice = serde_json::to_value(PageNotice::Audio(CallAudio {
+            call_id: CallId(4),
+            state: AudioState::Connected,
+            muted: false,
+            mic_level: 0.5,
+            quality: None,
+        }))
+        .expect("serialises");
+        assert_eq!(notice["audio"]["state"], "connected");
     }
 
     #[test]

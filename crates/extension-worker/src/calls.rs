@@ -1,12 +1,14 @@
-//! Ringing: notifications, the ringtone, Accept and Close, missed calls.
+//! Ringing: notifications, the ringtone, Accept and Close, missed calls, and
+//! starting and ending a call's audio.
 //!
 //! Notification ids say what they are for: `ring:<call>` rings, `missed:<call>`
-//! tells of a missed call. The server is the judge of who answered; the
-//! worker only shows what it is told and forwards what the rep pressed.
+//! tells of a missed call, `no-audio:<call>` says why Chrome could not take
+//! it. The server is the judge of who answered; the worker only shows what it
+//! is told and forwards what the rep pressed.
 
 use crate::http::Api;
 use crate::state::{self, CallEntry};
-use crate::{badge, microphone, panel, ringtone, rules, socket};
+use crate::{audio, badge, microphone, panel, ringtone, rules, socket};
 use chrome::api::{call, notifications};
 use chrome::messages::{CallPhase, ConnectionState};
 use protocol::signal::{CallUpdate, ClientMessage, IncomingCall, SignalErrorCode};
@@ -15,6 +17,7 @@ use serde::Serialize;
 
 const RING_PREFIX: &str = "ring:";
 const MISSED_PREFIX: &str = "missed:";
+const NO_AUDIO_PREFIX: &str = "no-audio:";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -75,6 +78,7 @@ pub async fn on_incoming(incoming: IncomingCall) {
                 answered_at: None,
                 ended_at: None,
                 log: None,
+                answer: None,
             });
             live.prune();
             None
@@ -83,9 +87,16 @@ pub async fn on_incoming(incoming: IncomingCall) {
     match known {
         None => {}
         // The Accept may have been lost with the old socket: send it again
-        // (the server recognises this browser's retry).
+        // (the server recognises this browser's retry). Unless the answer is
+        // still being made: then `accept` sends it.
         Some(CallPhase::Accepting) => {
-            send_accept(call_id);
+            if state::read(|s| {
+                s.live
+                    .entry(call_id)
+                    .is_some_and(|e| e.call.offer.is_none() || e.answer.is_some())
+            }) {
+                send_accept(call_id);
+            }
             return;
         }
         // Already shown, or already acted on.
@@ -132,22 +143,18 @@ pub fn phase_of(call_id: CallId) -> Option<CallPhase> {
 /// Accept's message id names the call, so a refusal can be traced back to it.
 const ACCEPT_PREFIX: &str = "accept-";
 
+/// Send Accept, with the audio answer if there is one. The answer goes as
+/// soon as it is made, before ICE has gathered anything: the server is
+/// ICE-lite, so this browser checks connectivity to the server's host
+/// candidate and the server learns this browser's address from the checks.
+/// No candidates need to trickle.
 fn send_accept(call_id: CallId) -> bool {
+    let answer = state::read(|s| s.live.entry(call_id).and_then(|e| e.answer.clone()));
     socket::send(&ClientMessage::Accept {
         id: format!("{ACCEPT_PREFIX}{}", call_id.0),
         call_id,
-        answer: None,
+        answer,
     })
-}
-
-/// Record where a call stands here (and save it).
-async fn set_phase(call_id: CallId, phase: CallPhase) {
-    let _ = state::live(|live| {
-        if let Some(e) = live.entry_mut(call_id) {
-            e.phase = phase;
-        }
-    })
-    .await;
 }
 
 /// Calls that should have stopped ringing by now (their end was lost with a
@@ -159,16 +166,19 @@ pub async fn expire_ringing(everything: bool) {
         for entry in &mut live.calls {
             let ringing = matches!(entry.phase, CallPhase::Ringing | CallPhase::Accepting);
             if ringing && (everything || rules::ring_is_over(entry.call.ring_deadline, now)) {
+                expired.push((entry.call.call_id, entry.phase));
                 entry.phase = CallPhase::Gone;
-                expired.push(entry.call.call_id);
             }
         }
         expired
     })
     .await
     .unwrap_or_default();
-    for call_id in &expired {
-        clear(&ring_id(*call_id)).await;
+    for &(call_id, phase) in &expired {
+        if phase == CallPhase::Accepting {
+            audio::end(call_id).await;
+        }
+        clear(&ring_id(call_id)).await;
     }
     if !expired.is_empty() {
         ringtone::update().await;
@@ -190,7 +200,8 @@ pub async fn on_update(call_id: CallId, update: CallUpdate) {
         _ if entry.phase == CallPhase::Connected => CallPhase::Ended,
         _ => CallPhase::Gone,
     };
-    let _ = state::live(|live| {
+    // Applied at once, stored in the background: the ringtone stops first.
+    state::live_soon(|live| {
         if let Some(e) = live.entry_mut(call_id) {
             e.phase = phase;
             match phase {
@@ -202,10 +213,13 @@ pub async fn on_update(call_id: CallId, update: CallUpdate) {
         if phase == CallPhase::Connected {
             live.active_call = Some(call_id);
         }
-    })
-    .await;
-    clear(&ring_id(call_id)).await;
+    });
     ringtone::update().await;
+    clear(&ring_id(call_id)).await;
+    let had_audio = matches!(entry.phase, CallPhase::Accepting | CallPhase::Connected);
+    if update != CallUpdate::Accepted && had_audio && entry.call.offer.is_some() {
+        audio::end(call_id).await;
+    }
 
     let missed = match update {
         CallUpdate::CallerHungUp => was_ringing.then_some(None),
@@ -267,16 +281,80 @@ async fn accept(call_id: CallId) {
         panel::open_options(Some("microphone")).await;
         return;
     }
-    if !send_accept(call_id) {
+    if !socket::is_open() {
         socket::set_connection(
             ConnectionState::Offline,
             Some("Could not accept: not connected to the Ringback server. The call is still ringing on your phone.".into()),
         );
         return;
     }
-    set_phase(call_id, CallPhase::Accepting).await;
-    clear(&ring_id(call_id)).await;
+    // The ringtone stops first, within 100 ms of the press (issue 5); the
+    // microphone and the answer take longer.
+    let offer = state::live_soon(|live| {
+        let entry = live.entry_mut(call_id)?;
+        entry.phase = CallPhase::Accepting;
+        entry.answer = None;
+        entry.call.offer.clone()
+    });
     ringtone::update().await;
+    clear(&ring_id(call_id)).await;
+    if let Some(offer) = offer {
+        match audio::answer(call_id, offer).await {
+            Ok(answer) => {
+                let _ = state::live(|live| {
+                    if let Some(e) = live.entry_mut(call_id) {
+                        e.answer = Some(answer);
+                    }
+                })
+                .await;
+            }
+            Err(message) => return no_audio(call_id, &message).await,
+        }
+        // It may have ended, or been answered elsewhere, meanwhile.
+        if phase_of(call_id) != Some(CallPhase::Accepting) {
+            audio::end(call_id).await;
+            return;
+        }
+    }
+    // Not sent if the socket dropped meanwhile: the server re-sends the
+    // ringing call on reconnect, and `on_incoming` sends this Accept then.
+    send_accept(call_id);
+}
+
+/// Chrome cannot carry this call's audio (a bad offer, no microphone,
+/// WebRTC failed, or the server refused the answer): do not answer here.
+/// The browser stops ringing, and the rep is told the call still rings on
+/// their phone.
+async fn no_audio(call_id: CallId, message: &str) {
+    audio::end(call_id).await;
+    socket::send(&ClientMessage::Close {
+        id: socket::message_id("close"),
+        call_id,
+    });
+    state::live_soon(|live| {
+        if let Some(e) = live.entry_mut(call_id) {
+            e.phase = CallPhase::Gone;
+            e.answer = None;
+        }
+    });
+    ringtone::update().await;
+    clear(&ring_id(call_id)).await;
+    show(
+        &format!("{NO_AUDIO_PREFIX}{}", call_id.0),
+        &NotificationOptions {
+            r#type: "basic",
+            icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
+            title: "Could not answer in Chrome".into(),
+            message: message.to_owned(),
+            context_message: "The call is still ringing on your phone.".into(),
+            buttons: Vec::new(),
+            require_interaction: false,
+            priority: 2,
+            silent: true,
+        },
+    )
+    .await;
+    crate::notify_pages();
 }
 
 async fn close(call_id: CallId) {
@@ -284,9 +362,14 @@ async fn close(call_id: CallId) {
         id: socket::message_id("close"),
         call_id,
     });
-    set_phase(call_id, CallPhase::Gone).await;
-    clear(&ring_id(call_id)).await;
+    // The ringtone stops before anything else is awaited.
+    state::live_soon(|live| {
+        if let Some(e) = live.entry_mut(call_id) {
+            e.phase = CallPhase::Gone;
+        }
+    });
     ringtone::update().await;
+    clear(&ring_id(call_id)).await;
     crate::notify_pages();
 }
 
@@ -310,7 +393,9 @@ pub async fn on_clicked(notification_id: &str) {
     }
 }
 
-pub fn hang_up(call_id: CallId) -> Result<(), String> {
+/// The rep hung up in the panel. The audio stops at once; the panel shows
+/// the call ended when the server confirms (`CallUpdate::Ended`).
+pub async fn hang_up(call_id: CallId) -> Result<(), String> {
     if phase_of(call_id) != Some(CallPhase::Connected) {
         return Err("This call is not connected in this browser.".into());
     }
@@ -323,7 +408,16 @@ pub fn hang_up(call_id: CallId) -> Result<(), String> {
                 .into(),
         );
     }
+    audio::end(call_id).await;
     Ok(())
+}
+
+/// The panel's Mute and Unmute.
+pub async fn mute(call_id: CallId, muted: bool) -> Result<(), String> {
+    if phase_of(call_id) != Some(CallPhase::Connected) {
+        return Err("This call is not connected in this browser.".into());
+    }
+    audio::mute(call_id, muted).await
 }
 
 /// The server refused a message: undo what the worker assumed.
@@ -335,6 +429,20 @@ pub async fn on_refused(id: Option<String>, code: SignalErrorCode, message: Stri
         );
         return;
     };
+    if phase_of(call_id) != Some(CallPhase::Accepting) {
+        return;
+    }
+    // Whatever the refusal, this answer will not be used.
+    if code == SignalErrorCode::InvalidAnswer {
+        // The server's reason is for developers (an SDP parser's words).
+        web_sys::console::warn_2(
+            &"ringback: the server refused the answer:".into(),
+            &message.into(),
+        );
+        let text = "The Ringback server could not use this browser's audio answer.";
+        return no_audio(call_id, text).await;
+    }
+    audio::end(call_id).await;
     // Not ringing any more: it is gone. A server failure: ring again, so
     // the rep can retry.
     let phase = match code {
@@ -347,6 +455,7 @@ pub async fn on_refused(id: Option<String>, code: SignalErrorCode, message: Stri
             .filter(|e| e.phase == CallPhase::Accepting)
         {
             e.phase = phase;
+            e.answer = None;
         }
     })
     .await;

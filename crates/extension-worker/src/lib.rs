@@ -10,7 +10,9 @@
 //!   ([`socket`]), reconnecting with backoff and, if Chrome stopped the
 //!   worker, from the watchdog alarm;
 //! - rings: a notification with Accept and Close, and the ringtone in the
-//!   offscreen document ([`calls`], [`ringtone`]);
+//!   offscreen document ([`calls`], [`ringtone`], [`offscreen`]);
+//! - on Accept has the offscreen document answer the server's audio offer,
+//!   and ends that audio when the call ends ([`audio`]);
 //! - on Accept opens the CRM record and injects the panel once the record is
 //!   showing ([`panel`]);
 //! - answers the panel and options pages ([`on_message`]) and sends their
@@ -18,11 +20,13 @@
 //!
 //! The session token stays here and in `chrome.storage`; pages get views.
 
+mod audio;
 mod badge;
 mod calls;
 mod http;
 mod js_storage;
 mod microphone;
+mod offscreen;
 mod outbox;
 mod panel;
 mod ringtone;
@@ -165,7 +169,10 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
     let sender: MessageSender = chrome::js::from_js(sender).unwrap_or_default();
     let about_a_call = matches!(
         request,
-        WorkerRequest::Panel { .. } | WorkerRequest::Log { .. } | WorkerRequest::HangUp { .. }
+        WorkerRequest::Panel { .. }
+            | WorkerRequest::Log { .. }
+            | WorkerRequest::HangUp { .. }
+            | WorkerRequest::Mute { .. }
     );
     let checked = state::read(|s| {
         rules::check_sender(
@@ -247,7 +254,11 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             WorkerReply::Done
         }
         WorkerRequest::HangUp { call_id } => {
-            calls::hang_up(call_id)?;
+            calls::hang_up(call_id).await?;
+            WorkerReply::Done
+        }
+        WorkerRequest::Mute { call_id, muted } => {
+            calls::mute(call_id, muted).await?;
             WorkerReply::Done
         }
         WorkerRequest::OffscreenReady => WorkerReply::Ringtone {

@@ -183,6 +183,7 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         answered_at: e.answered_at,
         ended_at: e.ended_at,
         log: e.log,
+        audio: e.call.offer.is_some(),
     });
     let history = match &call {
         Some(call) => history(call).await,

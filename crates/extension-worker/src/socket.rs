@@ -71,6 +71,15 @@ pub fn send(message: &ClientMessage) -> bool {
     })
 }
 
+/// Whether a message sent now would go out.
+pub fn is_open() -> bool {
+    LINK.with(|l| {
+        l.borrow()
+            .as_ref()
+            .is_some_and(|link| link.socket.ready_state() == WebSocket::OPEN)
+    })
+}
+
 /// A fresh id for a client message.
 pub fn message_id(prefix: &str) -> String {
     let n = NEXT_MESSAGE_ID.with(|c| {
@@ -218,12 +227,13 @@ fn retry_later(generation: u32, reason: String) {
     RETRY.with(|r| *r.borrow_mut() = Some(timeout));
 }
 
-/// Forget the session: close the socket, stop ringing, say why (`None` when
+/// Forget the session: close the socket, stop ringing and any call's audio, say why (`None` when
 /// the rep signed out themselves).
 pub async fn signed_out(reason: Option<String>) {
     disconnect();
     let _ = state::durable(|d| d.session = None).await;
     crate::calls::expire_ringing(true).await;
+    crate::audio::end_all().await;
     set_connection(ConnectionState::SignedOut, reason);
 }
 

@@ -83,6 +83,10 @@ pub struct CallEntry {
     pub answered_at: Option<UnixMillis>,
     pub ended_at: Option<UnixMillis>,
     pub log: Option<LogState>,
+    /// The browser's SDP answer once made, kept to resend Accept after a
+    /// reconnect (the offscreen document keeps the connection it belongs to).
+    #[serde(default)]
+    pub answer: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
