@@ -6,6 +6,7 @@
 //! the call ([`chrome::bridge::ask`]) and re-asks when the worker says
 //! something changed.
 
+mod audio;
 mod format;
 mod panel;
 mod reason;

@@ -1,5 +1,6 @@
 //! The Dialer Everywhere panel: who is calling, why they call back, the call's
-//! state and timer, and the log form (notes, disposition, sentiment).
+//! state and timer, its audio controls, and the log form (notes,
+//! disposition, sentiment).
 //!
 //! The panel's state is a [`Reducible`]: the worker's view plus what the rep
 //! is typing. A view arriving from the worker never overwrites the rep's
@@ -8,7 +9,9 @@
 use crate::format;
 use crate::reason::{PreviousCall, previous_call};
 use chrome::bridge;
-use chrome::messages::{CallPhase, LogDelivery, PanelCall, PanelView, WorkerReply, WorkerRequest};
+use chrome::messages::{
+    CallAudio, CallPhase, LogDelivery, PanelCall, PanelView, WorkerReply, WorkerRequest,
+};
 use gloo_timers::callback::Interval;
 use protocol::api::{CallPage, TeamChoices};
 use protocol::{CallId, DispositionId, SentimentId};
@@ -27,6 +30,8 @@ struct PanelState {
     disposition: Option<DispositionId>,
     sentiment: Option<SentimentId>,
     error: Option<String>,
+    /// The offscreen document's latest report on this call's audio.
+    audio: Option<CallAudio>,
     /// Wall clock, ticked every second for the call timer.
     now: i64,
 }
@@ -38,12 +43,20 @@ enum Action {
     Disposition(Option<DispositionId>),
     Sentiment(Option<SentimentId>),
     Tick(i64),
+    Audio(CallAudio),
 }
 
 impl Reducible for PanelState {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        // Reports on other calls' audio (another tab's call) change nothing.
+        if let Action::Audio(audio) = &action {
+            let ours = self.view.as_ref().and_then(|v| v.call.as_ref());
+            if ours.map(|c| c.call_id) != Some(audio.call_id) {
+                return self;
+            }
+        }
         let mut next = Rc::unwrap_or_clone(self);
         match action {
             Action::Loaded(view) => {
@@ -68,6 +81,7 @@ impl Reducible for PanelState {
             Action::Disposition(id) => next.disposition = id,
             Action::Sentiment(id) => next.sentiment = id,
             Action::Tick(now) => next.now = now,
+            Action::Audio(audio) => next.audio = Some(audio),
         }
         Rc::new(next)
     }
@@ -109,6 +123,8 @@ pub fn panel() -> Html {
             load(state.clone(), requested);
             let reload = state.clone();
             bridge::on_change(move || load(reload.clone(), requested));
+            let heard = state.clone();
+            bridge::on_audio(move |audio| heard.dispatch(Action::Audio(audio)));
             let ticker = state.clone();
             let interval = Interval::new(1000, move || {
                 ticker.dispatch(Action::Tick(js_sys::Date::now() as i64))
@@ -141,6 +157,7 @@ pub fn panel() -> Html {
             { caller(call) }
             { reason(state.previous.as_ref()) }
             { call_state(call, state.now) }
+            { audio(&state, call) }
             { log_form(&state, call) }
         </main>
     }
@@ -212,6 +229,23 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
             if call.phase == CallPhase::Connected { <button id="hang-up" class="danger" onclick={hang_up}>{ "Hang up" }</button> }
         </section>
     }
+}
+
+/// Audio controls while the call is on; a line saying so when the server
+/// offered no audio for it.
+fn audio(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
+    if call.phase != CallPhase::Connected {
+        return html! {};
+    }
+    if !call.audio {
+        return html! { <p id="no-audio" class="muted">{ "This call has no audio in Chrome." }</p> };
+    }
+    let audio = state.audio.as_ref().filter(|a| a.call_id == call.call_id);
+    let failed = {
+        let state = state.clone();
+        Callback::from(move |message| state.dispatch(Action::Failed(message)))
+    };
+    crate::audio::controls(call.call_id, audio, failed)
 }
 
 fn log_form(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
