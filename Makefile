@@ -89,3 +89,4 @@ bench: toolchain e2e-deps
 	$(CARGO) build --release -p ringback-server --bin ringback
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/notification-latency.mjs
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/pages-latency.mjs
+	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/ringtone-stop.mjs
