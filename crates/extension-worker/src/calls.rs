@@ -308,6 +308,12 @@ async fn accept(call_id: CallId) {
                 })
                 .await;
             }
+            // The call ended or was taken while the answer was being made:
+            // its own update has told the rep; "still ringing" would be false.
+            Err(_) if phase_of(call_id) != Some(CallPhase::Accepting) => {
+                audio::end(call_id).await;
+                return;
+            }
             Err(message) => return no_audio(call_id, &message).await,
         }
         // It may have ended, or been answered elsewhere, meanwhile.

@@ -239,14 +239,16 @@ impl AppState {
             .filter(|e| e.rep == rep)
             .ok_or(EventError::NotFound)?;
         let mut live = entry.call.lock().await;
-        // A retried Accept after winning finds the call connected: the machine
-        // answers it, and the audio is already up.
+        // Only a ringing call takes an answer (a closed notification can still
+        // be accepted). A retried Accept after winning finds the call
+        // connected: the machine answers it, and the audio is already up.
         if let Some(sdp) = answer
-            && live.machine.rings_in_browser()
+            && live.machine.phase() == &Phase::Ringing
         {
             match self.media().answer(id, sdp).await {
-                // No leg here (its offer failed): connect without audio.
-                Ok(()) | Err(MediaError::NoSuchCall) => {}
+                Ok(()) => {}
+                // No leg because its offer failed: connect without audio.
+                Err(MediaError::NoSuchCall) if live.incoming.offer.is_none() => {}
                 Err(error) => {
                     tracing::info!(call = %id, %error, "Accept refused: its SDP answer is unusable");
                     return Err(error.into());
@@ -383,20 +385,20 @@ impl AppState {
         result
     }
 
-    /// Forgets a call once it has ended, and closes its audio. A browser leg
-    /// that can no longer connect (closed, answered elsewhere, no answer) is
-    /// released at once rather than when the call ends, which on the phone
-    /// can be an hour later.
+    /// Forgets a call once it has ended, and closes its audio. Once the call
+    /// stops ringing without the browser (answered on the phone, forwarded,
+    /// voicemail) its browser leg is released at once rather than when the
+    /// call ends, which on the phone can be an hour later. A closed ring keeps
+    /// its leg: it can still be accepted.
     fn after_step(&self, live: &LiveCall) {
         if live.machine.phase() == &Phase::Ended {
             self.exchange().lock().remove(&live.id);
             let state = self.clone();
             let id = live.id;
             tokio::spawn(async move { state.finish_media(id).await });
-        } else if !matches!(
-            live.machine.browser_leg(),
-            LegState::Ringing | LegState::Answered
-        ) {
+        } else if live.machine.phase() != &Phase::Ringing
+            && live.machine.browser_leg() != LegState::Answered
+        {
             self.media().release_browser_leg(live.id);
         }
     }

@@ -197,6 +197,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })?;
     let url = format!("http://{}", server.addr());
     println!("Ringback is listening on {url} (health: {url}/healthz)");
+    let media = server.state().media().local_addr();
+    println!("Call audio on UDP {media}");
+    if media.ip().is_loopback() {
+        println!(
+            "  only browsers on this machine can reach it; for reps elsewhere start with --media-addr <this host's IP>:<port>"
+        );
+    }
     if let Some(seed) = seeded {
         println!(
             "Demo data {}:",

@@ -298,31 +298,72 @@ async fn voicemail_plays_the_reps_greeting_and_records_the_caller() {
 }
 
 #[tokio::test]
-async fn closing_the_ring_releases_the_browser_leg_at_once() {
+async fn a_closed_ring_keeps_its_audio_until_the_phone_answers() {
     let t = TestServer::start().await;
     let (token, mut browser) = t.alice_online().await;
-    let routed = t.ring(ADA_PHONE, &t.alice, "carrier-close-audio").await;
-    browser.expect_incoming().await;
-    assert_eq!(
-        t.media_report("carrier-close-audio").await.0,
-        200,
-        "a leg while ringing"
-    );
+    t.put_settings(
+        &token,
+        &DialerSettings {
+            forwarding_number: Some("+14155550199".into()),
+            ..DialerSettings::default()
+        },
+    )
+    .await;
 
-    browser.send(&close("c1", routed.call_id)).await;
+    // Closed, then accepted after all (say, from the Calls list): audio flows.
+    let first = t.ring(ADA_PHONE, &t.alice, "carrier-close-accept").await;
+    let offer = browser.expect_incoming().await.offer.expect("offer");
+    browser.send(&close("c1", first.call_id)).await;
     assert_eq!(
-        browser.expect_ack_and_update("c1", routed.call_id).await,
+        browser.expect_ack_and_update("c1", first.call_id).await,
         CallUpdate::RingingClosed
+    );
+    assert_eq!(
+        t.media_report("carrier-close-accept").await.0,
+        200,
+        "the leg stays"
+    );
+    let (phone, answer) = Softphone::answer(&offer).expect("answer");
+    browser
+        .send(&accept_with_answer("a1", first.call_id, &answer))
+        .await;
+    assert_eq!(
+        browser.expect_ack_and_update("a1", first.call_id).await,
+        CallUpdate::Accepted
+    );
+    // The same Accept again (a lost reply) is recognised, not refused.
+    browser
+        .send(&accept_with_answer("a2", first.call_id, &answer))
+        .await;
+    assert_eq!(
+        browser.expect_ack_and_update("a2", first.call_id).await,
+        CallUpdate::Accepted
+    );
+    let phone = talk(phone, Voice::Tone, Duration::from_secs(2)).await;
+    assert!(phone.connected() && phone.packets_received() > 20);
+
+    // Answered on the phone: the browser's leg goes at once, the call goes on.
+    let second = t.ring(ADA_PHONE, &t.alice, "carrier-phone-answers").await;
+    browser.expect_incoming().await;
+    assert_eq!(t.media_report("carrier-phone-answers").await.0, 200);
+    assert_eq!(
+        t.carrier_event("carrier-phone-answers", "phone_answered")
+            .await,
+        204
     );
     let mut released = false;
     for _ in 0..50 {
-        if t.media_report("carrier-close-audio").await.0 == 404 {
+        if t.media_report("carrier-phone-answers").await.0 == 404 {
             released = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(released, "the leg went with the browser ring");
-    let view = t.call(&token, routed.call_id).await;
-    assert_eq!(view.status, CallStatus::Ringing, "the call itself rings on");
+    assert!(released, "the browser leg went when the phone answered");
+    let view = t.call(&token, second.call_id).await;
+    assert_eq!(
+        view.status,
+        CallStatus::Connected,
+        "the call goes on, on the phone"
+    );
 }

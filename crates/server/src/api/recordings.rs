@@ -25,7 +25,16 @@ pub async fn call_recording(
     request: Request,
 ) -> Result<Response, AppError> {
     let path = recording_path(&state, auth.rep.rep_id, CallId(id)).await?;
-    serve_wav(path, request).await
+    serve_wav(path, request, Caching::Recording).await
+}
+
+/// How long a browser may keep a served WAV.
+#[derive(Debug, Clone, Copy)]
+pub enum Caching {
+    /// A recording never changes once written.
+    Recording,
+    /// A greeting can be replaced at the same URL: always revalidate.
+    Greeting,
 }
 
 /// The file of a call's recording, if the call is this rep's and has one.
@@ -43,7 +52,11 @@ pub async fn recording_path(state: &AppState, rep: RepId, id: CallId) -> Result<
 }
 
 /// Serves a WAV file with Range support.
-pub async fn serve_wav(path: PathBuf, request: Request) -> Result<Response, AppError> {
+pub async fn serve_wav(
+    path: PathBuf,
+    request: Request,
+    caching: Caching,
+) -> Result<Response, AppError> {
     if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
         return Err(AppError::NotFound("recording"));
     }
@@ -55,10 +68,14 @@ pub async fn serve_wav(path: PathBuf, request: Request) -> Result<Response, AppE
             AppError::Unavailable("the recording could not be read; try again")
         })?;
     let mut response = served.map(Body::new).into_response();
-    // A recording is the rep's own: never cached by a shared proxy.
+    // The rep's own audio: never kept by a shared proxy.
+    let policy = match caching {
+        Caching::Recording => "private, max-age=3600",
+        Caching::Greeting => "private, no-cache",
+    };
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("private, max-age=3600"),
+        axum::http::HeaderValue::from_static(policy),
     );
     Ok(response)
 }
@@ -121,13 +138,21 @@ pub async fn get_greeting(
 ) -> Result<Response, AppError> {
     let path = state.config().greeting_path(auth.rep.rep_id);
     if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        return serve_wav(path, request).await;
+        return serve_wav(path, request, Caching::Greeting).await;
     }
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "audio/wav")],
+    Ok(default_greeting())
+}
+
+/// The shipped greeting, for a rep who has not uploaded one.
+pub fn default_greeting() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "audio/wav"),
+            (axum::http::header::CACHE_CONTROL, "private, no-cache"),
+        ],
         crate::media::audio::shipped::GREETING_WAV,
     )
-        .into_response())
+        .into_response()
 }
 
 /// Whether the rep has uploaded a greeting of their own.

@@ -181,10 +181,9 @@ impl Engine {
                 let _ = reply.send(result);
             }
             Command::Answer { call, sdp, reply } => {
-                let result = match self.sessions.get_mut(&call) {
-                    Some(Session::Browser(leg)) => leg.accept_answer(&sdp),
-                    _ => Err(MediaError::NoSuchCall),
-                };
+                let result = self
+                    .with_leg(call, |leg, _, _| leg.accept_answer(&sdp))
+                    .unwrap_or(Err(MediaError::NoSuchCall));
                 if result.is_ok() {
                     self.drive(call);
                 }
@@ -256,6 +255,13 @@ impl Engine {
             .filter(|call| self.sessions.contains_key(call));
         let call = match routed {
             Some(call) => call,
+            // ICE starts with a STUN check from each new address; anything
+            // else from an unknown address is not for us, and asking every
+            // leg about it would let a flood of junk slow every call.
+            None if !looks_like_stun(bytes) => {
+                tracing::trace!(%source, "datagram from an unknown address");
+                return;
+            }
             None => {
                 let found = self
                     .sessions
@@ -274,10 +280,34 @@ impl Engine {
                 call
             }
         };
-        if let Some(Session::Browser(leg)) = self.sessions.get_mut(&call) {
-            leg.handle_datagram(now, source, self.local, bytes);
-        }
+        let local = self.local;
+        self.with_leg(call, |leg, _, _| {
+            leg.handle_datagram(now, source, local, bytes)
+        });
         self.drive(call);
+    }
+
+    /// Runs `work` on a call's browser leg. A panic inside the WebRTC stack
+    /// costs that call its audio, not every call on the thread.
+    fn with_leg<R>(
+        &mut self,
+        call: CallId,
+        work: impl FnOnce(&mut BrowserLeg, &mut Latencies, &UdpSocket) -> R,
+    ) -> Option<R> {
+        let Some(Session::Browser(leg)) = self.sessions.get_mut(&call) else {
+            return None;
+        };
+        let (latencies, socket) = (&mut self.latencies, &self.socket);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            work(leg, latencies, socket)
+        })) {
+            Ok(result) => Some(result),
+            Err(_) => {
+                tracing::error!(%call, "the call's WebRTC leg panicked; its audio is dropped");
+                self.end(call);
+                None
+            }
+        }
     }
 
     /// Every call's next 20 ms of audio. `started` is when this tick's work
@@ -286,8 +316,8 @@ impl Engine {
         let calls: Vec<CallId> = self.sessions.keys().copied().collect();
         for call in calls {
             match self.sessions.get_mut(&call) {
-                Some(Session::Browser(leg)) => {
-                    leg.speak(Instant::now());
+                Some(Session::Browser(_)) => {
+                    self.with_leg(call, |leg, _, _| leg.speak(Instant::now()));
                     self.drive(call);
                     self.latencies.record_egress(started.elapsed());
                 }
@@ -305,30 +335,33 @@ impl Engine {
             }
             self.deadlines.pop_first();
             self.wake_at.remove(&call);
-            if let Some(Session::Browser(leg)) = self.sessions.get_mut(&call) {
-                leg.handle_timeout(now);
-            }
+            self.with_leg(call, |leg, _, _| leg.handle_timeout(now));
             self.drive(call);
         }
     }
 
     /// Lets a leg send what it has to and notes its next timer.
     fn drive(&mut self, call: CallId) {
-        let Some(Session::Browser(leg)) = self.sessions.get_mut(&call) else {
+        let Some(next) = self.with_leg(call, |leg, latencies, socket| {
+            leg.poll(latencies, |datagram| {
+                // UDP: a full send buffer drops the packet, as the network would.
+                if let Err(error) = socket.try_send_to(&datagram.contents, datagram.destination) {
+                    tracing::trace!(%error, "media packet not sent");
+                }
+            })
+        }) else {
             return;
         };
-        let socket = &self.socket;
-        let next = leg.poll(&mut self.latencies, |datagram| {
-            // UDP: a full send buffer drops the packet, as the network would.
-            if let Err(error) = socket.try_send_to(&datagram.contents, datagram.destination) {
-                tracing::trace!(%error, "media packet not sent");
-            }
-        });
         if let Some(previous) = self.wake_at.insert(call, next) {
             self.deadlines.remove(&(previous, call));
         }
         self.deadlines.insert((next, call));
     }
+}
+
+/// A STUN message (RFC 5389): top two bits zero, the magic cookie at byte 4.
+fn looks_like_stun(bytes: &[u8]) -> bool {
+    bytes.len() >= 20 && bytes[0] < 2 && bytes[4..8] == [0x21, 0x12, 0xA4, 0x42]
 }
 
 /// CPU time (user + system) of the calling thread, from `/proc/thread-self/stat`.

@@ -65,6 +65,12 @@ pub struct BrowserLeg {
     mid: Mid,
     /// The offer waiting for the browser's answer; `None` once answered.
     pending: Option<SdpPendingOffer>,
+    /// The answer applied, so the same Accept retried (a lost reply, a
+    /// reconnect) is recognised rather than refused.
+    answered_with: Option<String>,
+    /// DTLS completed once: SRTP keys exist.
+    dtls_up: bool,
+    /// Audio can flow now: DTLS is up and ICE has a working pair.
     connected: bool,
     caller: StandInCaller,
     /// RTP time of the next frame the caller speaks, in samples.
@@ -119,6 +125,8 @@ impl BrowserLeg {
             rtc,
             mid,
             pending: Some(pending),
+            answered_with: None,
+            dtls_up: false,
             connected: false,
             caller,
             sent_samples: 0,
@@ -130,14 +138,20 @@ impl BrowserLeg {
         Ok((leg, offer.to_sdp_string()))
     }
 
-    /// Applies the browser's answer. Only the first answer counts.
+    /// Applies the browser's answer. Only the first answer counts; the same
+    /// answer again is fine (a retried Accept).
     pub fn accept_answer(&mut self, sdp: &str) -> Result<(), MediaError> {
+        if self.answered_with.as_deref() == Some(sdp) {
+            return Ok(());
+        }
         let answer = parse_answer(sdp)?;
         let pending = self.pending.take().ok_or(MediaError::AlreadyAnswered)?;
         self.rtc
             .sdp_api()
             .accept_answer(pending, answer)
-            .map_err(|e| MediaError::BadAnswer(e.to_string()))
+            .map_err(|e| MediaError::BadAnswer(e.to_string()))?;
+        self.answered_with = Some(sdp.to_owned());
+        Ok(())
     }
 
     pub fn call_id(&self) -> CallId {
@@ -229,11 +243,20 @@ impl BrowserLeg {
         match event {
             Event::Connected => {
                 tracing::info!(call = %self.call_id, "call audio connected");
+                self.dtls_up = true;
                 self.connected = true;
             }
-            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                tracing::info!(call = %self.call_id, "call audio disconnected");
-                self.connected = false;
+            // str0m says Connected once; after a network blip ICE recovers on
+            // its own and the audio must resume with it.
+            Event::IceConnectionStateChange(state) => {
+                let flowing = matches!(
+                    state,
+                    IceConnectionState::Connected | IceConnectionState::Completed
+                );
+                if self.connected != (self.dtls_up && flowing) {
+                    tracing::info!(call = %self.call_id, ?state, "call audio path changed");
+                }
+                self.connected = self.dtls_up && flowing;
             }
             Event::MediaData(data) => {
                 self.packets_received += 1;

@@ -231,7 +231,7 @@ pub async fn recording(
     request: axum::extract::Request,
 ) -> Result<Response, PageError> {
     let path = recordings::recording_path(&state, rep.rep.rep_id, CallId(id)).await?;
-    Ok(recordings::serve_wav(path, request).await?)
+    Ok(recordings::serve_wav(path, request, recordings::Caching::Recording).await?)
 }
 
 #[derive(Deserialize)]

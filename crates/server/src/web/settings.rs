@@ -167,13 +167,9 @@ pub async fn greeting_audio(
 ) -> Result<Response, PageError> {
     let path = state.config().greeting_path(rep.rep.rep_id);
     if recordings::has_own_greeting(&state, rep.rep.rep_id).await {
-        return Ok(recordings::serve_wav(path, request).await?);
+        return Ok(recordings::serve_wav(path, request, recordings::Caching::Greeting).await?);
     }
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "audio/wav")],
-        crate::media::audio::shipped::GREETING_WAV,
-    )
-        .into_response())
+    Ok(recordings::default_greeting())
 }
 
 /// `POST /settings/greeting` (multipart): the CSRF token, then the WAV.
