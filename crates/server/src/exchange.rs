@@ -13,7 +13,7 @@ use crate::media::audio::Clip;
 use crate::phone_leg::PhoneCommand;
 use crate::state::AppState;
 use crate::store::{NewCall, StoreError};
-use calls::{Action, Audience, Call, Event, Phase, Refusal, RingRequest};
+use calls::{Action, Answerer, Audience, Call, Event, Phase, Refusal, RingRequest};
 use protocol::api::{CarrierInbound, CarrierInboundResponse};
 use protocol::signal::{IncomingCall, ServerMessage};
 use protocol::{CallId, LegState, PhoneNumber, RepId};
@@ -312,6 +312,30 @@ impl AppState {
         }
         ringing.sort_by_key(|c| c.call_id);
         ringing
+    }
+
+    /// The calls this browser won and is still on, to confirm on reconnect:
+    /// an Accepted lost with the old socket would leave the extension
+    /// waiting while the caller is already connected to it.
+    pub async fn connected_to(&self, rep: RepId, device_id: &str) -> Vec<CallId> {
+        let entries: Vec<LiveEntry> = self
+            .exchange()
+            .lock()
+            .values()
+            .filter(|e| e.rep == rep)
+            .cloned()
+            .collect();
+        let mut connected = Vec::new();
+        for entry in entries {
+            let live = entry.call.lock().await;
+            if let Phase::Connected(Answerer::Browser { device_id: winner }) = live.machine.phase()
+                && winner == device_id
+            {
+                connected.push(live.id);
+            }
+        }
+        connected.sort();
+        connected
     }
 
     /// Drives a call's deadlines (the ring timeout, then the voicemail limit)

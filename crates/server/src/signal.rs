@@ -154,13 +154,23 @@ impl Connection {
         if self.send(&welcome).await.is_err() {
             return;
         }
-        // Resume: whatever still rings for this rep rings here too.
+        // Resume: whatever still rings for this rep rings here too, and a
+        // call this browser already won is confirmed again.
         for incoming in state.ringing_for(rep).await {
             if self
                 .send(&ServerMessage::IncomingCall(incoming))
                 .await
                 .is_err()
             {
+                return;
+            }
+        }
+        for call_id in state.connected_to(rep, &device_id).await {
+            let confirm = ServerMessage::CallUpdate {
+                call_id,
+                update: protocol::signal::CallUpdate::Accepted,
+            };
+            if self.send(&confirm).await.is_err() {
                 return;
             }
         }

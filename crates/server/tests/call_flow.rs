@@ -416,6 +416,17 @@ async fn a_reconnecting_extension_is_sent_calls_still_ringing() {
         })
         .await;
     assert_eq!(view.browser_leg, LegState::Answered);
+
+    // The Accepted reply is lost with the socket: the next socket of that
+    // browser hears it again; another browser of the rep does not.
+    drop(again);
+    let mut resumed = t.connect_with_token(&token, "laptop").await;
+    assert_eq!(
+        resumed.expect_update(routed.call_id).await,
+        CallUpdate::Accepted
+    );
+    let mut other = t.connect_with_token(&token, "desktop").await;
+    other.expect_silence(Duration::from_millis(300)).await;
 }
 
 #[tokio::test]
