@@ -71,6 +71,9 @@ try {
   const panel = await panelFrame(tab);
   await panel.waitForSelector('#reason-note');
   await panel.fill('#notes', 'Confirmed the Tuesday demo; wants SSO details first');
+  // Talking: the audio is up and the quality line has figures.
+  await panel.waitForSelector('#audio[data-state="connected"]');
+  await until('call quality', async () => Number(await panel.getAttribute('#quality', 'data-bytes-received')) > 0);
   await shot(tab, 'panel-on-crm');
   await browser.close();
 } finally {

@@ -56,7 +56,7 @@ fn settings_form(
             h2 { "Voicemail greeting" }
             p {
                 @if own_greeting { "Callers hear your own greeting, then a tone." }
-                @else { "Callers hear Ringback's default greeting, then a tone. Record your own to replace it." }
+                @else { "Callers hear Ringback's default greeting, then a tone. Upload your own to replace it." }
             }
             audio controls preload="none" src="/settings/greeting.wav" aria-label="Your voicemail greeting" {}
             form method="post" action="/settings/greeting" enctype="multipart/form-data" {
