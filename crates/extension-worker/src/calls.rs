@@ -333,18 +333,7 @@ async fn accept(call_id: CallId) {
 /// their phone.
 async fn no_audio(call_id: CallId, message: &str) {
     audio::end(call_id).await;
-    socket::send(&ClientMessage::Close {
-        id: socket::message_id("close"),
-        call_id,
-    });
-    state::live_soon(|live| {
-        if let Some(e) = live.entry_mut(call_id) {
-            e.phase = CallPhase::Gone;
-            e.answer = None;
-        }
-    });
-    ringtone::update().await;
-    clear(&ring_id(call_id)).await;
+    close(call_id).await;
     show(
         &format!("{NO_AUDIO_PREFIX}{}", call_id.0),
         &NotificationOptions {
@@ -360,7 +349,6 @@ async fn no_audio(call_id: CallId, message: &str) {
         },
     )
     .await;
-    crate::notify_pages();
 }
 
 async fn close(call_id: CallId) {
@@ -372,6 +360,7 @@ async fn close(call_id: CallId) {
     state::live_soon(|live| {
         if let Some(e) = live.entry_mut(call_id) {
             e.phase = CallPhase::Gone;
+            e.answer = None;
         }
     });
     ringtone::update().await;

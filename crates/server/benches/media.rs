@@ -18,6 +18,8 @@
 //! server, are the limit past a few hundred calls, which the "heard" column
 //! shows.
 
+mod common;
+
 use protocol::CallId;
 use ringback_server::media::MediaEngine;
 use ringback_server::media::softphone::{Softphone, Voice};
@@ -46,7 +48,7 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    println!("machine: {} cores, {}", cores(), cpu_model());
+    println!("{}", common::describe_machine());
     println!(
         "{:>6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>9}",
         "calls", "media CPU", "in p50", "in p99", "out p50", "out p99", "heard"
@@ -154,22 +156,4 @@ async fn run(calls: usize) -> anyhow::Result<Row> {
         egress_p99_ms: ms(after.egress.p99_us),
         heard_share: heard as f64 / expected,
     })
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

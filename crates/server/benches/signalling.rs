@@ -9,6 +9,8 @@
 //! Reps, sessions and tickets are written straight into the SQLite file before
 //! and while the server runs (10,000 sign-ins over HTTP would benchmark argon2).
 
+mod common;
+
 use futures_util::{SinkExt, StreamExt};
 use protocol::CallId;
 use protocol::api::CarrierInbound;
@@ -40,7 +42,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    println!("machine: {} cores, {}", num_cpus(), cpu_model());
+    println!("{}", common::describe_machine());
     println!(
         "{:>7} {:>14} {:>12} {:>10} {:>10} {:>10}",
         "sockets", "server RSS", "per socket", "ring p50", "ring p99", "ring max"
@@ -305,22 +307,4 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .ok_or_else(|| anyhow::anyhow!("no VmRSS for {pid}"))
-}
-
-fn num_cpus() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -65,6 +65,15 @@ impl Exchange {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A rep's live calls, taken out of the map's lock so each can be locked in turn.
+    fn calls_of(&self, rep: RepId) -> Vec<LiveEntry> {
+        self.lock()
+            .values()
+            .filter(|e| e.rep == rep)
+            .cloned()
+            .collect()
+    }
+
     pub fn live_count(&self) -> usize {
         self.lock().len()
     }
@@ -296,15 +305,8 @@ impl AppState {
 
     /// The calls still ringing in this rep's browsers, to re-send on (re)connect.
     pub async fn ringing_for(&self, rep: RepId) -> Vec<IncomingCall> {
-        let entries: Vec<LiveEntry> = self
-            .exchange()
-            .lock()
-            .values()
-            .filter(|e| e.rep == rep)
-            .cloned()
-            .collect();
         let mut ringing = Vec::new();
-        for entry in entries {
+        for entry in self.exchange().calls_of(rep) {
             let live = entry.call.lock().await;
             if live.machine.rings_in_browser() {
                 ringing.push(live.incoming.clone());
@@ -318,15 +320,8 @@ impl AppState {
     /// an Accepted lost with the old socket would leave the extension
     /// waiting while the caller is already connected to it.
     pub async fn connected_to(&self, rep: RepId, device_id: &str) -> Vec<CallId> {
-        let entries: Vec<LiveEntry> = self
-            .exchange()
-            .lock()
-            .values()
-            .filter(|e| e.rep == rep)
-            .cloned()
-            .collect();
         let mut connected = Vec::new();
-        for entry in entries {
+        for entry in self.exchange().calls_of(rep) {
             let live = entry.call.lock().await;
             if let Phase::Connected(Answerer::Browser { device_id: winner }) = live.machine.phase()
                 && winner == device_id

@@ -24,6 +24,17 @@ async fn talk(mut phone: Softphone, voice: Voice, for_: Duration) -> Softphone {
     .expect("the softphone thread")
 }
 
+/// Whether the server lets go of a call's audio within a second.
+async fn audio_released(t: &TestServer, carrier_call_id: &str) -> bool {
+    for _ in 0..50 {
+        if t.media_report(carrier_call_id).await.0 == 404 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
 #[tokio::test]
 async fn accepted_call_audio_flows_both_ways_and_mute_is_silence() {
     let t = TestServer::start().await;
@@ -106,13 +117,10 @@ async fn accepted_call_audio_flows_both_ways_and_mute_is_silence() {
         talked.is_some_and(|ms| ms >= 4_000),
         "the duration is fixed at hang-up: {talked:?}"
     );
-    for _ in 0..50 {
-        if t.media_report("carrier-audio").await.0 == 404 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the call's audio outlived the call");
+    assert!(
+        audio_released(&t, "carrier-audio").await,
+        "the call's audio outlived the call"
+    );
 }
 
 #[tokio::test]
@@ -351,15 +359,10 @@ async fn a_closed_ring_keeps_its_audio_until_the_phone_answers() {
             .await,
         204
     );
-    let mut released = false;
-    for _ in 0..50 {
-        if t.media_report("carrier-phone-answers").await.0 == 404 {
-            released = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(released, "the browser leg went when the phone answered");
+    assert!(
+        audio_released(&t, "carrier-phone-answers").await,
+        "the browser leg went when the phone answered"
+    );
     let view = t.call(&token, second.call_id).await;
     assert_eq!(
         view.status,

@@ -13,15 +13,10 @@
 // Run by `make bench`. Prints p50/p99 per mode; numbers depend on the machine.
 import { performance } from 'node:perf_hooks';
 import { EXTENSION_ID, launchBrowser, signIn, startServer, until } from '../harness.mjs';
+import { summary } from './stats.mjs';
 
 const CALLS = Number(process.env.CALLS ?? 50);
 const now = () => performance.timeOrigin + performance.now();
-
-function summary(label, samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  console.log(`${label.padEnd(6)} n=${sorted.length}  p50 ${pick(0.5).toFixed(1)} ms  p99 ${pick(0.99).toFixed(1)} ms  max ${sorted.at(-1).toFixed(1)} ms`);
-}
 
 const server = await startServer();
 const browser = await launchBrowser();

@@ -5,15 +5,10 @@
 //
 // Run by `make bench`. Prints p50/p99 per case; numbers depend on the machine.
 import { EXTENSION_ID, launchBrowser, signIn, startServer, until } from '../harness.mjs';
+import { summary } from './stats.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
 const UNKNOWN = '+14155550177';
-
-function summary(label, samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  console.log(`${label.padEnd(9)} n=${sorted.length}  p50 ${pick(0.5)} ms  p99 ${pick(0.99)} ms  max ${sorted.at(-1)} ms`);
-}
 
 const server = await startServer();
 const browser = await launchBrowser();
@@ -60,9 +55,9 @@ try {
     await server.carrierEvent(accepted, 'caller_hung_up');
     await panel.close();
   }
-  summary('accept', accept);
-  summary('close', close);
-  summary('hang-up', hangUp);
+  summary('accept', accept, { width: 9, digits: 0 });
+  summary('close', close, { width: 9, digits: 0 });
+  summary('hang-up', hangUp, { width: 9, digits: 0 });
 } finally {
   await browser.close();
   await server.cleanup();
