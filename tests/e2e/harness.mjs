@@ -102,6 +102,11 @@ export async function startServer() {
     });
     return { ...routed, carrier_call_id };
   };
+  /** Changes some of a rep's dialer settings, keeping the rest. */
+  server.updateSettings = async (token, changes) => {
+    const settings = await server.api('GET', '/settings/dialer', { token });
+    return server.api('PUT', '/settings/dialer', { token, body: { ...settings, ...changes } });
+  };
   server.carrierEvent = (call, event) =>
     server.api('POST', '/carrier/events', { carrier: true, body: { carrier_call_id: call.carrier_call_id, event } });
   /** A call answered on the forwarding phone, hung up, then logged through the API as the dialer would. */
