@@ -136,15 +136,29 @@ pub async fn get_greeting(
     auth: AuthRep,
     request: Request,
 ) -> Result<Response, AppError> {
-    let path = state.config().greeting_path(auth.rep.rep_id);
-    if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        return serve_wav(path, request, Caching::Greeting).await;
+    greeting_response(&state, auth.rep.rep_id, request).await
+}
+
+/// The greeting a rep's callers hear, as WAV: their own, or the shipped one
+/// (the API and the settings page's player alike).
+pub async fn greeting_response(
+    state: &AppState,
+    rep: RepId,
+    request: Request,
+) -> Result<Response, AppError> {
+    if has_own_greeting(state, rep).await {
+        return serve_wav(
+            state.config().greeting_path(rep),
+            request,
+            Caching::Greeting,
+        )
+        .await;
     }
     Ok(default_greeting())
 }
 
 /// The shipped greeting, for a rep who has not uploaded one.
-pub fn default_greeting() -> Response {
+fn default_greeting() -> Response {
     (
         [
             (axum::http::header::CONTENT_TYPE, "audio/wav"),

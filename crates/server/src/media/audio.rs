@@ -178,11 +178,19 @@ impl Recorder {
 
 /// Loudness in dBFS of a block of samples; -100 stands for digital silence.
 pub fn level_dbfs(samples: &[i16]) -> f64 {
+    dbfs(mean_square(samples))
+}
+
+fn mean_square(samples: &[i16]) -> f64 {
     if samples.is_empty() {
-        return SILENCE_DBFS;
+        return 0.0;
     }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s).powi(2)).sum();
-    let rms = (sum / samples.len() as f64).sqrt();
+    samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len() as f64
+}
+
+/// dBFS of a mean square; under one unit of RMS is digital silence.
+fn dbfs(mean_square: f64) -> f64 {
+    let rms = mean_square.sqrt();
     if rms < 1.0 {
         SILENCE_DBFS
     } else {
@@ -222,15 +230,11 @@ impl LevelMeter {
     pub const SPEECH_DBFS: f64 = -50.0;
 
     pub fn push(&mut self, frame: &[i16]) {
-        let mean_square = if frame.is_empty() {
-            0.0
-        } else {
-            frame.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / frame.len() as f64
-        };
+        let mean_square = mean_square(frame);
         self.recent[self.next] = mean_square;
         self.next = (self.next + 1) % Self::FRAMES;
         self.frames += 1;
-        if level_dbfs(frame) > Self::SPEECH_DBFS {
+        if dbfs(mean_square) > Self::SPEECH_DBFS {
             self.loud_frames += 1;
         }
     }
@@ -243,13 +247,7 @@ impl LevelMeter {
         if filled == 0 {
             return SILENCE_DBFS;
         }
-        let mean = self.recent.iter().take(filled).sum::<f64>() / filled as f64;
-        let rms = mean.sqrt();
-        if rms < 1.0 {
-            SILENCE_DBFS
-        } else {
-            20.0 * (rms / f64::from(i16::MAX)).log10()
-        }
+        dbfs(self.recent.iter().take(filled).sum::<f64>() / filled as f64)
     }
 
     pub fn frames(&self) -> u64 {

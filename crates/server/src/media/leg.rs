@@ -304,7 +304,8 @@ pub fn parse_answer(sdp: &str) -> Result<SdpAnswer, MediaError> {
 /// A browser's audio-only answer is 1 to 4 KB; more is not an answer to our offer.
 pub const MAX_SDP_BYTES: usize = 8 * 1024;
 
-fn receive<'a>(
+/// A datagram as str0m input; `None` for bytes that are no WebRTC protocol.
+pub(super) fn receive<'a>(
     now: Instant,
     source: SocketAddr,
     destination: SocketAddr,

@@ -6,13 +6,13 @@
 use super::MediaError;
 use super::audio::{FRAME_MS, FRAME_SAMPLES, LevelMeter};
 use super::g711;
+use super::leg::receive;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
 use str0m::format::Codec;
 use str0m::media::{Frequency, MediaTime, Mid, Pt};
-use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
 
 /// What the softphone says.
@@ -112,18 +112,9 @@ impl Softphone {
     /// returns when it next has something to do.
     pub fn step(&mut self, now: Instant) -> Instant {
         while let Ok((len, source)) = self.socket.recv_from(&mut self.buf) {
-            let Ok(contents) = self.buf[..len].try_into() else {
+            let Some(input) = receive(now, source, self.local, &self.buf[..len]) else {
                 continue;
             };
-            let input = Input::Receive(
-                now,
-                Receive {
-                    proto: Protocol::Udp,
-                    source,
-                    destination: self.local,
-                    contents,
-                },
-            );
             let _ = self.rtc.handle_input(input);
             self.drain();
         }

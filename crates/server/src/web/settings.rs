@@ -165,11 +165,7 @@ pub async fn greeting_audio(
     rep: WebRep,
     request: axum::extract::Request,
 ) -> Result<Response, PageError> {
-    let path = state.config().greeting_path(rep.rep.rep_id);
-    if recordings::has_own_greeting(&state, rep.rep.rep_id).await {
-        return Ok(recordings::serve_wav(path, request, recordings::Caching::Greeting).await?);
-    }
-    Ok(recordings::default_greeting())
+    Ok(recordings::greeting_response(&state, rep.rep.rep_id, request).await?)
 }
 
 /// `POST /settings/greeting` (multipart): the CSRF token, then the WAV.
