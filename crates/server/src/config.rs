@@ -1,6 +1,6 @@
 //! Runtime settings of a server instance (the binary fills them from flags).
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,6 +28,10 @@ pub struct Config {
     /// The UDP address for call audio, shared by every call. Its IP is the ICE
     /// candidate browsers connect to, so it must be one they can reach.
     pub media_addr: SocketAddr,
+    /// Reverse proxies (e.g. the TLS terminator) whose `X-Forwarded-For` is
+    /// believed: behind one, every request's peer is the proxy, and the
+    /// sign-in throttle must see the client instead.
+    pub trusted_proxies: Vec<IpAddr>,
     /// Where voicemail recordings (`recordings/`) and reps' greetings
     /// (`greetings/`) are kept.
     pub files_dir: PathBuf,
@@ -65,6 +69,7 @@ impl Default for Config {
             max_socket_errors: 10,
             max_body_bytes: 64 * 1024,
             media_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            trusted_proxies: Vec::new(),
             files_dir: PathBuf::from("./data"),
         }
     }

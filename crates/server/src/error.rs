@@ -31,9 +31,19 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("{0}")]
     Unavailable(&'static str),
-    /// Too many failed sign-ins for this account; the message says how long to wait.
-    #[error("{0}")]
-    TooManyAttempts(String),
+    /// Overloaded for a moment: answered 503 with `Retry-After`.
+    #[error("{message}")]
+    Busy {
+        message: &'static str,
+        retry_after_secs: u64,
+    },
+    /// Too many failed sign-ins; the message says how long to wait, and so
+    /// does `Retry-After`.
+    #[error("{message}")]
+    TooManyAttempts {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -42,6 +52,19 @@ impl AppError {
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
         self.status_and_code().0
+    }
+
+    /// Seconds a client should wait before retrying, for the errors that say so.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Busy {
+                retry_after_secs, ..
+            }
+            | Self::TooManyAttempts {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -55,7 +78,8 @@ impl AppError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Self::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -73,7 +97,8 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        (
+        let retry_after = self.retry_after_secs();
+        let mut response = (
             status,
             Json(ErrorBody {
                 error: ErrorDetail {
@@ -82,7 +107,13 @@ impl IntoResponse for AppError {
                 },
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -7,10 +7,11 @@ use crate::state::AppState;
 use crate::store::RepAuth;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
 
 /// `Json<T>` with JSON errors.
 pub struct ApiJson<T>(pub T);
@@ -115,6 +116,57 @@ impl FromRequestParts<AppState> for AuthRep {
     }
 }
 
+/// The address a request came from: the TCP peer, or, when the peer is a
+/// trusted proxy, the last address in `X-Forwarded-For` that is not one.
+/// Without connection info (a router called directly, as in unit tests) it
+/// is the unspecified address.
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+        let trusted = &state.config().trusted_proxies;
+        Ok(Self(client_behind(peer, trusted, &parts.headers)))
+    }
+}
+
+fn client_behind(peer: IpAddr, trusted: &[IpAddr], headers: &HeaderMap) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    // Each proxy appends the address it heard from; read from the right and
+    // stop at the first that is not ours (anything further left is the
+    // client's to make up).
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
 /// A request from the carrier, checked against the configured carrier token.
 pub struct CarrierAuth;
 
@@ -146,4 +198,37 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .strip_prefix("Bearer ")
         .map(str::trim)
         .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an address")
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "198.51.100.7, 203.0.113.5".parse().expect("header"),
+        );
+        let proxy = ip("10.0.0.2");
+        assert_eq!(
+            client_behind(ip("192.0.2.1"), &[proxy], &headers),
+            ip("192.0.2.1")
+        );
+        assert_eq!(client_behind(proxy, &[proxy], &headers), ip("203.0.113.5"));
+        // A chain of our own proxies is walked back to the first stranger.
+        let inner = ip("203.0.113.5");
+        assert_eq!(
+            client_behind(proxy, &[proxy, inner], &headers),
+            ip("198.51.100.7")
+        );
+        // Garbage stops the walk at the last good hop.
+        headers.insert("x-forwarded-for", "not-an-ip".parse().expect("header"));
+        assert_eq!(client_behind(proxy, &[proxy], &headers), proxy);
+    }
 }

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod exchange;
 pub mod extract;
+pub mod hashing;
 pub mod hub;
 pub mod media;
 pub mod phone_leg;
@@ -115,9 +116,12 @@ impl Server {
         let router = app(state.clone());
         let stopping = state.clone();
         let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stopping.shutting_down().await })
-                .await
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { stopping.shutting_down().await })
+            .await
         });
         Ok(Self {
             addr,

@@ -69,6 +69,14 @@ struct ServeArgs {
     /// to its IP, so give one they reach; port 0 picks a free one.
     #[arg(long, env = "RINGBACK_MEDIA_ADDR", default_value = "127.0.0.1:0")]
     media_addr: SocketAddr,
+    /// Reverse proxies whose X-Forwarded-For names the real client (repeat or
+    /// comma-separate), so the sign-in throttle counts per client, not per proxy.
+    #[arg(
+        long = "trusted-proxy",
+        env = "RINGBACK_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Seed a demo team, rep and People (once) and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -171,6 +179,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         allowed_origins: args.allowed_origins,
         carrier_token,
         media_addr: args.media_addr,
+        trusted_proxies: args.trusted_proxies,
         files_dir: args.data_dir.clone(),
         ..Config::default()
     };

@@ -136,6 +136,26 @@ impl Connection {
             state
                 .hub()
                 .register(rep, &device_id, &self.grant.session_hash);
+        // Signing out deletes the session, then closes the sockets the hub
+        // holds for it. Checking the session only after registering closes
+        // the gap between the two: a sign-out either finds this socket in the
+        // hub, or has already deleted what this check reads.
+        match state
+            .store()
+            .session_rep(&self.grant.session_hash, state.now())
+            .await
+        {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return self
+                    .close(close_code::SIGNED_OUT, "signed out; sign in again")
+                    .await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "checking a socket's session failed");
+                return self.close(1011, "server error; reconnect").await;
+            }
+        }
         tracing::debug!(rep = %rep, device_id, "extension connected");
 
         let profile = match state.store().rep_profile(rep).await {
@@ -225,10 +245,12 @@ impl Connection {
     }
 
     /// Waits for Hello; returns the device id, or `None` if the socket ended.
+    /// The deadline is fixed when the socket opens: pings and bad frames do
+    /// not extend it.
     async fn await_hello(&mut self) -> Option<String> {
-        let presence = self.state.config().presence_timeout;
+        let deadline = Instant::now() + self.state.config().presence_timeout;
         loop {
-            let frame = match tokio::time::timeout(presence, self.socket.recv()).await {
+            let frame = match tokio::time::timeout_at(deadline, self.socket.recv()).await {
                 Ok(frame) => frame,
                 Err(_) => {
                     self.close(close_code::IDLE_TIMEOUT, "no hello; reconnect")

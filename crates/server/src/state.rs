@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::exchange::Exchange;
+use crate::hashing::HashingSlots;
 use crate::hub::Hub;
 use crate::media::MediaEngine;
 use crate::phone_leg::{PhoneLeg, WebhookPhoneLeg};
@@ -30,8 +31,10 @@ struct Inner {
     /// The same leg, seen as the webhook carrier's command queue.
     webhook_phone: Arc<WebhookPhoneLeg>,
     carrier_token_hash: Option<String>,
-    /// Failed sign-ins per account (API and pages alike).
+    /// Failed sign-ins per account and source (API and pages alike).
     sign_in_throttle: std::sync::Mutex<SignInThrottle>,
+    /// Argon2 runs here, a few at a time, so sign-ins cannot exhaust memory.
+    hashing: HashingSlots,
     /// Flips to `true` when the server starts shutting down.
     shutdown: watch::Receiver<bool>,
 }
@@ -57,6 +60,7 @@ impl AppState {
             webhook_phone,
             carrier_token_hash,
             sign_in_throttle: std::sync::Mutex::default(),
+            hashing: HashingSlots::for_this_machine(),
             shutdown,
         }))
     }
@@ -67,6 +71,10 @@ impl AppState {
             .sign_in_throttle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn hashing(&self) -> &HashingSlots {
+        &self.0.hashing
     }
 
     pub fn store(&self) -> &Store {

@@ -46,8 +46,16 @@ async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
         let (status, _, _) = error_of(attempt("wrong").await.expect("request")).await;
         assert_eq!(status, 401);
     }
-    // Even the right password waits now, and the message says how long.
-    let (status, code, message) = error_of(attempt(PASSWORD).await.expect("request")).await;
+    // Even the right password waits now, and the message and Retry-After say how long.
+    let locked = attempt(PASSWORD).await.expect("request");
+    let retry_after: u64 = locked
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((290..=300).contains(&retry_after), "{retry_after}");
+    let (status, code, message) = error_of(locked).await;
     assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
     assert!(message.contains("wait 5 minute"), "{message}");
     // Bob's account is not affected.
@@ -57,6 +65,73 @@ async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
         ringback_server::throttle::WINDOW_MS as u64,
     ));
     assert_eq!(attempt(PASSWORD).await.expect("request").status(), 201);
+}
+
+/// A client whose requests come from `ip` (any 127/8 address is loopback).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .expect("client")
+}
+
+async fn sign_in_from(
+    t: &TestServer,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> u16 {
+    client
+        .post(t.url("/api/v1/sessions"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_stranger_elsewhere_cannot_lock_the_rep_out() {
+    let t = TestServer::start().await;
+    let stranger = client_from([127, 0, 0, 2]);
+    for _ in 0..ringback_server::throttle::MAX_FAILURES * 3 {
+        let status = sign_in_from(&t, &stranger, &t.alice.email, "guess").await;
+        assert!(matches!(status, 401 | 429), "{status}");
+    }
+    assert_eq!(
+        sign_in_from(&t, &stranger, &t.alice.email, PASSWORD).await,
+        429,
+        "the stranger's address is locked out of Alice's account"
+    );
+    // Alice, from her own address, is not.
+    let alice = client_from([127, 0, 0, 1]);
+    assert_eq!(
+        sign_in_from(&t, &alice, &t.alice.email, PASSWORD).await,
+        201
+    );
+}
+
+#[tokio::test]
+async fn one_address_cannot_spray_guesses_over_many_accounts() {
+    let t = TestServer::start().await;
+    let sprayer = client_from([127, 0, 0, 3]);
+    for i in 0..ringback_server::throttle::MAX_FAILURES_PER_SOURCE {
+        let status = sign_in_from(&t, &sprayer, &format!("user{i}@example.test"), "guess").await;
+        assert_eq!(status, 401);
+    }
+    let response = sprayer
+        .post(t.url("/api/v1/sessions"))
+        .json(&json!({"email": t.bob.email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("request");
+    assert!(response.headers().contains_key("retry-after"));
+    let (status, code, message) = error_of(response).await;
+    assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
+    assert!(message.contains("from your network"), "{message}");
+    // Everyone else signs in as usual.
+    t.sign_in(&t.bob).await;
 }
 
 #[tokio::test]

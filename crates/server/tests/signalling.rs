@@ -310,3 +310,73 @@ async fn a_new_socket_from_the_same_browser_replaces_the_old_one() {
     );
     new.expect_silence(Duration::from_millis(200)).await;
 }
+
+#[tokio::test]
+async fn signing_out_between_ticket_and_hello_means_no_rings() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let ticket = t.ticket(&token).await;
+    // The ticket is spent while the session is still signed in...
+    let mut signal = t
+        .open_socket(&ticket, Some(ORIGIN))
+        .await
+        .expect("socket opens");
+    // ...and the rep signs out before the socket says Hello.
+    let response = t
+        .http
+        .delete(t.url("/api/v1/sessions/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(response.status(), 204);
+    signal
+        .send(&ClientMessage::Hello {
+            id: "hello".into(),
+            device_id: "laptop".into(),
+            client: None,
+        })
+        .await;
+    assert_eq!(signal.closed().await, Some(close_code::SIGNED_OUT));
+    t.wait_until_no_sockets().await;
+    assert!(
+        !t.ring(ADA_PHONE, &t.alice, "carrier-signed-out-before-hello")
+            .await
+            .ring_browser,
+        "a signed-out extension never rings"
+    );
+}
+
+#[tokio::test]
+async fn pings_do_not_extend_the_wait_for_hello() {
+    let mut config = config();
+    config.presence_timeout = Duration::from_millis(500);
+    let t = TestServer::start_with(config).await;
+    let token = t.sign_in(&t.alice).await;
+    let ticket = t.ticket(&token).await;
+    let mut signal = t
+        .open_socket(&ticket, Some(ORIGIN))
+        .await
+        .expect("socket opens");
+    // Ping far more often than the deadline, and never say Hello: the socket
+    // is closed anyway, well before the test's patience runs out.
+    use futures_util::{SinkExt, StreamExt};
+    let gave_up = tokio::time::Instant::now() + PATIENCE;
+    let code = loop {
+        assert!(
+            tokio::time::Instant::now() < gave_up,
+            "pings kept a socket that never said Hello open"
+        );
+        signal
+            .socket
+            .send(Message::Ping(Vec::new().into()))
+            .await
+            .expect("ping");
+        match tokio::time::timeout(Duration::from_millis(100), signal.socket.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) | Err(_) => continue,
+            Ok(Some(Err(_)) | None) => break None,
+        }
+    };
+    assert_eq!(code, Some(close_code::IDLE_TIMEOUT));
+}

@@ -1,25 +1,29 @@
 //! Sign-in, sign-out and WebSocket tickets.
 
 use crate::error::AppError;
-use crate::extract::{ApiJson, AuthRep};
-use crate::secrets::{random_token, token_hash, verify_password};
+use crate::extract::{ApiJson, AuthRep, ClientAddr};
+use crate::hashing::Busy;
+use crate::secrets::{random_token, token_hash};
 use crate::state::AppState;
 use crate::store::RepAuth;
+use crate::throttle::{Source, Throttled};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use protocol::api::{RepProfile, SessionResponse, SignInRequest, TicketResponse};
 use protocol::{RepId, UnixMillis};
+use std::net::IpAddr;
 
 pub async fn sign_in(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), AppError> {
     let NewSession {
         token,
         expires_at,
         rep_id,
-    } = authenticate(&state, &request.email, request.password).await?;
+    } = authenticate(&state, client, &request.email, request.password).await?;
     let rep = state.store().rep_profile(rep_id).await?;
     tracing::info!(rep = %rep.id, "signed in");
     Ok((
@@ -51,30 +55,33 @@ pub struct NewSession {
 /// pages' both come here.
 pub async fn authenticate(
     state: &AppState,
+    client: IpAddr,
     email: &str,
     password: String,
 ) -> Result<NewSession, AppError> {
     if email.len() > 254 || password.len() > 1024 {
         return Err(AppError::InvalidCredentials);
     }
+    let source = Source::from(client);
     // Checked before the password, so a locked account costs no argon2 time.
-    if let Some(wait) = state.sign_in_throttle().locked_for(email, state.now()) {
-        let minutes = (wait + 59_999) / 60_000;
-        return Err(AppError::TooManyAttempts(format!(
-            "too many failed sign-ins for this account: wait {minutes} minute(s) and try again, or ask your admin to check the password"
-        )));
+    if let Err(throttled) = state.sign_in_throttle().check(email, source, state.now()) {
+        return Err(too_many_attempts(throttled));
     }
     let credentials = state.store().rep_credentials(email.trim()).await?;
     let stored = credentials.as_ref().map(|c| c.password_hash.clone());
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let valid = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
+    let valid = state
+        .hashing()
+        .verify(password, stored)
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(|_: Busy| AppError::Busy {
+            message: "the server is busy checking other sign-ins; try again in a second",
+            retry_after_secs: 1,
+        })?;
     let Some(credentials) = credentials.filter(|_| valid) else {
-        state.sign_in_throttle().failed(email, state.now());
+        state.sign_in_throttle().failed(email, source, state.now());
         return Err(AppError::InvalidCredentials);
     };
-    state.sign_in_throttle().succeeded(email);
+    state.sign_in_throttle().succeeded(email, source);
     let token = random_token();
     let now = state.now();
     let expires_at = now + millis(state.config().session_ttl);
@@ -121,6 +128,24 @@ pub async fn ticket(
         StatusCode::CREATED,
         Json(TicketResponse { ticket, expires_at }),
     ))
+}
+
+fn too_many_attempts(throttled: Throttled) -> AppError {
+    let wait_ms = throttled.retry_after_ms().max(1);
+    let retry_after_secs = u64::try_from((wait_ms + 999) / 1000).unwrap_or(1);
+    let minutes = (wait_ms + 59_999) / 60_000;
+    let message = match throttled {
+        Throttled::Account { .. } => format!(
+            "too many failed sign-ins for this account from your network: wait {minutes} minute(s) and try again, or ask your admin to check the password"
+        ),
+        Throttled::Source { .. } => format!(
+            "too many failed sign-ins from your network: wait {minutes} minute(s) and try again"
+        ),
+    };
+    AppError::TooManyAttempts {
+        message,
+        retry_after_secs,
+    }
 }
 
 fn millis(duration: std::time::Duration) -> i64 {

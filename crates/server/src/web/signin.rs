@@ -3,6 +3,7 @@
 use super::{PageError, SESSION_COOKIE, WebRep, cookie_header, head, is_local_path};
 use crate::api::sessions::authenticate;
 use crate::error::AppError;
+use crate::extract::ClientAddr;
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Query, State};
@@ -55,6 +56,7 @@ pub struct SignIn {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(input): Form<SignIn>,
 ) -> Result<Response, PageError> {
@@ -63,7 +65,7 @@ pub async fn submit(
     if !same_origin(&headers) {
         return Err(PageError::Csrf);
     }
-    match authenticate(&state, &input.email, input.password).await {
+    match authenticate(&state, client, &input.email, input.password).await {
         Ok(session) => {
             let max_age = state.config().session_ttl.as_secs();
             // Secure whenever the rep reached us over HTTPS (directly or via a
@@ -88,11 +90,15 @@ pub async fn submit(
             ),
         )
             .into_response()),
-        Err(AppError::TooManyAttempts(message)) => Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            form(&next, &input.email, Some(&capitalised(&message))),
-        )
-            .into_response()),
+        Err(error @ (AppError::TooManyAttempts { .. } | AppError::Busy { .. })) => {
+            let retry_after = error.retry_after_secs().unwrap_or(1);
+            Ok((
+                error.status(),
+                [(header::RETRY_AFTER, retry_after.to_string())],
+                form(&next, &input.email, Some(&capitalised(&error.to_string()))),
+            )
+                .into_response())
+        }
         Err(other) => Err(other.into()),
     }
 }
