@@ -85,7 +85,7 @@ screenshots: e2e-deps
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
 bench: toolchain e2e-deps
 	ulimit -n $$(ulimit -Hn) && $(CARGO) bench -p ringback-server --bench signalling
-	$(CARGO) bench -p ringback-server --bench media
+	$(CARGO) bench -p ringback-media --bench media
 	$(CARGO) build --release -p ringback-server --bin ringback
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/notification-latency.mjs
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/pages-latency.mjs

@@ -8,12 +8,12 @@
 //! never wait for each other.
 
 use crate::error::AppError;
-use crate::media::MediaError;
-use crate::media::audio::Clip;
 use crate::phone_leg::PhoneCommand;
 use crate::state::AppState;
 use crate::store::{NewCall, StoreError};
 use calls::{Action, Answerer, Audience, Call, Event, Phase, Refusal, RingRequest};
+use media::MediaError;
+use media::audio::Clip;
 use protocol::api::{CarrierInbound, CarrierInboundResponse};
 use protocol::signal::{IncomingCall, ServerMessage};
 use protocol::{CallId, LegState, PhoneNumber, RepId};
@@ -468,7 +468,7 @@ impl AppState {
     async fn greeting_for(&self, rep: RepId) -> std::sync::Arc<Clip> {
         let path = self.config().greeting_path(rep);
         match tokio::fs::read(&path).await {
-            Ok(bytes) => match Clip::from_wav(&bytes, crate::media::audio::MAX_GREETING_SECS) {
+            Ok(bytes) => match Clip::from_wav(&bytes, media::audio::MAX_GREETING_SECS) {
                 Ok(clip) => return std::sync::Arc::new(clip),
                 Err(error) => {
                     tracing::warn!(%rep, %error, "the rep's greeting is unreadable; using the default")

@@ -6,11 +6,11 @@
 mod common;
 
 use common::*;
+use media::audio::{Clip, LevelMeter, SILENCE_DBFS, level_dbfs};
+use media::softphone::{Softphone, Voice};
 use protocol::signal::{CallUpdate, ClientMessage, ServerMessage, SignalErrorCode};
 use protocol::{CallStatus, DialerSettings, LegState, NoAnswerAction};
 use reqwest::header::{CONTENT_RANGE, RANGE};
-use ringback_server::media::audio::{Clip, LevelMeter, SILENCE_DBFS, level_dbfs};
-use ringback_server::media::softphone::{Softphone, Voice};
 use std::time::{Duration, Instant};
 
 /// Runs the softphone for a while off the async runtime, and hands it back.

@@ -3,13 +3,13 @@
 use crate::error::AppError;
 use crate::exchange::EventError;
 use crate::extract::{ApiJson, ApiPath, CarrierAuth};
-use crate::media::MediaReport;
 use crate::phone_leg::PhoneCommand;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use calls::Event;
+use media::MediaReport;
 use protocol::CallStatus;
 use protocol::api::{CarrierEvent, CarrierEventKind, CarrierInbound, CarrierInboundResponse};
 

@@ -2,12 +2,12 @@
 
 use crate::error::AppError;
 use crate::extract::{ApiPath, AuthRep};
-use crate::media::audio::{Clip, MAX_GREETING_SECS};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use media::audio::{Clip, MAX_GREETING_SECS};
 use protocol::{CallId, RepId};
 use std::path::PathBuf;
 use tower::ServiceExt;
@@ -164,7 +164,7 @@ fn default_greeting() -> Response {
             (axum::http::header::CONTENT_TYPE, "audio/wav"),
             (axum::http::header::CACHE_CONTROL, "private, no-cache"),
         ],
-        crate::media::audio::shipped::GREETING_WAV,
+        media::audio::shipped::GREETING_WAV,
     )
         .into_response()
 }

@@ -5,7 +5,6 @@ use super::{Flash, PageError, WebRep, back_with, flash, layout};
 use crate::api::recordings;
 use crate::api::settings::validate;
 use crate::error::AppError;
-use crate::media::audio::MAX_GREETING_SECS;
 use crate::state::AppState;
 use crate::store::ChoiceList;
 use axum::Form;
@@ -13,6 +12,7 @@ use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use media::audio::MAX_GREETING_SECS;
 use protocol::{DialerSettings, NoAnswerAction};
 use serde::Deserialize;
 

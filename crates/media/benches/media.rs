@@ -18,11 +18,13 @@
 //! server, are the limit past a few hundred calls, which the "heard" column
 //! shows.
 
+// The machine line every benchmark prints, shared with the server's benches.
+#[path = "../../server/benches/common/mod.rs"]
 mod common;
 
+use media::MediaEngine;
+use media::softphone::{Softphone, Voice};
 use protocol::CallId;
-use ringback_server::media::MediaEngine;
-use ringback_server::media::softphone::{Softphone, Voice};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

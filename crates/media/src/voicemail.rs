@@ -56,7 +56,7 @@ impl Voicemail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::audio::{Clip, FRAME_SAMPLES};
+    use crate::audio::{Clip, FRAME_SAMPLES};
     use std::sync::Arc;
 
     #[test]

@@ -263,8 +263,8 @@ impl LevelMeter {
 /// The clips Ringback ships: the stand-in prospect's voice and the default
 /// voicemail greeting (espeak-ng, resampled with sox; see `assets/README.md`).
 pub mod shipped {
-    pub const PROSPECT_WAV: &[u8] = include_bytes!("../../assets/prospect.wav");
-    pub const GREETING_WAV: &[u8] = include_bytes!("../../assets/greeting.wav");
+    pub const PROSPECT_WAV: &[u8] = include_bytes!("../assets/prospect.wav");
+    pub const GREETING_WAV: &[u8] = include_bytes!("../assets/greeting.wav");
 }
 
 #[cfg(test)]
