@@ -11,7 +11,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium
+.PHONY: run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp
 
 # wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
@@ -39,6 +39,11 @@ chromium:
 	@[ -x $(CHROMIUM) ] || { echo "installing Debian's chromium"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+## sipp plays the carrier and the forwarding phone in the SIP tests (Debian's sip-tester).
+sipp:
+	@command -v sipp >/dev/null || { echo "installing sipp (Debian's sip-tester)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester >/dev/null; }
+
 run: toolchain extension
 	$(CARGO) build -p ringback-server --bin ringback
 	@echo
@@ -65,12 +70,12 @@ test: lint wasm-check rust-test e2e
 	  /^# pass / { p += $$3 } /^# fail / { f += $$3 } \
 	  END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.txt target/e2e-output.txt
 
-rust-test: toolchain
+rust-test: toolchain sipp
 	mkdir -p target && set -o pipefail && $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
 
 ## What the end-to-end tests and the notification benchmark run: the extension,
 ## the server binary, Chromium and Playwright.
-e2e-deps: extension chromium
+e2e-deps: extension chromium sipp
 	$(CARGO) build -p ringback-server --bin ringback
 	@[ -d tests/e2e/node_modules/playwright-core ] || { cd tests/e2e && npm ci --no-audit --no-fund; }
 

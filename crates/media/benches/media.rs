@@ -81,7 +81,7 @@ struct Row {
 }
 
 async fn run(calls: usize) -> anyhow::Result<Row> {
-    let engine = MediaEngine::start("127.0.0.1:0".parse()?)?;
+    let (engine, _events) = MediaEngine::start("127.0.0.1:0".parse()?, 0..=0)?;
 
     // The softphones run on a thread of their own until told to stop,
     // publishing how many are connected and how many packets they heard.

@@ -2,11 +2,13 @@
 //! the timers of every WebRTC leg, on a single-threaded runtime of its own so
 //! that call audio never waits behind HTTP work (and its CPU time is its own).
 
-use super::MediaError;
-use super::audio::{Clip, ClipPlayer, FRAME_MS, Recorder};
+use super::audio::{Clip, ClipPlayer, FRAME_MS, FRAME_SAMPLES, Recorder};
 use super::latency::{Latencies, LatencySummary};
-use super::leg::{BrowserLeg, LegReport, StandInCaller};
+use super::leg::{BrowserLeg, CallerSide, LegReport, StandInCaller};
+use super::ports::PortPool;
+use super::trunk::{TrunkInput, TrunkLeg, TrunkPeer, TrunkReport};
 use super::voicemail::Voicemail;
+use super::{MediaError, MediaEvent, g711};
 use protocol::CallId;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -20,6 +22,12 @@ use tokio::time::MissedTickBehavior;
 
 /// What the rest of the server asks of the media thread.
 pub(super) enum Command {
+    /// The caller is on the trunk: open its RTP port and relay to it.
+    TrunkCaller {
+        call: CallId,
+        peer: TrunkPeer,
+        reply: oneshot::Sender<Result<SocketAddr, MediaError>>,
+    },
     Offer {
         call: CallId,
         reply: oneshot::Sender<Result<String, MediaError>>,
@@ -50,16 +58,24 @@ pub(super) enum Command {
     },
 }
 
-/// Where a call's audio stands, as the caller's side sees it.
+/// Where a call's audio stands, as the caller's side sees it. `trunk` is
+/// the caller's RTP leg, for a call that came over the SIP trunk.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MediaReport {
-    Browser(LegReport),
+    Browser {
+        #[serde(flatten)]
+        leg: LegReport,
+        trunk: Option<TrunkReport>,
+    },
     Voicemail {
         /// 20 ms frames of the greeting played so far.
         greeting_frames: u64,
         recorded_ms: u64,
+        trunk: Option<TrunkReport>,
     },
+    /// Only the caller's leg so far: the call rings.
+    Caller { trunk: Option<TrunkReport> },
 }
 
 /// The media thread's own figures, for `make bench`.
@@ -72,10 +88,50 @@ pub struct EngineStats {
     pub egress: LatencySummary,
 }
 
-enum Session {
+/// A call's audio: the caller, and at most one leg answering it.
+struct Session {
+    /// The caller on the trunk; `None` on the webhook path, where the
+    /// stand-in speaks inside the answering leg.
+    trunk: Option<TrunkCaller>,
+    answering: Option<Answering>,
+    /// When the caller's leg started, for "lost" when RTP never came.
+    since: Instant,
+    /// The exchange has been told this caller is lost (told once).
+    lost_reported: bool,
+}
+
+enum Answering {
     Browser(Box<BrowserLeg>),
     Voicemail(Box<Voicemail>),
 }
+
+/// The caller's RTP leg and the port pair it holds.
+struct TrunkCaller {
+    leg: TrunkLeg,
+    socket: Arc<UdpSocket>,
+    port: u16,
+    /// The tasks reading the RTP and RTCP sockets; stopped with the call.
+    readers: [tokio::task::JoinHandle<()>; 2],
+}
+
+impl Drop for TrunkCaller {
+    fn drop(&mut self) {
+        for reader in &self.readers {
+            reader.abort();
+        }
+    }
+}
+
+/// A datagram that arrived on a call's RTP port.
+pub(super) struct RtpDatagram {
+    call: CallId,
+    source: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+/// RTP datagrams queued from the port readers to the engine; past this a
+/// flood is dropped at the reader.
+const RTP_QUEUE: usize = 4096;
 
 pub(super) struct Engine {
     socket: UdpSocket,
@@ -83,6 +139,12 @@ pub(super) struct Engine {
     crypto: Arc<CryptoProvider>,
     prospect: Arc<Clip>,
     sessions: HashMap<CallId, Session>,
+    ports: PortPool,
+    rtp_tx: mpsc::Sender<RtpDatagram>,
+    rtp_rx: mpsc::Receiver<RtpDatagram>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+    /// Seeds each trunk leg's SSRC and sequence.
+    trunk_seed: u64,
     /// Which leg a remote address belongs to, once one accepted it; saves
     /// asking every leg about every packet.
     routes: HashMap<SocketAddr, CallId>,
@@ -96,6 +158,7 @@ pub(super) struct Engine {
 enum Wake {
     Command(Option<Command>),
     Datagram(std::io::Result<(usize, SocketAddr)>),
+    Rtp(Option<RtpDatagram>),
     Tick(Instant),
     Timer,
 }
@@ -108,13 +171,21 @@ impl Engine {
         socket: UdpSocket,
         crypto: Arc<CryptoProvider>,
         prospect: Arc<Clip>,
+        ports: PortPool,
+        events: mpsc::UnboundedSender<MediaEvent>,
     ) -> std::io::Result<Self> {
+        let (rtp_tx, rtp_rx) = mpsc::channel(RTP_QUEUE);
         Ok(Self {
             local: socket.local_addr()?,
             socket,
             crypto,
             prospect,
             sessions: HashMap::new(),
+            ports,
+            rtp_tx,
+            rtp_rx,
+            events,
+            trunk_seed: 0,
             routes: HashMap::new(),
             deadlines: BTreeSet::new(),
             wake_at: HashMap::new(),
@@ -137,6 +208,7 @@ impl Engine {
             let wake = tokio::select! {
                 command = commands.recv() => Wake::Command(command),
                 received = self.socket.recv_from(&mut buf) => Wake::Datagram(received),
+                rtp = self.rtp_rx.recv() => Wake::Rtp(rtp),
                 _ = ticker.tick() => Wake::Tick(Instant::now()),
                 () = tokio::time::sleep_until(wake_at.into()) => Wake::Timer,
             };
@@ -155,6 +227,17 @@ impl Engine {
                 }
                 // ICMP "port unreachable" from a browser that left shows up here.
                 Wake::Datagram(Err(error)) => tracing::debug!(%error, "media socket read"),
+                Wake::Rtp(Some(datagram)) => {
+                    self.rtp(datagram);
+                    for _ in 0..DATAGRAM_BATCH {
+                        match self.rtp_rx.try_recv() {
+                            Ok(datagram) => self.rtp(datagram),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                // The engine holds a sender itself: this does not happen.
+                Wake::Rtp(None) => {}
                 Wake::Tick(at) => self.tick(at),
                 Wake::Timer => self.timers(),
             }
@@ -163,8 +246,17 @@ impl Engine {
 
     fn command(&mut self, command: Command) {
         match command {
+            Command::TrunkCaller { call, peer, reply } => {
+                let _ = reply.send(self.trunk_caller(call, peer));
+            }
             Command::Offer { call, reply } => {
-                let caller = StandInCaller::new(ClipPlayer::looping(self.prospect.clone()));
+                let caller = if self.trunk_of(call).is_some() {
+                    CallerSide::relay()
+                } else {
+                    CallerSide::StandIn(StandInCaller::new(ClipPlayer::looping(
+                        self.prospect.clone(),
+                    )))
+                };
                 let result = BrowserLeg::offer(
                     call,
                     self.local,
@@ -173,8 +265,8 @@ impl Engine {
                     Instant::now(),
                 )
                 .map(|(leg, sdp)| {
-                    self.end(call);
-                    self.sessions.insert(call, Session::Browser(Box::new(leg)));
+                    self.release_answering(call);
+                    self.session(call).answering = Some(Answering::Browser(Box::new(leg)));
                     self.drive(call);
                     sdp
                 });
@@ -190,29 +282,44 @@ impl Engine {
                 let _ = reply.send(result);
             }
             Command::Voicemail { call, greeting } => {
-                self.end(call);
-                let voicemail = Voicemail::new(
-                    ClipPlayer::once(greeting),
-                    ClipPlayer::looping(self.prospect.clone()),
-                );
-                self.sessions
-                    .insert(call, Session::Voicemail(Box::new(voicemail)));
+                self.release_answering(call);
+                let voicemail = if self.trunk_of(call).is_some() {
+                    Voicemail::for_caller(ClipPlayer::once(greeting))
+                } else {
+                    Voicemail::new(
+                        ClipPlayer::once(greeting),
+                        ClipPlayer::looping(self.prospect.clone()),
+                    )
+                };
+                self.session(call).answering = Some(Answering::Voicemail(Box::new(voicemail)));
             }
             Command::End { call, reply } => {
                 let _ = reply.send(self.end(call));
             }
             Command::ReleaseBrowserLeg { call } => {
-                if matches!(self.sessions.get(&call), Some(Session::Browser(_))) {
-                    self.end(call);
+                let browser = matches!(
+                    self.sessions.get(&call).and_then(|s| s.answering.as_ref()),
+                    Some(Answering::Browser(_))
+                );
+                if browser {
+                    self.release_answering(call);
                 }
             }
             Command::Report { call, reply } => {
-                let report = self.sessions.get(&call).map(|session| match session {
-                    Session::Browser(leg) => MediaReport::Browser(leg.report()),
-                    Session::Voicemail(voicemail) => MediaReport::Voicemail {
-                        greeting_frames: voicemail.greeting_frames_played(),
-                        recorded_ms: voicemail.recorded_ms(),
-                    },
+                let report = self.sessions.get(&call).map(|session| {
+                    let trunk = session.trunk.as_ref().map(|t| t.leg.report());
+                    match &session.answering {
+                        Some(Answering::Browser(leg)) => MediaReport::Browser {
+                            leg: leg.report(),
+                            trunk,
+                        },
+                        Some(Answering::Voicemail(voicemail)) => MediaReport::Voicemail {
+                            greeting_frames: voicemail.greeting_frames_played(),
+                            recorded_ms: voicemail.recorded_ms(),
+                            trunk,
+                        },
+                        None => MediaReport::Caller { trunk },
+                    }
                 });
                 let _ = reply.send(report);
             }
@@ -231,18 +338,127 @@ impl Engine {
         }
     }
 
+    fn session(&mut self, call: CallId) -> &mut Session {
+        self.sessions.entry(call).or_insert_with(|| Session {
+            trunk: None,
+            answering: None,
+            since: Instant::now(),
+            lost_reported: false,
+        })
+    }
+
+    fn trunk_of(&mut self, call: CallId) -> Option<&mut TrunkCaller> {
+        self.sessions.get_mut(&call)?.trunk.as_mut()
+    }
+
+    /// Opens an RTP/RTCP port pair for a caller on the trunk.
+    fn trunk_caller(&mut self, call: CallId, peer: TrunkPeer) -> Result<SocketAddr, MediaError> {
+        if self.trunk_of(call).is_some() {
+            return Err(MediaError::Setup("the call already has a trunk leg".into()));
+        }
+        let (port, rtp, rtcp) = self.ports.bind_pair(self.local.ip())?;
+        let local = rtp.local_addr()?;
+        let rtp = Arc::new(UdpSocket::from_std(rtp)?);
+        let rtcp = UdpSocket::from_std(rtcp)?;
+        let queue = self.rtp_tx.clone();
+        let reading = rtp.clone();
+        let rtp_reader = tokio::spawn(async move {
+            let mut buf = vec![0u8; 2048];
+            loop {
+                let Ok((len, source)) = reading.recv_from(&mut buf).await else {
+                    continue;
+                };
+                let datagram = RtpDatagram {
+                    call,
+                    source,
+                    bytes: buf[..len].to_vec(),
+                };
+                // A full queue means a flood: drop rather than fall behind.
+                if let Err(mpsc::error::TrySendError::Closed(_)) = queue.try_send(datagram) {
+                    return;
+                }
+            }
+        });
+        // RTCP is accepted and ignored (reading keeps the kernel's queue empty).
+        let rtcp_reader = tokio::spawn(async move {
+            let mut buf = vec![0u8; 2048];
+            while rtcp.recv_from(&mut buf).await.is_ok() {}
+        });
+        self.trunk_seed = self.trunk_seed.wrapping_add(1);
+        let seed = self.trunk_seed ^ call.0.unsigned_abs();
+        self.session(call).trunk = Some(TrunkCaller {
+            leg: TrunkLeg::new(peer, seed),
+            socket: rtp,
+            port,
+            readers: [rtp_reader, rtcp_reader],
+        });
+        tracing::debug!(%call, %local, "trunk RTP leg open");
+        Ok(local)
+    }
+
+    /// A datagram on a call's RTP port: the caller's audio, bridged to
+    /// whichever leg answers (dropped while nobody does).
+    fn rtp(&mut self, datagram: RtpDatagram) {
+        let now = Instant::now();
+        let call = datagram.call;
+        let Some(session) = self.sessions.get_mut(&call) else {
+            return;
+        };
+        let Some(trunk) = session.trunk.as_mut() else {
+            return;
+        };
+        let TrunkInput::Audio(payload) = trunk.leg.receive(now, datagram.source, &datagram.bytes)
+        else {
+            return;
+        };
+        match session.answering.as_mut() {
+            Some(Answering::Browser(_)) => {
+                let payload = payload.to_vec();
+                self.with_leg(call, |leg, _, _| leg.relay_to_browser(now, payload));
+                self.drive(call);
+            }
+            Some(Answering::Voicemail(voicemail)) => {
+                let mut samples = Vec::with_capacity(FRAME_SAMPLES);
+                g711::decode_frame(payload, &mut samples);
+                voicemail.hear(&samples);
+            }
+            None => {}
+        }
+    }
+
+    /// Drops whatever answers the call; a call with no caller leg left is forgotten.
+    fn release_answering(&mut self, call: CallId) {
+        if let Some(at) = self.wake_at.remove(&call) {
+            self.deadlines.remove(&(at, call));
+        }
+        self.routes.retain(|_, routed| *routed != call);
+        let Some(session) = self.sessions.get_mut(&call) else {
+            return;
+        };
+        if let Some(Answering::Browser(leg)) = session.answering.take() {
+            tracing::debug!(%call, spoken_secs = leg.spoken_secs(), "browser leg closed");
+        }
+        if session.trunk.is_none() {
+            self.sessions.remove(&call);
+        }
+    }
+
     /// Forgets a call's media; a voicemail hands back its recording.
     fn end(&mut self, call: CallId) -> Option<Recorder> {
         if let Some(at) = self.wake_at.remove(&call) {
             self.deadlines.remove(&(at, call));
         }
         self.routes.retain(|_, routed| *routed != call);
-        match self.sessions.remove(&call)? {
-            Session::Browser(leg) => {
+        let session = self.sessions.remove(&call)?;
+        if let Some(trunk) = &session.trunk {
+            self.ports.release(trunk.port);
+        }
+        match session.answering? {
+            Answering::Browser(leg) => {
                 tracing::debug!(%call, spoken_secs = leg.spoken_secs(), "browser leg closed");
                 None
             }
-            Session::Voicemail(voicemail) => Some(voicemail.into_recording()),
+            Answering::Voicemail(voicemail) => Some(voicemail.into_recording()),
         }
     }
 
@@ -263,15 +479,17 @@ impl Engine {
                 return;
             }
             None => {
-                let found = self
-                    .sessions
-                    .iter()
-                    .find_map(|(call, session)| match session {
-                        Session::Browser(leg) if leg.accepts(now, source, self.local, bytes) => {
-                            Some(*call)
-                        }
-                        _ => None,
-                    });
+                let found =
+                    self.sessions
+                        .iter()
+                        .find_map(|(call, session)| match &session.answering {
+                            Some(Answering::Browser(leg))
+                                if leg.accepts(now, source, self.local, bytes) =>
+                            {
+                                Some(*call)
+                            }
+                            _ => None,
+                        });
                 let Some(call) = found else {
                     tracing::trace!(%source, "datagram for no call");
                     return;
@@ -294,7 +512,11 @@ impl Engine {
         call: CallId,
         work: impl FnOnce(&mut BrowserLeg, &mut Latencies, &UdpSocket) -> R,
     ) -> Option<R> {
-        let Some(Session::Browser(leg)) = self.sessions.get_mut(&call) else {
+        let Some(Answering::Browser(leg)) = self
+            .sessions
+            .get_mut(&call)
+            .and_then(|s| s.answering.as_mut())
+        else {
             return None;
         };
         let (latencies, socket) = (&mut self.latencies, &self.socket);
@@ -313,16 +535,35 @@ impl Engine {
     /// Every call's next 20 ms of audio. `started` is when this tick's work
     /// began: a frame's time in the server counts from there.
     fn tick(&mut self, started: Instant) {
+        let now = Instant::now();
         let calls: Vec<CallId> = self.sessions.keys().copied().collect();
         for call in calls {
-            match self.sessions.get_mut(&call) {
-                Some(Session::Browser(_)) => {
+            let Some(session) = self.sessions.get_mut(&call) else {
+                continue;
+            };
+            if let Some(trunk) = &session.trunk
+                && session.answering.is_some()
+                && !session.lost_reported
+                && trunk.leg.lost(now, session.since)
+            {
+                session.lost_reported = true;
+                tracing::info!(%call, "no RTP from the caller for 30 s; the call is lost");
+                let _ = self.events.send(MediaEvent::CallerLost { call });
+            }
+            match session.answering.as_mut() {
+                // A relayed caller speaks when its packets arrive, not on the clock.
+                Some(Answering::Browser(_)) if session.trunk.is_none() => {
                     self.with_leg(call, |leg, _, _| leg.speak(Instant::now()));
                     self.drive(call);
                     self.latencies.record_egress(started.elapsed());
                 }
-                Some(Session::Voicemail(voicemail)) => voicemail.tick(),
-                None => {}
+                Some(Answering::Voicemail(voicemail)) => {
+                    if let (Some(frame), Some(trunk)) = (voicemail.tick(), session.trunk.as_mut()) {
+                        let (to, packet) = trunk.leg.send(&g711::encode_frame(&frame));
+                        send(&trunk.socket, &packet, to);
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -356,6 +597,30 @@ impl Engine {
             self.deadlines.remove(&(previous, call));
         }
         self.deadlines.insert((next, call));
+        self.relay_to_caller(call);
+    }
+
+    /// The rep's audio, as it came from the browser, out to a caller on the trunk.
+    fn relay_to_caller(&mut self, call: CallId) {
+        let Some(Session {
+            trunk: Some(trunk),
+            answering: Some(Answering::Browser(leg)),
+            ..
+        }) = self.sessions.get_mut(&call)
+        else {
+            return;
+        };
+        for frame in leg.take_for_caller() {
+            let (to, packet) = trunk.leg.send(&frame);
+            send(&trunk.socket, &packet, to);
+        }
+    }
+}
+
+/// UDP: a full send buffer drops the packet, as the network would.
+fn send(socket: &UdpSocket, packet: &[u8], to: SocketAddr) {
+    if let Err(error) = socket.try_send_to(packet, to) {
+        tracing::trace!(%error, "RTP packet not sent");
     }
 }
 

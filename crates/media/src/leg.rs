@@ -2,8 +2,10 @@
 //! in, packets to send and the next wake-up come out. The [`super::engine`]
 //! owns the socket and the clock; everything here is deterministic given them.
 //!
-//! Until the SIP trunk carries real callers, a [`StandInCaller`] sits on the
-//! other end: it speaks a shipped recording and listens to what the rep says.
+//! On the other end is the caller: on the SIP trunk a real one, whose PCMU
+//! the engine relays in and out ([`CallerSide::Relay`]); on the webhook path
+//! and in tests a [`StandInCaller`] that speaks a shipped recording. Either
+//! way the leg meters what the rep says.
 
 use super::MediaError;
 use super::audio::{ClipPlayer, FRAME_SAMPLES, LevelMeter, SAMPLE_RATE};
@@ -11,6 +13,7 @@ use super::g711;
 use super::latency::Latencies;
 use protocol::CallId;
 use serde::Serialize;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,21 +29,40 @@ const PT_PCMU: u8 = 0;
 /// The conventional dynamic payload type for telephone-event (DTMF).
 const PT_TELEPHONE_EVENT: u8 = 101;
 
-/// The prospect's side of a browser call until SIP: a voice and an ear.
+/// The prospect's side of a browser call on the webhook path: a voice.
 #[derive(Debug)]
 pub struct StandInCaller {
     voice: ClipPlayer,
-    heard: LevelMeter,
 }
 
 impl StandInCaller {
     pub fn new(voice: ClipPlayer) -> Self {
-        Self {
-            voice,
-            heard: LevelMeter::default(),
+        Self { voice }
+    }
+}
+
+/// Who is on the other end of the browser's audio.
+#[derive(Debug)]
+pub enum CallerSide {
+    StandIn(StandInCaller),
+    /// A caller whose audio the engine relays: the browser's PCMU frames wait
+    /// here until the engine sends them on, without transcoding.
+    Relay {
+        to_caller: VecDeque<Vec<u8>>,
+    },
+}
+
+impl CallerSide {
+    pub fn relay() -> Self {
+        Self::Relay {
+            to_caller: VecDeque::new(),
         }
     }
 }
+
+/// Frames of the rep's audio held for the caller at most (a second); more
+/// means the engine is not draining, and the oldest are dropped.
+const RELAY_BACKLOG: usize = 50;
 
 /// What the caller's side of a call has seen, for the carrier API and tests.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -72,7 +94,9 @@ pub struct BrowserLeg {
     dtls_up: bool,
     /// Audio can flow now: DTLS is up and ICE has a working pair.
     connected: bool,
-    caller: StandInCaller,
+    caller: CallerSide,
+    /// What the rep's browser sends, metered.
+    heard: LevelMeter,
     /// RTP time of the next frame the caller speaks, in samples.
     sent_samples: u64,
     packets_received: u64,
@@ -89,7 +113,7 @@ impl BrowserLeg {
         call_id: CallId,
         local_addr: SocketAddr,
         crypto: Arc<CryptoProvider>,
-        caller: StandInCaller,
+        caller: CallerSide,
         now: Instant,
     ) -> Result<(Self, String), MediaError> {
         let mut config = RtcConfig::new()
@@ -129,6 +153,7 @@ impl BrowserLeg {
             dtls_up: false,
             connected: false,
             caller,
+            heard: LevelMeter::default(),
             sent_samples: 0,
             packets_received: 0,
             packets_sent: 0,
@@ -194,18 +219,31 @@ impl BrowserLeg {
         }
     }
 
-    /// The caller says the next 20 ms. Nothing is sent before ICE and DTLS
-    /// are up, so the prospect's first words are not lost to the handshake.
+    /// The stand-in caller says the next 20 ms. Nothing is sent before ICE
+    /// and DTLS are up, so the prospect's first words are not lost to the
+    /// handshake.
     pub fn speak(&mut self, now: Instant) {
         if !self.connected {
             return;
         }
-        let Some(frame) = self.caller.voice.next_frame() else {
+        let CallerSide::StandIn(caller) = &mut self.caller else {
             return;
         };
-        let payload = g711::encode_frame(&frame);
+        let Some(frame) = caller.voice.next_frame() else {
+            return;
+        };
+        self.relay_to_browser(now, g711::encode_frame(&frame));
+    }
+
+    /// Sends the caller's PCMU to the browser as it is (no transcoding).
+    /// Before audio is up it is dropped, as a phone line would.
+    pub fn relay_to_browser(&mut self, now: Instant, payload: Vec<u8>) {
+        if !self.connected {
+            return;
+        }
+        let samples = payload.len() as u64;
         let rtp_time = MediaTime::new(self.sent_samples, Frequency::EIGHT_KHZ);
-        self.sent_samples += FRAME_SAMPLES as u64;
+        self.sent_samples += samples;
         let Some(writer) = self.rtc.writer(self.mid) else {
             return;
         };
@@ -263,7 +301,13 @@ impl BrowserLeg {
                 if data.params.spec().codec == Codec::PCMU {
                     latencies.record_ingress(data.network_time.elapsed());
                     g711::decode_frame(&data.data, &mut self.decoded);
-                    self.caller.heard.push(&self.decoded);
+                    self.heard.push(&self.decoded);
+                    if let CallerSide::Relay { to_caller } = &mut self.caller {
+                        if to_caller.len() >= RELAY_BACKLOG {
+                            to_caller.pop_front();
+                        }
+                        to_caller.push_back(data.data.to_vec());
+                    }
                 } else {
                     self.telephone_events += 1;
                 }
@@ -277,11 +321,20 @@ impl BrowserLeg {
             connected: self.connected,
             packets_received: self.packets_received,
             packets_sent: self.packets_sent,
-            heard_dbfs: self.caller.heard.recent_dbfs(),
-            heard_frames: self.caller.heard.frames(),
-            heard_loud_frames: self.caller.heard.loud_frames(),
+            heard_dbfs: self.heard.recent_dbfs(),
+            heard_frames: self.heard.frames(),
+            heard_loud_frames: self.heard.loud_frames(),
             telephone_events: self.telephone_events,
         }
+    }
+
+    /// The rep's audio waiting for a relayed caller, oldest first.
+    pub fn take_for_caller(&mut self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        let frames = match &mut self.caller {
+            CallerSide::Relay { to_caller } => Some(to_caller.drain(..)),
+            CallerSide::StandIn(_) => None,
+        };
+        frames.into_iter().flatten()
     }
 
     /// The caller's voice position, in seconds (for logs).

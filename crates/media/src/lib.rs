@@ -1,4 +1,15 @@
-//! Call audio: the server's end of the rep's WebRTC call, and voicemail.
+//! Call audio: a caller leg plus at most one leg answering it, bridged.
+//!
+//! - The *caller* is the carrier's RTP through the SIP trunk ([`trunk`]),
+//!   or, on the webhook path and in tests, a stand-in that speaks a WAV.
+//! - The *answering* leg is the rep's browser (WebRTC), or voicemail
+//!   (greeting player and recorder).
+//! - The bridge relays PCMU frames as they are, with no transcoding;
+//!   telephone-event from the trunk is counted and dropped.
+//!
+//! Media tells its owner what happened through [`MediaEvent`]s (a caller
+//! whose RTP stopped is lost), so a call whose hang-up is lost still ends.
+//! This crate knows nothing of the store or of HTTP.
 //!
 //! Each call that rings in a browser gets a [`leg::BrowserLeg`]: an audio-only
 //! WebRTC peer ([str0m], sans I/O) offering PCMU and telephone-event over
@@ -22,10 +33,14 @@ mod engine;
 pub mod g711;
 pub mod latency;
 pub mod leg;
+pub mod ports;
+pub mod rtp;
 pub mod softphone;
+pub mod trunk;
 pub mod voicemail;
 
 pub use engine::{EngineStats, MediaReport};
+pub use trunk::{TrunkPeer, TrunkReport};
 
 use audio::{Clip, ClipError, Recorder};
 use engine::{Command, Engine};
@@ -50,10 +65,22 @@ pub enum MediaError {
     Setup(String),
     #[error("the media thread has stopped")]
     Stopped,
+    /// Every RTP port pair of `--rtp-ports` is taken.
+    #[error("all {pairs} RTP port pairs in {first}-{last} are in use; widen --rtp-ports")]
+    NoPorts { pairs: usize, first: u16, last: u16 },
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Clip(#[from] ClipError),
+}
+
+/// What media reports back about a call, unasked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MediaEvent {
+    /// The caller's RTP stopped for [`trunk::LOST_AFTER`] while the call was
+    /// answered: treat it as a hang-up whose message never came.
+    CallerLost { call: CallId },
 }
 
 /// Handle to the media thread. Cheap to clone.
@@ -68,7 +95,13 @@ impl MediaEngine {
     /// Binds the media socket on `bind` (its address is the ICE candidate the
     /// browser connects to, so it must be one browsers reach) and starts the
     /// media thread.
-    pub fn start(bind: SocketAddr) -> Result<Self, MediaError> {
+    ///
+    /// Trunk legs take their RTP port pairs from `rtp_ports`, on the same IP.
+    /// What happens to calls arrives on the returned receiver.
+    pub fn start(
+        bind: SocketAddr,
+        rtp_ports: std::ops::RangeInclusive<u16>,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
         if bind.ip().is_unspecified() {
             return Err(MediaError::Setup(format!(
                 "--media-addr {bind} is not an address a browser can reach; give the server's own IP (e.g. 127.0.0.1:0 on one machine)"
@@ -81,6 +114,8 @@ impl MediaEngine {
         let default_greeting = Arc::new(Clip::from_wav(audio::shipped::GREETING_WAV, 600)?);
         let crypto = Arc::new(str0m::crypto::from_feature_flags());
         let (commands, receiver) = mpsc::unbounded_channel();
+        let (events, event_receiver) = mpsc::unbounded_channel();
+        let ports = ports::PortPool::new(rtp_ports);
         std::thread::Builder::new()
             .name("ringback-media".into())
             .spawn(move || {
@@ -92,18 +127,21 @@ impl MediaEngine {
                     }
                 };
                 runtime.block_on(async move {
-                    match tokio::net::UdpSocket::from_std(socket).and_then(|s| Engine::new(s, crypto, prospect)) {
+                    match tokio::net::UdpSocket::from_std(socket).and_then(|s| Engine::new(s, crypto, prospect, ports, events)) {
                         Ok(engine) => engine.run(receiver).await,
                         Err(error) => tracing::error!(%error, "the media socket failed; calls will have no audio"),
                     }
                 });
             })?;
         tracing::info!(%local_addr, "call audio on UDP");
-        Ok(Self {
-            commands,
-            local_addr,
-            default_greeting,
-        })
+        Ok((
+            Self {
+                commands,
+                local_addr,
+                default_greeting,
+            },
+            event_receiver,
+        ))
     }
 
     /// The UDP address browsers send call audio to.
@@ -125,6 +163,17 @@ impl MediaEngine {
             .send(command(reply))
             .map_err(|_| MediaError::Stopped)?;
         answer.await.map_err(|_| MediaError::Stopped)
+    }
+
+    /// The call's caller is on the trunk at `peer`: opens its RTP port pair
+    /// and returns the local RTP address (for the SDP answer).
+    pub async fn trunk_caller(
+        &self,
+        call: CallId,
+        peer: TrunkPeer,
+    ) -> Result<SocketAddr, MediaError> {
+        self.ask(|reply| Command::TrunkCaller { call, peer, reply })
+            .await?
     }
 
     /// A new WebRTC leg for a call that rings in the browser; returns its SDP offer.

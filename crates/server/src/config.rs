@@ -1,6 +1,7 @@
 //! Runtime settings of a server instance (the binary fills them from flags).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -32,6 +33,14 @@ pub struct Config {
     /// believed: behind one, every request's peer is the proxy, and the
     /// sign-in throttle must see the client instead.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where the SIP trunk listens (UDP and TCP); `None`: no SIP.
+    pub sip_listen: Option<SocketAddr>,
+    /// What goes in Contact and the SDP `c=` line, when NAT sits in front.
+    pub sip_public_addr: Option<SocketAddr>,
+    /// Addresses the carrier's INVITEs may come from.
+    pub trunk_allow: sip::AllowList,
+    /// Ports for the trunk's RTP (one even/odd pair per call).
+    pub rtp_ports: RangeInclusive<u16>,
     /// Where voicemail recordings (`recordings/`) and reps' greetings
     /// (`greetings/`) are kept.
     pub files_dir: PathBuf,
@@ -70,6 +79,10 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             media_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             trusted_proxies: Vec::new(),
+            sip_listen: None,
+            sip_public_addr: None,
+            trunk_allow: sip::AllowList::loopback(),
+            rtp_ports: 20_000..=20_999,
             files_dir: PathBuf::from("./data"),
         }
     }

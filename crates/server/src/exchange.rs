@@ -13,11 +13,13 @@ use crate::state::AppState;
 use crate::store::{NewCall, StoreError};
 use calls::{Action, Answerer, Audience, Call, Event, Phase, Refusal, RingRequest};
 use media::MediaError;
+use media::TrunkPeer;
 use media::audio::Clip;
 use protocol::api::{CarrierInbound, CarrierInboundResponse};
 use protocol::signal::{IncomingCall, ServerMessage};
 use protocol::{CallId, LegState, PhoneNumber, RepId};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,10 +35,32 @@ struct LiveEntry {
     call: Arc<tokio::sync::Mutex<LiveCall>>,
 }
 
+/// Where a call's caller is.
+#[derive(Debug, Clone)]
+pub enum CallerOrigin {
+    /// The carrier webhook: the caller's audio is the stand-in's.
+    Webhook,
+    /// The SIP trunk: the caller is this dialog, its audio RTP from `peer`.
+    Trunk {
+        sip_call_id: String,
+        peer: TrunkPeer,
+    },
+}
+
+/// The SIP side of a call that came over the trunk.
+struct TrunkSide {
+    sip_call_id: String,
+    /// Where the caller's RTP is received (for the 200 OK's SDP).
+    local_rtp: SocketAddr,
+    /// 200 OK sent: the browser, the phone or voicemail took the call.
+    answered: bool,
+}
+
 struct LiveCall {
     id: CallId,
     rep: RepId,
     carrier_call_id: String,
+    trunk: Option<TrunkSide>,
     /// The ring message, kept to re-send on reconnect.
     incoming: IncomingCall,
     machine: Call,
@@ -85,6 +109,7 @@ impl AppState {
     pub async fn inbound_call(
         &self,
         request: &CarrierInbound,
+        origin: CallerOrigin,
     ) -> Result<CarrierInboundResponse, AppError> {
         let carrier_call_id = request.carrier_call_id.trim();
         if carrier_call_id.is_empty() || carrier_call_id.len() > 128 {
@@ -152,6 +177,30 @@ impl AppState {
             ring_deadline: machine.ring_deadline(),
             outcome: machine.outcome(),
         };
+        // The caller's RTP port is open before anything answers, so the
+        // 200 OK can name it; no port free means no call (SIP 503).
+        let trunk = match origin {
+            CallerOrigin::Webhook => None,
+            CallerOrigin::Trunk { sip_call_id, peer } => {
+                match self.media().trunk_caller(id, peer).await {
+                    Ok(local_rtp) => Some(TrunkSide {
+                        sip_call_id,
+                        local_rtp,
+                        answered: false,
+                    }),
+                    Err(error) => {
+                        tracing::warn!(call = %id, %error, "no RTP port for a trunk call; refusing it");
+                        let mut ended = machine.clone();
+                        ended.handle(Event::CallerHungUp, self.now()).ok();
+                        store.save_call(id, &ended).await?;
+                        return Err(AppError::Busy {
+                            message: "no RTP port is free for the call; widen --rtp-ports",
+                            retry_after_secs: 5,
+                        });
+                    }
+                }
+            }
+        };
         // The browser's audio leg exists before the ring, so the offer rides on it.
         let offer = if machine.rings_in_browser() {
             match self.media().offer(id).await {
@@ -168,6 +217,7 @@ impl AppState {
             id,
             rep: rep.rep_id,
             carrier_call_id: carrier_call_id.to_owned(),
+            trunk,
             incoming: IncomingCall {
                 call_id: id,
                 person: snapshot,
@@ -180,7 +230,7 @@ impl AppState {
         };
         let cell = Arc::new(tokio::sync::Mutex::new(live));
         // Locked before it is published, so no event can overtake the ring.
-        let guard = cell.clone().lock_owned().await;
+        let mut guard = cell.clone().lock_owned().await;
         self.exchange().lock().insert(
             id,
             LiveEntry {
@@ -191,7 +241,7 @@ impl AppState {
         // The call exists and rings whatever happens next: a failed voicemail
         // log is logged, not reported to the carrier as a failed call.
         let _ = self.perform(&guard, actions).await;
-        self.after_step(&guard);
+        self.after_step(&mut guard);
         if guard.machine.next_deadline().is_some() {
             self.spawn_call_timer(id);
         }
@@ -409,7 +459,22 @@ impl AppState {
     /// voicemail) its browser leg is released at once rather than when the
     /// call ends, which on the phone can be an hour later. A closed ring keeps
     /// its leg: it can still be accepted.
-    fn after_step(&self, live: &LiveCall) {
+    ///
+    /// A caller on the SIP trunk is answered (200 OK) once anything takes the
+    /// call, and hung up (BYE, or 480 while unanswered) when it ends.
+    fn after_step(&self, live: &mut LiveCall) {
+        if let (Some(trunk), Some(sip)) = (live.trunk.as_mut(), self.trunk()) {
+            match live.machine.phase() {
+                Phase::Connected(_) if !trunk.answered => {
+                    trunk.answered = true;
+                    if let Err(error) = sip.answer(&trunk.sip_call_id, trunk.local_rtp) {
+                        tracing::warn!(call = %live.id, %error, "answering the carrier failed");
+                    }
+                }
+                Phase::Ended => sip.hang_up(&trunk.sip_call_id),
+                _ => {}
+            }
+        }
         if live.machine.phase() == &Phase::Ended {
             self.exchange().lock().remove(&live.id);
             let state = self.clone();

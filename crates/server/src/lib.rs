@@ -19,6 +19,7 @@ pub mod signal;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod trunk;
 pub mod web;
 
 use crate::clock::{Clock, SystemClock};
@@ -107,11 +108,25 @@ impl Server {
 
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let media = MediaEngine::start(config.media_addr)
+        let (media, media_events) = MediaEngine::start(config.media_addr, config.rtp_ports.clone())
             .with_context(|| format!("starting call audio on UDP {}", config.media_addr))?;
+        let (trunk, trunk_events) = match config.sip_listen {
+            Some(listen) => {
+                let mut sip_config = sip::TrunkConfig::new(listen);
+                sip_config.public_addr = config.sip_public_addr;
+                sip_config.allow = config.trunk_allow.clone();
+                let (trunk, events) = sip::Trunk::start(sip_config).await?;
+                (Some(trunk), Some(events))
+            }
+            None => (None, None),
+        };
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let state = AppState::new(store, config, clock, media, shutdown_rx);
+        let state = AppState::new(store, config, clock, media, trunk, shutdown_rx);
         spawn_housekeeping(state.clone());
+        trunk::spawn_media_events(state.clone(), media_events);
+        if let Some(events) = trunk_events {
+            trunk::spawn(state.clone(), events);
+        }
         let router = app(state.clone());
         let stopping = state.clone();
         let task = tokio::spawn(async move {
@@ -141,6 +156,9 @@ impl Server {
     /// Closes every socket (code 1001), finishes requests in flight, and stops.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
+        if let Some(trunk) = self.state.trunk() {
+            trunk.shutdown();
+        }
         self.task.await??;
         self.state.store().close().await;
         Ok(())

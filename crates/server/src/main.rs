@@ -37,6 +37,13 @@ enum Command {
         #[command(flatten)]
         carrier: CarrierArgs,
     },
+    /// Write the demo prospect's voice as headerless mu-law (PCMU), the file
+    /// sipp streams as the caller's audio (`tests/sipp/prospect-calls.xml`).
+    CarrierVoice {
+        /// Where to write it.
+        #[arg(default_value = "voice.ulaw")]
+        out: PathBuf,
+    },
     /// Report the phone leg's news through the carrier webhook.
     Carrier {
         #[arg(value_enum)]
@@ -77,6 +84,25 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where the SIP trunk listens, UDP and TCP (`off` for no SIP).
+    #[arg(long, env = "RINGBACK_SIP_LISTEN", default_value = "127.0.0.1:5060")]
+    sip_listen: String,
+    /// The address the carrier reaches, for Contact and the SDP c= line, when
+    /// NAT or a load balancer is in front (default: --sip-listen).
+    #[arg(long, env = "RINGBACK_SIP_PUBLIC_ADDR")]
+    sip_public_addr: Option<SocketAddr>,
+    /// UDP ports for the trunk's RTP, one even/odd pair per call.
+    #[arg(long, env = "RINGBACK_RTP_PORTS", default_value = "20000-20999", value_parser = parse_port_range)]
+    rtp_ports: std::ops::RangeInclusive<u16>,
+    /// Addresses or CIDR networks the carrier sends SIP from (repeat or
+    /// comma-separate); INVITEs from anywhere else get 403.
+    #[arg(
+        long = "trunk-allow",
+        env = "RINGBACK_TRUNK_ALLOW",
+        value_delimiter = ',',
+        default_value = "127.0.0.0/8,::1"
+    )]
+    trunk_allow: Vec<sip::Cidr>,
     /// Seed a demo team, rep and People (once) and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -140,6 +166,17 @@ async fn main() -> anyhow::Result<()> {
             println!("hang up as the caller:  ringback carrier hang-up {carrier_call_id}");
             Ok(())
         }
+        Command::CarrierVoice { out } => {
+            let clip = media::audio::Clip::from_wav(media::audio::shipped::PROSPECT_WAV, 600)?;
+            let pcmu = media::g711::encode_frame(clip.samples());
+            std::fs::write(&out, &pcmu).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote {} ({} s of PCMU at 8 kHz)",
+                out.display(),
+                pcmu.len() / 8000
+            );
+            Ok(())
+        }
         Command::Carrier {
             event,
             carrier_call_id,
@@ -165,6 +202,28 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// `20000-20999`: the RTP port range.
+fn parse_port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+    let (first, last) = text
+        .split_once('-')
+        .ok_or_else(|| format!("{text:?}: give a range like 20000-20999"))?;
+    let (first, last): (u16, u16) = (
+        first
+            .trim()
+            .parse()
+            .map_err(|_| format!("{first:?} is not a port"))?,
+        last.trim()
+            .parse()
+            .map_err(|_| format!("{last:?} is not a port"))?,
+    );
+    if last <= first {
+        return Err(format!(
+            "{text:?}: the range must hold at least one even/odd pair"
+        ));
+    }
+    Ok(first..=last)
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = match &args.database_url {
         Some(url) => Store::connect(url).await,
@@ -180,6 +239,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         carrier_token,
         media_addr: args.media_addr,
         trusted_proxies: args.trusted_proxies,
+        sip_listen: match args.sip_listen.as_str() {
+            "off" | "" => None,
+            addr => Some(addr.parse().with_context(|| {
+                format!("--sip-listen {addr}: give an address like 127.0.0.1:5060, or off")
+            })?),
+        },
+        sip_public_addr: args.sip_public_addr,
+        trunk_allow: sip::AllowList::new(args.trunk_allow),
+        rtp_ports: args.rtp_ports,
         files_dir: args.data_dir.clone(),
         ..Config::default()
     };
@@ -238,6 +306,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "  ring the rep: target/debug/ringback call --from {}",
             seed.people[0].1
         );
+    }
+    if let Some(trunk) = server.state().trunk() {
+        let sip = trunk.local_addr();
+        println!("SIP trunk on UDP and TCP {sip}");
+        if args.demo {
+            println!(
+                "  place a real SIP call into the demo (sipp from Debian's sip-tester):\n    target/debug/ringback carrier-voice target/voice.ulaw && cd target && \\\n    sipp -sf ../tests/sipp/prospect-calls.xml -s {} -key from +14155550111 -d 20000 -m 1 {sip}",
+                demo::DEMO_DIALER_NUMBER
+            );
+        }
     }
     if !carrier_enabled {
         println!("Carrier webhooks are off: pass --carrier-token to accept calls.");

@@ -26,6 +26,8 @@ struct Inner {
     exchange: Exchange,
     /// Call audio: the WebRTC legs to browsers and voicemail.
     media: MediaEngine,
+    /// The carrier's SIP trunk, when it listens.
+    trunk: Option<sip::Trunk>,
     /// The phone leg the call rules drive.
     phone: Arc<dyn PhoneLeg>,
     /// The same leg, seen as the webhook carrier's command queue.
@@ -45,6 +47,7 @@ impl AppState {
         config: Config,
         clock: Arc<dyn Clock>,
         media: MediaEngine,
+        trunk: Option<sip::Trunk>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         let webhook_phone = Arc::new(WebhookPhoneLeg::default());
@@ -56,6 +59,7 @@ impl AppState {
             hub: Hub::default(),
             exchange: Exchange::default(),
             media,
+            trunk,
             phone: webhook_phone.clone(),
             webhook_phone,
             carrier_token_hash,
@@ -99,6 +103,10 @@ impl AppState {
 
     pub fn media(&self) -> &MediaEngine {
         &self.0.media
+    }
+
+    pub fn trunk(&self) -> Option<&sip::Trunk> {
+        self.0.trunk.as_ref()
     }
 
     pub fn phone(&self) -> &dyn PhoneLeg {

@@ -1,7 +1,7 @@
 //! The carrier's webhooks: where calls come from until the SIP trunk exists.
 
 use crate::error::AppError;
-use crate::exchange::EventError;
+use crate::exchange::{CallerOrigin, EventError};
 use crate::extract::{ApiJson, ApiPath, CarrierAuth};
 use crate::phone_leg::PhoneCommand;
 use crate::state::AppState;
@@ -18,7 +18,9 @@ pub async fn inbound(
     _carrier: CarrierAuth,
     ApiJson(request): ApiJson<CarrierInbound>,
 ) -> Result<Json<CarrierInboundResponse>, AppError> {
-    Ok(Json(state.inbound_call(&request).await?))
+    Ok(Json(
+        state.inbound_call(&request, CallerOrigin::Webhook).await?,
+    ))
 }
 
 pub async fn event(

@@ -2,6 +2,8 @@
 //! clients that speak real HTTP and WebSocket to it.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod sipp;
+
 use futures_util::{SinkExt, StreamExt};
 use protocol::api::{
     CallView, CarrierInbound, CarrierInboundResponse, SessionResponse, TicketResponse,
@@ -73,6 +75,14 @@ pub struct TestServer {
 }
 
 pub const ADA_PHONE: &str = "+14155550111";
+
+/// [`config`] with the SIP trunk on a free port of 127.0.0.1.
+pub fn sip_config() -> Config {
+    Config {
+        sip_listen: Some("127.0.0.1:0".parse().expect("addr")),
+        ..config()
+    }
+}
 
 pub fn config() -> Config {
     Config {
@@ -201,6 +211,15 @@ impl TestServer {
         sqlx::SqlitePool::connect_with(options)
             .await
             .expect("raw connection")
+    }
+
+    /// Where the SIP trunk listens (the server was started with one).
+    pub fn sip_addr(&self) -> std::net::SocketAddr {
+        self.server
+            .as_ref()
+            .and_then(|s| s.state().trunk())
+            .expect("started with a SIP trunk (sip_config)")
+            .local_addr()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,177 @@
+//! A call's RTP leg through the carrier trunk: the real caller, or the
+//! forwarding phone. Sans I/O like the other legs: the engine owns the
+//! sockets and hands datagrams in; frames to send come out.
+//!
+//! Symmetric RTP: audio goes back to wherever the carrier's audio comes
+//! from (a NAT in between may change it), starting at the address its SDP
+//! gave.
+
+use crate::rtp::{self, PT_PCMU, RtpSender};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Without RTP for this long a connected leg counts as lost (its hang-up
+/// message may have been lost with the network).
+pub const LOST_AFTER: Duration = Duration::from_secs(30);
+
+/// What was negotiated with the far end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkPeer {
+    /// Where the SDP said to send audio.
+    pub rtp: SocketAddr,
+    /// The telephone-event payload type, when the far end offered one.
+    pub telephone_event: Option<u8>,
+}
+
+/// What a trunk leg has seen, for the carrier API and tests.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct TrunkReport {
+    /// Where audio is sent now (the SDP address, or where RTP came from).
+    pub remote: Option<String>,
+    pub packets_received: u64,
+    pub packets_sent: u64,
+    /// Packets that were no RTP (or RTCP, which is accepted and ignored).
+    pub packets_dropped: u64,
+    pub telephone_events: u64,
+}
+
+/// What one received datagram means.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TrunkInput<'a> {
+    /// 20 ms (or so) of PCMU.
+    Audio(&'a [u8]),
+    /// A DTMF event, dropped by the bridge.
+    TelephoneEvent,
+    /// RTCP, garbage, another codec: nothing to relay.
+    Nothing,
+}
+
+#[derive(Debug)]
+pub struct TrunkLeg {
+    peer: TrunkPeer,
+    remote: SocketAddr,
+    sender: RtpSender,
+    last_heard: Option<Instant>,
+    report: TrunkReport,
+}
+
+impl TrunkLeg {
+    pub fn new(peer: TrunkPeer, seed: u64) -> Self {
+        Self {
+            remote: peer.rtp,
+            peer,
+            sender: RtpSender::new(seed),
+            last_heard: None,
+            report: TrunkReport::default(),
+        }
+    }
+
+    /// A datagram from `source` on this leg's port.
+    pub fn receive<'a>(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        bytes: &'a [u8],
+    ) -> TrunkInput<'a> {
+        let Ok(packet) = rtp::parse(bytes) else {
+            self.report.packets_dropped += 1;
+            return TrunkInput::Nothing;
+        };
+        self.report.packets_received += 1;
+        self.last_heard = Some(now);
+        // Symmetric RTP: answer where the audio really comes from.
+        self.remote = source;
+        if packet.payload_type == PT_PCMU {
+            TrunkInput::Audio(packet.payload)
+        } else if Some(packet.payload_type) == self.peer.telephone_event {
+            self.report.telephone_events += 1;
+            TrunkInput::TelephoneEvent
+        } else {
+            self.report.packets_dropped += 1;
+            TrunkInput::Nothing
+        }
+    }
+
+    /// An RTP packet carrying `pcmu`, and where to send it.
+    pub fn send(&mut self, pcmu: &[u8]) -> (SocketAddr, Vec<u8>) {
+        self.report.packets_sent += 1;
+        let samples = u32::try_from(pcmu.len()).unwrap_or(160);
+        (self.remote, self.sender.packet(PT_PCMU, pcmu, samples))
+    }
+
+    /// No RTP for [`LOST_AFTER`] since the last packet (or since `since`,
+    /// when none ever came).
+    pub fn lost(&self, now: Instant, since: Instant) -> bool {
+        now.duration_since(self.last_heard.unwrap_or(since)) >= LOST_AFTER
+    }
+
+    pub fn heard_anything(&self) -> bool {
+        self.last_heard.is_some()
+    }
+
+    pub fn report(&self) -> TrunkReport {
+        TrunkReport {
+            remote: Some(self.remote.to_string()),
+            ..self.report.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().expect("address")
+    }
+
+    #[test]
+    fn audio_goes_back_where_it_comes_from() {
+        let peer = TrunkPeer {
+            rtp: addr("192.0.2.1:4000"),
+            telephone_event: Some(101),
+        };
+        let mut leg = TrunkLeg::new(peer, 1);
+        assert_eq!(leg.send(&[0xff; 160]).0, addr("192.0.2.1:4000"));
+        let mut far = RtpSender::new(2);
+        let packet = far.packet(PT_PCMU, &[0x55; 160], 160);
+        let now = Instant::now();
+        assert_eq!(
+            leg.receive(now, addr("198.51.100.9:31000"), &packet),
+            TrunkInput::Audio(&[0x55; 160][..])
+        );
+        assert_eq!(
+            leg.send(&[0xff; 160]).0,
+            addr("198.51.100.9:31000"),
+            "NAT moved it"
+        );
+        let dtmf = far.packet(101, &[1, 0x8a, 0, 160], 160);
+        assert_eq!(
+            leg.receive(now, addr("198.51.100.9:31000"), &dtmf),
+            TrunkInput::TelephoneEvent
+        );
+        assert_eq!(
+            leg.receive(now, addr("198.51.100.9:31000"), b"junk"),
+            TrunkInput::Nothing
+        );
+        let report = leg.report();
+        assert_eq!((report.packets_received, report.packets_sent), (2, 2));
+        assert_eq!((report.telephone_events, report.packets_dropped), (1, 1));
+    }
+
+    #[test]
+    fn a_silent_leg_is_lost_after_thirty_seconds() {
+        let peer = TrunkPeer {
+            rtp: addr("192.0.2.1:4000"),
+            telephone_event: None,
+        };
+        let mut leg = TrunkLeg::new(peer, 1);
+        let start = Instant::now();
+        assert!(!leg.lost(start + LOST_AFTER / 2, start));
+        assert!(leg.lost(start + LOST_AFTER, start));
+        let packet = RtpSender::new(3).packet(PT_PCMU, &[0; 160], 160);
+        leg.receive(start + LOST_AFTER, addr("192.0.2.1:4000"), &packet);
+        assert!(!leg.lost(start + LOST_AFTER + Duration::from_secs(1), start));
+    }
+}

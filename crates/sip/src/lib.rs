@@ -1,0 +1,304 @@
+//! The carrier SIP trunk.
+//!
+//! Carriers (Twilio Elastic SIP Trunking, Telnyx, Bandwidth) hand the calls
+//! for a rep's dialer number to Ringback as SIP INVITEs with RTP audio. This
+//! crate is that SIP endpoint, built on [rsipstack]'s transaction and dialog
+//! layers, and it knows nothing else: the application (the server's call
+//! exchange) learns of calls through [`TrunkEvent`]s and drives them back
+//! through the [`Trunk`] handle.
+//!
+//! ```text
+//! carrier                 Trunk                          application
+//!   INVITE ─────────────▶ 403 if not --trunk-allow
+//!                         400/488 if unreadable / no PCMU
+//!   ◀──────── 100 Trying  TrunkEvent::Invite ──────────▶ route, open RTP
+//!   ◀──────── 180 Ringing ◀─────────── InviteDecision::Ring (or a refusal)
+//!   ◀── 200 OK (SDP)      ◀──────────────── Trunk::answer (browser, phone,
+//!   ACK ────────────────▶                                voicemail took it)
+//!   BYE / CANCEL ───────▶ TrunkEvent::Ended ───────────▶ end the call
+//!   ◀─────────────── BYE  ◀──────────────── Trunk::hang_up (the rep did)
+//! ```
+//!
+//! Also: OPTIONS (carriers probe trunks with it) gets 200; an in-dialog
+//! re-INVITE (hold, session refresh) gets an answer in the mirror direction;
+//! a retransmitted INVITE is absorbed by its transaction, so it is one call.
+//! rsipstack drops unparseable datagrams (it never answers them 400); a
+//! datagram over 8 KB is cut short by it, which the Content-Length check
+//! here turns into a 400.
+//!
+//! [rsipstack]: https://github.com/restsend/rsipstack
+
+pub mod allow;
+mod inbound;
+pub mod sdp;
+
+pub use allow::{AllowList, BadCidr, Cidr};
+pub use sdp::{AudioOffer, Direction, OfferError};
+
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::platform::CancellationToken;
+use rsipstack::sip::{Header, StatusCode, Uri};
+use rsipstack::transport::{TcpListenerConnection, TransportLayer, udp::UdpConnection};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+
+/// How the trunk listens and whom it believes.
+#[derive(Debug, Clone)]
+pub struct TrunkConfig {
+    /// UDP and TCP, on the same address (`--sip-listen`).
+    pub listen: SocketAddr,
+    /// What goes in Contact and in the SDP `c=` line (`--sip-public-addr`):
+    /// the address the carrier reaches, when NAT or a load balancer sits in
+    /// front. Defaults to `listen`.
+    pub public_addr: Option<SocketAddr>,
+    /// Source addresses the carrier sends from (`--trunk-allow`).
+    pub allow: AllowList,
+    /// Calls in progress at most; past it INVITEs get 503.
+    pub max_calls: usize,
+}
+
+impl TrunkConfig {
+    pub fn new(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            public_addr: None,
+            allow: AllowList::loopback(),
+            max_calls: 1000,
+        }
+    }
+}
+
+/// A call the carrier offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundInvite {
+    /// The SIP Call-ID: the carrier's id for this call.
+    pub call_id: String,
+    /// The number dialled: the Request-URI user, else the To user, as sent
+    /// (`+14155550100` or `14155550100`: carriers differ).
+    pub dialed: String,
+    /// The caller: P-Asserted-Identity when present, else From.
+    pub caller: String,
+    pub offer: AudioOffer,
+    pub source: SocketAddr,
+}
+
+/// The application's answer to an INVITE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InviteDecision {
+    /// It rings (180); [`Trunk::answer`] or [`Trunk::hang_up`] follows.
+    Ring,
+    /// Refused with this final status, e.g. 404 (no such dialer number),
+    /// 480 (nothing can take it), 503 (no capacity).
+    Refuse { status: u16 },
+}
+
+/// Why a call ended from the carrier's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// CANCEL before it was answered.
+    Cancelled,
+    /// BYE.
+    HungUp,
+    /// The dialog failed (no ACK, transport error).
+    Failed,
+}
+
+/// What the trunk tells the application.
+#[derive(Debug)]
+pub enum TrunkEvent {
+    Invite {
+        invite: InboundInvite,
+        decide: oneshot::Sender<InviteDecision>,
+    },
+    Ended {
+        call_id: String,
+        reason: EndReason,
+    },
+}
+
+/// Why the trunk could not start, or a call could not be driven.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SipError {
+    #[error(
+        "SIP could not listen on {addr}: {source}; is another SIP server using it? (--sip-listen)"
+    )]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: Box<rsipstack::Error>,
+    },
+    #[error("no such call on the trunk")]
+    NoSuchCall,
+    #[error("SIP: {0}")]
+    Stack(Box<rsipstack::Error>),
+    #[error("SIP: {0}")]
+    Message(Box<rsipstack::sip::Error>),
+}
+
+impl From<rsipstack::Error> for SipError {
+    fn from(error: rsipstack::Error) -> Self {
+        Self::Stack(Box::new(error))
+    }
+}
+
+impl From<rsipstack::sip::Error> for SipError {
+    fn from(error: rsipstack::sip::Error) -> Self {
+        Self::Message(Box::new(error))
+    }
+}
+
+/// The running trunk. Cheap to clone.
+#[derive(Clone)]
+pub struct Trunk {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dialogs: Arc<DialogLayer>,
+    calls: Mutex<HashMap<String, TrunkCall>>,
+    config: TrunkConfig,
+    /// The UDP address actually bound (port 0 resolved).
+    local: SocketAddr,
+    contact: Uri,
+    cancel: CancellationToken,
+}
+
+/// One call's SIP side.
+struct TrunkCall {
+    dialog: InviteDialog,
+    offer: AudioOffer,
+    /// The RTP address the answer gave, kept for re-INVITEs.
+    local_rtp: Option<SocketAddr>,
+    /// Bumped for every answer sent (the SDP `o=` version).
+    sdp_version: u64,
+}
+
+/// Events queued for the application before the trunk pushes back.
+const EVENT_QUEUE: usize = 1024;
+
+impl Trunk {
+    /// Listens on UDP and TCP and starts answering. Events arrive on the
+    /// returned receiver; when it is dropped, INVITEs get 503.
+    pub async fn start(
+        config: TrunkConfig,
+    ) -> Result<(Self, mpsc::Receiver<TrunkEvent>), SipError> {
+        let cancel = CancellationToken::new();
+        let listen_error = |source| SipError::Listen {
+            addr: config.listen,
+            source: Box::new(source),
+        };
+        let transports = TransportLayer::new(cancel.child_token());
+        let udp = UdpConnection::create_connection(
+            config.listen,
+            config.public_addr,
+            Some(cancel.child_token()),
+        )
+        .await
+        .map_err(listen_error)?;
+        let local = udp.get_addr().get_socketaddr().map_err(listen_error)?;
+        transports.add_transport(udp.into());
+        // TCP on the port UDP got (the same one, when --sip-listen names it).
+        let tcp_addr = SocketAddr::new(config.listen.ip(), local.port());
+        let tcp = TcpListenerConnection::new(tcp_addr, config.public_addr)
+            .await
+            .map_err(listen_error)?;
+        transports.add_transport(tcp.into());
+        let endpoint = EndpointBuilder::new()
+            .with_user_agent("Ringback")
+            .with_cancel_token(cancel.child_token())
+            .with_transport_layer(transports)
+            .build();
+        let incoming = endpoint.incoming_transactions()?;
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let public = config.public_addr.unwrap_or(local);
+        let contact = Uri::try_from(format!("sip:ringback@{public}").as_str())?;
+        let inner = Arc::new(Inner {
+            dialogs,
+            calls: Mutex::new(HashMap::new()),
+            config,
+            local,
+            contact,
+            cancel: cancel.clone(),
+        });
+        let serving = endpoint.inner.clone();
+        tokio::spawn(async move { serving.serve().await });
+        let (events, receiver) = mpsc::channel(EVENT_QUEUE);
+        tokio::spawn(inbound::run(inner.clone(), incoming, events));
+        tracing::info!(%local, "SIP trunk listening (UDP and TCP)");
+        Ok((Self { inner }, receiver))
+    }
+
+    /// The UDP (and TCP) address the trunk listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local
+    }
+
+    /// Answers the caller (200 OK with SDP): the browser, the phone or
+    /// voicemail has taken the call, and audio flows from `local_rtp`.
+    pub fn answer(&self, call_id: &str, local_rtp: SocketAddr) -> Result<(), SipError> {
+        let mut calls = self.inner.lock();
+        let call = calls.get_mut(call_id).ok_or(SipError::NoSuchCall)?;
+        call.local_rtp = Some(local_rtp);
+        call.sdp_version += 1;
+        let body = sdp::answer(
+            &call.offer,
+            local_rtp,
+            self.inner.sdp_ip(local_rtp),
+            call.sdp_version,
+        );
+        call.dialog.accept(
+            Some(vec![Header::ContentType("application/sdp".into())]),
+            Some(body.into_bytes()),
+        )?;
+        Ok(())
+    }
+
+    /// Ends the call from Ringback's side: BYE once answered, or 480 while it
+    /// still rings. A call the carrier already ended is left alone.
+    pub fn hang_up(&self, call_id: &str) {
+        let Some(call) = self.inner.lock().remove(call_id) else {
+            return;
+        };
+        if call.local_rtp.is_some() {
+            let dialog = call.dialog;
+            tokio::spawn(async move {
+                if let Err(error) = dialog.bye().await {
+                    tracing::debug!(%error, "BYE to the carrier failed");
+                }
+            });
+        } else if let Err(error) = call
+            .dialog
+            .reject(Some(StatusCode::TemporarilyUnavailable), None)
+        {
+            tracing::debug!(%error, "refusing the carrier's call failed");
+        }
+    }
+
+    /// Calls the trunk is carrying now.
+    pub fn call_count(&self) -> usize {
+        self.inner.lock().len()
+    }
+
+    /// Stops listening; calls in progress are not told.
+    pub fn shutdown(&self) {
+        self.inner.cancel.cancel();
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, TrunkCall>> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The address the SDP announces: the public one, else where RTP is bound.
+    fn sdp_ip(&self, local_rtp: SocketAddr) -> IpAddr {
+        self.config
+            .public_addr
+            .map_or(local_rtp.ip(), |public| public.ip())
+    }
+}
