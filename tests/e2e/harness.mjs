@@ -1,8 +1,9 @@
 // Real parts for the end-to-end tests: the `ringback` server binary on a
 // fresh SQLite file, a fake CRM (login redirect + strict CSP), and Debian's
 // Chromium with the built extension loaded, driven by Playwright.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,15 +47,28 @@ function freePort() {
   });
 }
 
+function freeUdpPort() {
+  return new Promise((ok, fail) => {
+    const probe = createSocket('udp4');
+    probe.once('error', fail);
+    probe.bind(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+}
+
 /** The real server: `ringback serve --demo` on a free port and its own data dir. */
 export async function startServer() {
   const dataDir = mkdtempSync(join(tmpdir(), 'ringback-e2e-'));
   const port = await freePort();
+  const sipPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = { url, dataDir, process: null, log: [] };
+  const server = { url, dataDir, sip: `127.0.0.1:${sipPort}`, process: null, log: [] };
 
   server.start = async () => {
-    const child = spawn(SERVER_BIN, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--sip-listen', server.sip];
+    const child = spawn(SERVER_BIN, args, {
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -120,6 +134,39 @@ export async function startServer() {
 
   await server.start();
   return server;
+}
+
+let sippRuns = 0;
+/**
+ * sipp (Debian's sip-tester) as the carrier: runs `tests/sipp/<scenario>`
+ * once against `server`'s SIP trunk, calling `dialed` from `from`, with
+ * `pauseMs` as its -d (how long it talks, or rings before CANCEL). Its
+ * working directory holds the prospect's voice as mu-law. Returns the
+ * carrier id the server files the call under, and a promise of the exit.
+ */
+export async function sipp(server, scenario, { dialed = DEMO.dialer, from, pauseMs }) {
+  const dir = mkdtempSync(join(tmpdir(), 'ringback-sipp-'));
+  const voice = spawnSync(SERVER_BIN, ['carrier-voice', join(dir, 'voice.ulaw')]);
+  if (voice.status !== 0) throw new Error(`ringback carrier-voice failed: ${voice.stderr}`);
+  const callId = `e2e-sipp-${process.pid}-${++sippRuns}`;
+  const mediaPort = await freeUdpPort();
+  const args = [
+    '-sf', join(ROOT, 'tests/sipp', scenario), '-s', dialed, '-key', 'from', from,
+    '-d', String(pauseMs), '-m', '1', '-i', '127.0.0.1', '-mi', '127.0.0.1',
+    '-mp', String(mediaPort), '-cid_str', callId,
+    '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log'), '-timeout', '80s', '-timeout_error', server.sip,
+  ];
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const done = new Promise((ok) => child.once('exit', (code) => {
+    let errors = '';
+    try { errors = readFileSync(join(dir, 'errors.log'), 'utf8'); } catch { /* none */ }
+    rmSync(dir, { recursive: true, force: true });
+    ok({ code, errors, output });
+  }));
+  return { carrierCallId: `sip:${callId}`, done, kill: () => child.kill('SIGKILL') };
 }
 
 /**

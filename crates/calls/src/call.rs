@@ -36,6 +36,11 @@ pub enum Event {
     BrowserClose,
     /// The rep picked up the forwarding phone.
     PhoneAnswered,
+    /// The forwarding phone could not be rung or refused the call (busy,
+    /// declined, unreachable). The caller is never dropped for it: the
+    /// browser keeps ringing, and on no answer voicemail takes the call
+    /// even when the setting says forward.
+    PhoneFailed,
     /// The caller hung up.
     CallerHungUp,
     /// The rep hung up a connected call (in the browser or on the phone).
@@ -94,6 +99,8 @@ pub struct Call {
     phone: LegState,
     /// The phone the carrier rings; kept for the forward on no answer.
     forwarding_number: Option<String>,
+    /// The phone refused or could not be reached: there is nothing to forward to.
+    phone_failed: bool,
     no_answer_action: NoAnswerAction,
     started_at: UnixMillis,
     ring_deadline: UnixMillis,
@@ -122,6 +129,7 @@ impl Call {
                 LegState::NotRung
             },
             forwarding_number: request.forwarding_number.clone(),
+            phone_failed: false,
             no_answer_action: request.no_answer_action,
             started_at: now,
             ring_deadline: now.saturating_add(request.ring_timeout_ms.max(0)),
@@ -148,6 +156,7 @@ impl Call {
             Event::BrowserAccept { device_id } => self.browser_accept(device_id, now),
             Event::BrowserClose => Ok(self.browser_close()),
             Event::PhoneAnswered => self.phone_answered(now),
+            Event::PhoneFailed => Ok(self.phone_failed()),
             Event::CallerHungUp => Ok(self.caller_hung_up(now)),
             Event::RepHungUp => self.rep_hung_up(now),
         }
@@ -248,6 +257,14 @@ impl Call {
         Ok(actions)
     }
 
+    fn phone_failed(&mut self) -> Vec<Action> {
+        if self.phone == LegState::Ringing {
+            self.phone = LegState::Stopped;
+            self.phone_failed = true;
+        }
+        Vec::new()
+    }
+
     fn caller_hung_up(&mut self, now: UnixMillis) -> Vec<Action> {
         match &self.phase {
             Phase::Ringing => {
@@ -290,7 +307,8 @@ impl Call {
     /// Rule 5: nobody answered.
     fn no_answer(&mut self, now: UnixMillis) -> Vec<Action> {
         let forward_to = match self.no_answer_action {
-            NoAnswerAction::Forward => self.forwarding_number.clone(),
+            NoAnswerAction::Forward if !self.phone_failed => self.forwarding_number.clone(),
+            NoAnswerAction::Forward => None,
             // Voicemail is also the fallback when there is no phone to forward to.
             NoAnswerAction::Voicemail => None,
         };

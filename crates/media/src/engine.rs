@@ -28,6 +28,21 @@ pub(super) enum Command {
         peer: TrunkPeer,
         reply: oneshot::Sender<Result<SocketAddr, MediaError>>,
     },
+    /// The forwarding phone is being dialled: open the port its SDP offer names.
+    OpenPhone {
+        call: CallId,
+        reply: oneshot::Sender<Result<SocketAddr, MediaError>>,
+    },
+    /// The phone answered from `peer`: it becomes the answering leg.
+    ConnectPhone {
+        call: CallId,
+        peer: TrunkPeer,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
+    /// The phone leg stopped ringing (or hung up): close its port.
+    ClosePhone {
+        call: CallId,
+    },
     Offer {
         call: CallId,
         reply: oneshot::Sender<Result<String, MediaError>>,
@@ -74,6 +89,11 @@ pub enum MediaReport {
         recorded_ms: u64,
         trunk: Option<TrunkReport>,
     },
+    /// The forwarding phone answered; `phone` is its RTP leg.
+    Phone {
+        trunk: Option<TrunkReport>,
+        phone: Option<TrunkReport>,
+    },
     /// Only the caller's leg so far: the call rings.
     Caller { trunk: Option<TrunkReport> },
 }
@@ -92,7 +112,10 @@ pub struct EngineStats {
 struct Session {
     /// The caller on the trunk; `None` on the webhook path, where the
     /// stand-in speaks inside the answering leg.
-    trunk: Option<TrunkCaller>,
+    trunk: Option<RtpPort>,
+    /// The forwarding phone's RTP leg, from the moment it is dialled; it
+    /// answers only once [`Answering::Phone`] says so.
+    phone: Option<RtpPort>,
     answering: Option<Answering>,
     /// When the caller's leg started, for "lost" when RTP never came.
     since: Instant,
@@ -103,10 +126,19 @@ struct Session {
 enum Answering {
     Browser(Box<BrowserLeg>),
     Voicemail(Box<Voicemail>),
+    /// The forwarding phone (its leg is [`Session::phone`]).
+    Phone,
 }
 
-/// The caller's RTP leg and the port pair it holds.
-struct TrunkCaller {
+/// Which RTP leg of a call a datagram arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Caller,
+    Phone,
+}
+
+/// An RTP leg through the trunk and the port pair it holds.
+struct RtpPort {
     leg: TrunkLeg,
     socket: Arc<UdpSocket>,
     port: u16,
@@ -114,7 +146,7 @@ struct TrunkCaller {
     readers: [tokio::task::JoinHandle<()>; 2],
 }
 
-impl Drop for TrunkCaller {
+impl Drop for RtpPort {
     fn drop(&mut self) {
         for reader in &self.readers {
             reader.abort();
@@ -125,6 +157,7 @@ impl Drop for TrunkCaller {
 /// A datagram that arrived on a call's RTP port.
 pub(super) struct RtpDatagram {
     call: CallId,
+    side: Side,
     source: SocketAddr,
     bytes: Vec<u8>,
 }
@@ -249,6 +282,33 @@ impl Engine {
             Command::TrunkCaller { call, peer, reply } => {
                 let _ = reply.send(self.trunk_caller(call, peer));
             }
+            Command::OpenPhone { call, reply } => {
+                let _ = reply.send(self.open_phone(call));
+            }
+            Command::ConnectPhone { call, peer, reply } => {
+                let connected = match self.sessions.get_mut(&call).and_then(|s| s.phone.as_mut()) {
+                    Some(phone) => {
+                        phone.leg.set_peer(peer);
+                        Ok(())
+                    }
+                    None => Err(MediaError::NoSuchCall),
+                };
+                if connected.is_ok() {
+                    self.release_answering(call);
+                    self.session(call).answering = Some(Answering::Phone);
+                }
+                let _ = reply.send(connected);
+            }
+            Command::ClosePhone { call } => {
+                if let Some(session) = self.sessions.get_mut(&call) {
+                    if matches!(session.answering, Some(Answering::Phone)) {
+                        session.answering = None;
+                    }
+                    if let Some(phone) = session.phone.take() {
+                        self.ports.release(phone.port);
+                    }
+                }
+            }
             Command::Offer { call, reply } => {
                 let caller = if self.trunk_of(call).is_some() {
                     CallerSide::relay()
@@ -318,6 +378,10 @@ impl Engine {
                             recorded_ms: voicemail.recorded_ms(),
                             trunk,
                         },
+                        Some(Answering::Phone) => MediaReport::Phone {
+                            trunk,
+                            phone: session.phone.as_ref().map(|p| p.leg.report()),
+                        },
                         None => MediaReport::Caller { trunk },
                     }
                 });
@@ -341,13 +405,14 @@ impl Engine {
     fn session(&mut self, call: CallId) -> &mut Session {
         self.sessions.entry(call).or_insert_with(|| Session {
             trunk: None,
+            phone: None,
             answering: None,
             since: Instant::now(),
             lost_reported: false,
         })
     }
 
-    fn trunk_of(&mut self, call: CallId) -> Option<&mut TrunkCaller> {
+    fn trunk_of(&mut self, call: CallId) -> Option<&mut RtpPort> {
         self.sessions.get_mut(&call)?.trunk.as_mut()
     }
 
@@ -356,10 +421,46 @@ impl Engine {
         if self.trunk_of(call).is_some() {
             return Err(MediaError::Setup("the call already has a trunk leg".into()));
         }
+        let (port, local) = self.open_rtp(call, Side::Caller, peer)?;
+        self.session(call).trunk = Some(port);
+        Ok(local)
+    }
+
+    /// Opens the forwarding phone's port pair; its peer is known once it answers.
+    fn open_phone(&mut self, call: CallId) -> Result<SocketAddr, MediaError> {
+        if self.sessions.get(&call).is_some_and(|s| s.phone.is_some()) {
+            return Err(MediaError::Setup("the call already dials a phone".into()));
+        }
+        // Nothing is sent to the phone before it answers with its address.
+        let unknown = TrunkPeer {
+            rtp: SocketAddr::from(([0, 0, 0, 0], 9)),
+            telephone_event: None,
+        };
+        let (port, local) = self.open_rtp(call, Side::Phone, unknown)?;
+        self.session(call).phone = Some(port);
+        Ok(local)
+    }
+
+    fn open_rtp(
+        &mut self,
+        call: CallId,
+        side: Side,
+        peer: TrunkPeer,
+    ) -> Result<(RtpPort, SocketAddr), MediaError> {
         let (port, rtp, rtcp) = self.ports.bind_pair(self.local.ip())?;
-        let local = rtp.local_addr()?;
-        let rtp = Arc::new(UdpSocket::from_std(rtp)?);
-        let rtcp = UdpSocket::from_std(rtcp)?;
+        let opened = (|| {
+            let local = rtp.local_addr()?;
+            let rtp = Arc::new(UdpSocket::from_std(rtp)?);
+            let rtcp = UdpSocket::from_std(rtcp)?;
+            std::io::Result::Ok((local, rtp, rtcp))
+        })();
+        let (local, rtp, rtcp) = match opened {
+            Ok(sockets) => sockets,
+            Err(error) => {
+                self.ports.release(port);
+                return Err(error.into());
+            }
+        };
         let queue = self.rtp_tx.clone();
         let reading = rtp.clone();
         let rtp_reader = tokio::spawn(async move {
@@ -370,6 +471,7 @@ impl Engine {
                 };
                 let datagram = RtpDatagram {
                     call,
+                    side,
                     source,
                     bytes: buf[..len].to_vec(),
                 };
@@ -386,24 +488,42 @@ impl Engine {
         });
         self.trunk_seed = self.trunk_seed.wrapping_add(1);
         let seed = self.trunk_seed ^ call.0.unsigned_abs();
-        self.session(call).trunk = Some(TrunkCaller {
-            leg: TrunkLeg::new(peer, seed),
-            socket: rtp,
-            port,
-            readers: [rtp_reader, rtcp_reader],
-        });
-        tracing::debug!(%call, %local, "trunk RTP leg open");
-        Ok(local)
+        tracing::debug!(%call, %local, ?side, "trunk RTP leg open");
+        Ok((
+            RtpPort {
+                leg: TrunkLeg::new(peer, seed),
+                socket: rtp,
+                port,
+                readers: [rtp_reader, rtcp_reader],
+            },
+            local,
+        ))
     }
 
     /// A datagram on a call's RTP port: the caller's audio, bridged to
-    /// whichever leg answers (dropped while nobody does).
+    /// whichever leg answers (dropped while nobody does); the phone's, to the
+    /// caller once the phone answers.
     fn rtp(&mut self, datagram: RtpDatagram) {
         let now = Instant::now();
         let call = datagram.call;
         let Some(session) = self.sessions.get_mut(&call) else {
             return;
         };
+        if datagram.side == Side::Phone {
+            let (Some(phone), Some(trunk)) = (session.phone.as_mut(), session.trunk.as_mut())
+            else {
+                return;
+            };
+            let answered = matches!(session.answering, Some(Answering::Phone));
+            if let TrunkInput::Audio(payload) =
+                phone.leg.receive(now, datagram.source, &datagram.bytes)
+                && answered
+            {
+                let (to, packet) = trunk.leg.send(payload);
+                send(&trunk.socket, &packet, to);
+            }
+            return;
+        }
         let Some(trunk) = session.trunk.as_mut() else {
             return;
         };
@@ -422,6 +542,12 @@ impl Engine {
                 g711::decode_frame(payload, &mut samples);
                 voicemail.hear(&samples);
             }
+            Some(Answering::Phone) => {
+                if let Some(phone) = session.phone.as_mut() {
+                    let (to, packet) = phone.leg.send(payload);
+                    send(&phone.socket, &packet, to);
+                }
+            }
             None => {}
         }
     }
@@ -438,7 +564,7 @@ impl Engine {
         if let Some(Answering::Browser(leg)) = session.answering.take() {
             tracing::debug!(%call, spoken_secs = leg.spoken_secs(), "browser leg closed");
         }
-        if session.trunk.is_none() {
+        if session.trunk.is_none() && session.phone.is_none() {
             self.sessions.remove(&call);
         }
     }
@@ -450,8 +576,8 @@ impl Engine {
         }
         self.routes.retain(|_, routed| *routed != call);
         let session = self.sessions.remove(&call)?;
-        if let Some(trunk) = &session.trunk {
-            self.ports.release(trunk.port);
+        for port in [&session.trunk, &session.phone].into_iter().flatten() {
+            self.ports.release(port.port);
         }
         match session.answering? {
             Answering::Browser(leg) => {
@@ -459,6 +585,7 @@ impl Engine {
                 None
             }
             Answering::Voicemail(voicemail) => Some(voicemail.into_recording()),
+            Answering::Phone => None,
         }
     }
 

@@ -176,6 +176,24 @@ impl MediaEngine {
             .await?
     }
 
+    /// The forwarding phone is dialled for `call`: opens the RTP port pair
+    /// its SDP offer names, and returns the local RTP address.
+    pub async fn open_phone(&self, call: CallId) -> Result<SocketAddr, MediaError> {
+        self.ask(|reply| Command::OpenPhone { call, reply }).await?
+    }
+
+    /// The phone answered from `peer`: caller and phone are bridged, and
+    /// whatever else answered (a browser leg still set up) is released.
+    pub async fn connect_phone(&self, call: CallId, peer: TrunkPeer) -> Result<(), MediaError> {
+        self.ask(|reply| Command::ConnectPhone { call, peer, reply })
+            .await?
+    }
+
+    /// The phone leg is over (stopped ringing, or hung up).
+    pub fn close_phone(&self, call: CallId) {
+        let _ = self.commands.send(Command::ClosePhone { call });
+    }
+
     /// A new WebRTC leg for a call that rings in the browser; returns its SDP offer.
     pub async fn offer(&self, call: CallId) -> Result<String, MediaError> {
         self.ask(|reply| Command::Offer { call, reply }).await?

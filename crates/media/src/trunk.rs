@@ -67,6 +67,12 @@ impl TrunkLeg {
         }
     }
 
+    /// The far end answered (the forwarding phone's 200 OK): send there now.
+    pub fn set_peer(&mut self, peer: TrunkPeer) {
+        self.remote = peer.rtp;
+        self.peer = peer;
+    }
+
     /// A datagram from `source` on this leg's port.
     pub fn receive<'a>(
         &mut self,

@@ -39,6 +39,14 @@ pub struct Config {
     pub sip_public_addr: Option<SocketAddr>,
     /// Addresses the carrier's INVITEs may come from.
     pub trunk_allow: sip::AllowList,
+    /// Where Ringback's own INVITEs go (the forwarding phone), e.g.
+    /// `sip:example.pstn.twilio.com`; `None`: the phone is not dialled over SIP.
+    pub trunk_uri: Option<String>,
+    /// Digest credentials for the carrier's challenge on those INVITEs.
+    pub trunk_username: Option<String>,
+    pub trunk_password: Option<String>,
+    /// What the forwarding phone shows as caller ID.
+    pub phone_caller_id: crate::trunk::PhoneCallerId,
     /// Ports for the trunk's RTP (one even/odd pair per call).
     pub rtp_ports: RangeInclusive<u16>,
     /// Where voicemail recordings (`recordings/`) and reps' greetings
@@ -83,6 +91,10 @@ impl Default for Config {
             sip_public_addr: None,
             trunk_allow: sip::AllowList::loopback(),
             rtp_ports: 20_000..=20_999,
+            trunk_uri: None,
+            trunk_username: None,
+            trunk_password: None,
+            phone_caller_id: crate::trunk::PhoneCallerId::Prospect,
             files_dir: PathBuf::from("./data"),
         }
     }

@@ -8,7 +8,7 @@
 //! never wait for each other.
 
 use crate::error::AppError;
-use crate::phone_leg::PhoneCommand;
+use crate::phone_leg::{PhoneCall, PhoneCommand};
 use crate::state::AppState;
 use crate::store::{NewCall, StoreError};
 use calls::{Action, Answerer, Audience, Call, Event, Phase, Refusal, RingRequest};
@@ -419,7 +419,14 @@ impl AppState {
 
     /// Carries out every action, even after one fails; returns the first failure.
     async fn perform(&self, live: &LiveCall, actions: Vec<Action>) -> Result<(), StoreError> {
-        let phone = |command| self.phone().command(&live.carrier_call_id, command);
+        let call = PhoneCall {
+            id: live.id,
+            carrier_call_id: live.carrier_call_id.clone(),
+            caller: live.incoming.person.number.clone(),
+            dialer: live.incoming.to.clone(),
+            on_trunk: live.trunk.is_some(),
+        };
+        let phone = |command| self.phone().command(&call, command);
         let mut result = Ok(());
         for action in actions {
             match action {
@@ -463,6 +470,9 @@ impl AppState {
     /// A caller on the SIP trunk is answered (200 OK) once anything takes the
     /// call, and hung up (BYE, or 480 while unanswered) when it ends.
     fn after_step(&self, live: &mut LiveCall) {
+        // Forwarded over the trunk: the phone keeps ringing as the forward,
+        // and the trunk glue bridges or ends it (the call rules are done).
+        let mut forwarding = false;
         if let (Some(trunk), Some(sip)) = (live.trunk.as_mut(), self.trunk()) {
             match live.machine.phase() {
                 Phase::Connected(_) if !trunk.answered => {
@@ -471,15 +481,30 @@ impl AppState {
                         tracing::warn!(call = %live.id, %error, "answering the carrier failed");
                     }
                 }
+                Phase::Ended
+                    if live.machine.outcome() == Some(protocol::CallOutcome::Forwarded)
+                        && sip.can_dial() =>
+                {
+                    forwarding = true;
+                    self.forwarded().insert(
+                        live.id,
+                        crate::trunk::Forwarded {
+                            sip_call_id: trunk.sip_call_id.clone(),
+                            local_rtp: trunk.local_rtp,
+                        },
+                    );
+                }
                 Phase::Ended => sip.hang_up(&trunk.sip_call_id),
                 _ => {}
             }
         }
         if live.machine.phase() == &Phase::Ended {
             self.exchange().lock().remove(&live.id);
-            let state = self.clone();
-            let id = live.id;
-            tokio::spawn(async move { state.finish_media(id).await });
+            if !forwarding {
+                let state = self.clone();
+                let id = live.id;
+                tokio::spawn(async move { state.finish_media(id).await });
+            }
         } else if live.machine.phase() != &Phase::Ringing
             && live.machine.browser_leg() != LegState::Answered
         {

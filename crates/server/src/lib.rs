@@ -24,7 +24,8 @@ pub mod web;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::state::AppState;
+use crate::phone_leg::{PhoneLeg, WebhookPhoneLeg};
+use crate::state::{AppState, Carriers};
 use crate::store::Store;
 use anyhow::Context;
 use axum::Router;
@@ -115,13 +116,38 @@ impl Server {
                 let mut sip_config = sip::TrunkConfig::new(listen);
                 sip_config.public_addr = config.sip_public_addr;
                 sip_config.allow = config.trunk_allow.clone();
+                sip_config.outbound = config.trunk_uri.clone().map(|uri| sip::OutboundTrunk {
+                    uri,
+                    username: config.trunk_username.clone(),
+                    password: config.trunk_password.clone(),
+                });
                 let (trunk, events) = sip::Trunk::start(sip_config).await?;
                 (Some(trunk), Some(events))
             }
             None => (None, None),
         };
+        let webhook_phone = Arc::new(WebhookPhoneLeg::default());
+        let (phone_news, phone_news_rx) = tokio::sync::mpsc::unbounded_channel();
+        // The seam the call rules drive the phone through: dialled over the
+        // trunk when there is one to dial with, else the webhook carrier's.
+        let phone: Arc<dyn PhoneLeg> = match &trunk {
+            Some(sip) if sip.can_dial() => Arc::new(trunk::SipPhoneLeg::new(
+                sip.clone(),
+                media.clone(),
+                webhook_phone.clone(),
+                config.phone_caller_id,
+                phone_news,
+            )),
+            _ => webhook_phone.clone(),
+        };
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let state = AppState::new(store, config, clock, media, trunk, shutdown_rx);
+        let carriers = Carriers {
+            trunk,
+            phone,
+            webhook_phone,
+        };
+        let state = AppState::new(store, config, clock, media, carriers, shutdown_rx);
+        trunk::spawn_phone_news(state.clone(), phone_news_rx);
         spawn_housekeeping(state.clone());
         trunk::spawn_media_events(state.clone(), media_events);
         if let Some(events) = trunk_events {

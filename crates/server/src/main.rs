@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Place an inbound call through the carrier webhook, as a carrier would.
     Call {
         /// The caller's number (the prospect).
@@ -103,6 +103,20 @@ struct ServeArgs {
         default_value = "127.0.0.0/8,::1"
     )]
     trunk_allow: Vec<sip::Cidr>,
+    /// Where Ringback dials the rep's forwarding phone, e.g.
+    /// sip:example.pstn.twilio.com (the carrier's termination URI). Without
+    /// it the phone is left to the webhook carrier.
+    #[arg(long, env = "RINGBACK_TRUNK_URI")]
+    trunk_uri: Option<String>,
+    /// Username for the carrier's digest challenge on Ringback's INVITEs.
+    #[arg(long, env = "RINGBACK_TRUNK_USERNAME")]
+    trunk_username: Option<String>,
+    #[arg(long, env = "RINGBACK_TRUNK_PASSWORD", hide_env_values = true)]
+    trunk_password: Option<String>,
+    /// Show the rep's dialer number to the forwarding phone instead of the
+    /// prospect's (for carriers that only let their own numbers out).
+    #[arg(long)]
+    phone_shows_dialer_number: bool,
     /// Seed a demo team, rep and People (once) and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -135,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Call {
             from,
             to,
@@ -248,6 +262,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sip_public_addr: args.sip_public_addr,
         trunk_allow: sip::AllowList::new(args.trunk_allow),
         rtp_ports: args.rtp_ports,
+        trunk_uri: args.trunk_uri,
+        trunk_username: args.trunk_username,
+        trunk_password: args.trunk_password,
+        phone_caller_id: if args.phone_shows_dialer_number {
+            ringback_server::trunk::PhoneCallerId::Dialer
+        } else {
+            ringback_server::trunk::PhoneCallerId::Prospect
+        },
         files_dir: args.data_dir.clone(),
         ..Config::default()
     };

@@ -1,10 +1,15 @@
 //! The forwarding-phone leg of a call, behind [`PhoneLeg`].
 //!
 //! The call rules decide *what* the phone does (ring, stop, take the forward,
-//! play voicemail); a carrier integration decides *how*. Until the SIP trunk
-//! exists, [`WebhookPhoneLeg`] is that integration: the carrier learns its
-//! commands by polling `GET /api/v1/carrier/calls/{id}/commands` and reports the
-//! phone's news with `POST /api/v1/carrier/events`.
+//! play voicemail); a carrier integration decides *how*, and reports the
+//! phone's news back (answered, failed, hung up) as [`PhoneNews`] on the
+//! channel it was built with, which the server applies to the call.
+//!
+//! Two integrations: the SIP trunk dials the phone itself (`crate::trunk`'s
+//! `SipPhoneLeg`, for calls that came over the trunk), and the
+//! [`WebhookPhoneLeg`], whose carrier learns its commands by polling
+//! `GET /api/v1/carrier/calls/{id}/commands` and reports with
+//! `POST /api/v1/carrier/events`.
 
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
@@ -26,9 +31,31 @@ pub enum PhoneCommand {
     Release,
 }
 
+/// The call a phone command is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneCall {
+    pub id: protocol::CallId,
+    pub carrier_call_id: String,
+    /// The prospect's number (E.164): the phone shows it as caller ID.
+    pub caller: String,
+    /// The rep's dialer number, for carriers that only send their own numbers.
+    pub dialer: String,
+    /// The caller is on the SIP trunk (so the trunk can bridge a phone to it).
+    pub on_trunk: bool,
+}
+
+/// What a phone leg reports about a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneNews {
+    Answered,
+    /// Busy, declined, unreachable: the caller stays, the rules go on.
+    Failed,
+    HungUp,
+}
+
 /// Carries out phone commands. Must not block: implementations queue.
 pub trait PhoneLeg: Send + Sync + 'static {
-    fn command(&self, carrier_call_id: &str, command: PhoneCommand);
+    fn command(&self, call: &PhoneCall, command: PhoneCommand);
 }
 
 /// Keeps each call's commands for the carrier to collect.
@@ -59,7 +86,8 @@ impl WebhookPhoneLeg {
 }
 
 impl PhoneLeg for WebhookPhoneLeg {
-    fn command(&self, carrier_call_id: &str, command: PhoneCommand) {
+    fn command(&self, call: &PhoneCall, command: PhoneCommand) {
+        let carrier_call_id = call.carrier_call_id.as_str();
         tracing::info!(carrier_call_id, ?command, "phone leg");
         let mut book = self.calls.lock().unwrap_or_else(|p| p.into_inner());
         if !book.by_call.contains_key(carrier_call_id) {

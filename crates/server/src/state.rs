@@ -9,10 +9,24 @@ use crate::phone_leg::{PhoneLeg, WebhookPhoneLeg};
 use crate::secrets::token_hash;
 use crate::store::Store;
 use crate::throttle::SignInThrottle;
+use crate::trunk::Forwarded;
 use media::MediaEngine;
+use protocol::CallId;
 use protocol::UnixMillis;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::watch;
+
+/// How calls reach the server and how its phone leg is carried out.
+pub struct Carriers {
+    /// The SIP trunk, when it listens.
+    pub trunk: Option<sip::Trunk>,
+    /// The seam the call rules drive the forwarding phone through.
+    pub phone: Arc<dyn PhoneLeg>,
+    /// The webhook carrier's command queue (also the phone leg of calls
+    /// that came through the webhook).
+    pub webhook_phone: Arc<WebhookPhoneLeg>,
+}
 
 /// Cheap to clone; everything inside is shared.
 #[derive(Clone)]
@@ -30,6 +44,8 @@ struct Inner {
     trunk: Option<sip::Trunk>,
     /// The phone leg the call rules drive.
     phone: Arc<dyn PhoneLeg>,
+    /// Calls forwarded over the trunk whose phone still rings or talks.
+    forwarded: std::sync::Mutex<HashMap<CallId, Forwarded>>,
     /// The same leg, seen as the webhook carrier's command queue.
     webhook_phone: Arc<WebhookPhoneLeg>,
     carrier_token_hash: Option<String>,
@@ -47,10 +63,14 @@ impl AppState {
         config: Config,
         clock: Arc<dyn Clock>,
         media: MediaEngine,
-        trunk: Option<sip::Trunk>,
+        carriers: Carriers,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        let webhook_phone = Arc::new(WebhookPhoneLeg::default());
+        let Carriers {
+            trunk,
+            phone,
+            webhook_phone,
+        } = carriers;
         let carrier_token_hash = config.carrier_token.as_deref().map(token_hash);
         Self(Arc::new(Inner {
             store,
@@ -60,7 +80,8 @@ impl AppState {
             exchange: Exchange::default(),
             media,
             trunk,
-            phone: webhook_phone.clone(),
+            phone,
+            forwarded: std::sync::Mutex::default(),
             webhook_phone,
             carrier_token_hash,
             sign_in_throttle: std::sync::Mutex::default(),
@@ -107,6 +128,14 @@ impl AppState {
 
     pub fn trunk(&self) -> Option<&sip::Trunk> {
         self.0.trunk.as_ref()
+    }
+
+    /// Calls forwarded over the trunk, still bridged or ringing the phone.
+    pub fn forwarded(&self) -> std::sync::MutexGuard<'_, HashMap<CallId, Forwarded>> {
+        self.0
+            .forwarded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn phone(&self) -> &dyn PhoneLeg {

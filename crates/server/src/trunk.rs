@@ -1,15 +1,232 @@
 //! The SIP trunk's side of the exchange: an INVITE becomes a call routed by
-//! the call rules, and the carrier's CANCEL or BYE ends it. (The exchange
-//! answers and hangs up the carrier's leg itself; see `after_step`.)
+//! the call rules, the carrier's CANCEL or BYE ends it, and the forwarding
+//! phone is dialled through the trunk ([`SipPhoneLeg`]) and bridged to the
+//! caller when it answers. (The exchange answers and hangs up the carrier's
+//! leg itself; see `after_step`.)
+//!
+//! A call forwarded on no answer is over as far as the call rules go, but
+//! its phone still rings: it is kept in `AppState::forwarded` until the
+//! phone answers (then bridged), fails, or either side hangs up.
 
-use crate::exchange::CallerOrigin;
+use crate::exchange::{CallerOrigin, EventError};
+use crate::phone_leg::{PhoneCall, PhoneCommand, PhoneLeg, PhoneNews, WebhookPhoneLeg};
 use crate::state::AppState;
 use calls::Event;
-use media::{MediaEvent, TrunkPeer};
-use protocol::PhoneNumber;
+use media::{MediaEngine, MediaEvent, TrunkPeer};
 use protocol::api::CarrierInbound;
-use sip::{EndReason, InboundInvite, InviteDecision, TrunkEvent};
+use protocol::{CallId, PhoneNumber};
+use sip::{EndReason, InboundInvite, InviteDecision, PhoneDial, Trunk, TrunkEvent};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
+
+/// A call forwarded over the trunk: its caller's dialog and RTP port.
+#[derive(Debug, Clone)]
+pub struct Forwarded {
+    pub sip_call_id: String,
+    pub local_rtp: SocketAddr,
+}
+
+/// What the phone leg reports, applied to the call by [`spawn_phone_news`].
+pub type PhoneNewsSender = mpsc::UnboundedSender<(CallId, PhoneNews)>;
+
+/// The key a call's phone leg is dialled under.
+fn phone_key(call: CallId) -> String {
+    format!("phone-{}", call.0)
+}
+
+fn call_of(key: &str) -> Option<CallId> {
+    key.strip_prefix("phone-")?.parse().ok().map(CallId)
+}
+
+/// Which number the forwarding phone sees as caller ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PhoneCallerId {
+    /// The prospect's: the rep sees who calls.
+    #[default]
+    Prospect,
+    /// The rep's dialer number, for carriers that only let their own out.
+    Dialer,
+}
+
+/// The forwarding phone, dialled through the SIP trunk for calls that came
+/// over it; other calls (the webhook carrier's) go to the webhook leg.
+pub struct SipPhoneLeg {
+    trunk: Trunk,
+    media: MediaEngine,
+    webhook: Arc<WebhookPhoneLeg>,
+    caller_id: PhoneCallerId,
+    news: PhoneNewsSender,
+    /// Calls whose phone is about to be dialled (its RTP port is opening);
+    /// a stop that comes meanwhile removes the call, and it is not dialled.
+    pending: Arc<Mutex<HashSet<CallId>>>,
+}
+
+impl SipPhoneLeg {
+    pub fn new(
+        trunk: Trunk,
+        media: MediaEngine,
+        webhook: Arc<WebhookPhoneLeg>,
+        caller_id: PhoneCallerId,
+        news: PhoneNewsSender,
+    ) -> Self {
+        Self {
+            trunk,
+            media,
+            webhook,
+            caller_id,
+            news,
+            pending: Arc::default(),
+        }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashSet<CallId>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl PhoneLeg for SipPhoneLeg {
+    fn command(&self, call: &PhoneCall, command: PhoneCommand) {
+        if !call.on_trunk {
+            return self.webhook.command(call, command);
+        }
+        tracing::info!(call = %call.id, ?command, "phone leg (SIP)");
+        let key = phone_key(call.id);
+        match command {
+            PhoneCommand::Ring { number } => {
+                self.pending().insert(call.id);
+                let from = match self.caller_id {
+                    PhoneCallerId::Prospect => call.caller.clone(),
+                    PhoneCallerId::Dialer => call.dialer.clone(),
+                };
+                let (trunk, media, news) =
+                    (self.trunk.clone(), self.media.clone(), self.news.clone());
+                let pending = self.pending.clone();
+                let id = call.id;
+                tokio::spawn(async move {
+                    let opened = media.open_phone(id).await;
+                    let still_wanted = pending
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&id);
+                    let dialled = match opened {
+                        Ok(local_rtp) if still_wanted => trunk
+                            .dial(
+                                &key,
+                                PhoneDial {
+                                    to: number,
+                                    from,
+                                    local_rtp,
+                                },
+                            )
+                            .map_err(|e| e.to_string()),
+                        Ok(_) => return media.close_phone(id),
+                        Err(error) => Err(error.to_string()),
+                    };
+                    if let Err(error) = dialled {
+                        tracing::warn!(call = %id, %error, "the forwarding phone could not be dialled");
+                        media.close_phone(id);
+                        let _ = news.send((id, PhoneNews::Failed));
+                    }
+                });
+            }
+            PhoneCommand::StopRinging | PhoneCommand::Release => {
+                self.pending().remove(&call.id);
+                self.trunk.stop_dial(&key);
+                self.media.close_phone(call.id);
+            }
+            // The phone keeps ringing as the forward (see `Forwarded`);
+            // voicemail follows a StopRinging.
+            PhoneCommand::Forward { .. } | PhoneCommand::StartVoicemail => {}
+        }
+    }
+}
+
+/// Applies what the phone leg reports to its call; a forwarded call (over,
+/// for the rules) is bridged or ended here.
+pub fn spawn_phone_news(state: AppState, mut news: mpsc::UnboundedReceiver<(CallId, PhoneNews)>) {
+    tokio::spawn(async move {
+        while let Some((call, what)) = news.recv().await {
+            phone_news(&state, call, what, None).await;
+        }
+    });
+}
+
+async fn phone_news(state: &AppState, call: CallId, what: PhoneNews, answer: Option<TrunkPeer>) {
+    let event = match what {
+        PhoneNews::Answered => Event::PhoneAnswered,
+        PhoneNews::Failed => Event::PhoneFailed,
+        PhoneNews::HungUp => Event::RepHungUp,
+    };
+    match state.carrier_event(call, event).await {
+        Ok(()) => {
+            if let Some(peer) = answer
+                && let Err(error) = state.media().connect_phone(call, peer).await
+            {
+                tracing::warn!(%call, %error, "bridging the phone failed");
+            }
+        }
+        Err(EventError::NotFound) => {
+            let forwarded = state.forwarded().get(&call).cloned();
+            let Some(forwarded) = forwarded else {
+                // The call is over and was not forwarded: let the phone go.
+                if what == PhoneNews::Answered {
+                    stop_phone(state, call);
+                }
+                return;
+            };
+            match (what, answer) {
+                (PhoneNews::Answered, Some(peer)) => {
+                    tracing::info!(%call, "the forward was answered on the phone; bridging");
+                    if let (Err(error), _) | (_, Err(error)) = (
+                        state
+                            .media()
+                            .connect_phone(call, peer)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        state
+                            .trunk()
+                            .map_or(Ok(()), |t| {
+                                t.answer(&forwarded.sip_call_id, forwarded.local_rtp)
+                            })
+                            .map_err(|e| e.to_string()),
+                    ) {
+                        tracing::warn!(%call, %error, "bridging the forward failed");
+                    }
+                }
+                _ => end_forward(state, call).await,
+            }
+        }
+        // The browser won meanwhile: the phone that answered late is let go.
+        Err(error) => {
+            tracing::info!(%call, %error, "the phone's news came too late");
+            if what == PhoneNews::Answered {
+                stop_phone(state, call);
+            }
+        }
+    }
+}
+
+fn stop_phone(state: &AppState, call: CallId) {
+    if let Some(trunk) = state.trunk() {
+        trunk.stop_dial(&phone_key(call));
+    }
+    state.media().close_phone(call);
+}
+
+/// A forwarded call is over: both legs are let go.
+async fn end_forward(state: &AppState, call: CallId) {
+    let Some(forwarded) = state.forwarded().remove(&call) else {
+        return;
+    };
+    tracing::info!(%call, "the forwarded call ended");
+    if let Some(trunk) = state.trunk() {
+        trunk.stop_dial(&phone_key(call));
+        trunk.hang_up(&forwarded.sip_call_id);
+    }
+    state.media().end(call).await;
+}
 
 /// How a SIP Call-ID becomes the call's carrier id (which the webhook path
 /// fills with the carrier's own id): prefixed, and hashed when too long.
@@ -33,6 +250,27 @@ pub fn spawn(state: AppState, mut events: mpsc::Receiver<TrunkEvent>) {
                         let _ = decide.send(invite_decision(&state, invite).await);
                     }
                     TrunkEvent::Ended { call_id, reason } => ended(&state, &call_id, reason).await,
+                    TrunkEvent::PhoneAnswered { key, answer } => {
+                        if let Some(call) = call_of(&key) {
+                            let peer = TrunkPeer {
+                                rtp: answer.rtp,
+                                telephone_event: answer.telephone_event,
+                            };
+                            phone_news(&state, call, PhoneNews::Answered, Some(peer)).await;
+                        }
+                    }
+                    TrunkEvent::PhoneFailed { key, status } => {
+                        if let Some(call) = call_of(&key) {
+                            tracing::info!(%call, status, "the forwarding phone did not take the call");
+                            state.media().close_phone(call);
+                            phone_news(&state, call, PhoneNews::Failed, None).await;
+                        }
+                    }
+                    TrunkEvent::PhoneHungUp { key } => {
+                        if let Some(call) = call_of(&key) {
+                            phone_news(&state, call, PhoneNews::HungUp, None).await;
+                        }
+                    }
                 }
             });
         }
@@ -122,7 +360,9 @@ async fn ended(state: &AppState, sip_call_id: &str, reason: EndReason) {
         }
     };
     tracing::info!(%call, ?reason, "the carrier ended the call");
-    if let Err(error) = state.carrier_event(call, Event::CallerHungUp).await {
-        tracing::debug!(%call, %error, "the call was already over");
+    match state.carrier_event(call, Event::CallerHungUp).await {
+        Err(EventError::NotFound) => end_forward(state, call).await,
+        Err(error) => tracing::debug!(%call, %error, "the call was already over"),
+        Ok(()) => {}
     }
 }

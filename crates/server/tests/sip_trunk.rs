@@ -319,3 +319,240 @@ async fn garbage_truncated_and_huge_datagrams_leave_the_trunk_working() {
     ));
     assert!(sipp.finish().await.success);
 }
+
+/// Alice's settings with a forwarding phone (the sipp UAS the trunk dials).
+async fn with_forwarding_phone(t: &TestServer, token: &str, action: NoAnswerAction) {
+    t.put_settings(
+        token,
+        &DialerSettings {
+            forwarding_number: Some("+14155550199".into()),
+            no_answer_action: action,
+            ring_timeout_secs: 30,
+            ..DialerSettings::default()
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_forwarding_phone_answers_first_and_is_bridged_to_the_caller() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let phone_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(phone_port)).await;
+    let (token, mut browser) = t.alice_online().await;
+    with_forwarding_phone(&t, &token, NoAnswerAction::Voicemail).await;
+    let phone = Sipp::phone("phone-answers.xml", phone_port, 1_000);
+    let caller = Sipp::call(
+        "prospect-calls.xml",
+        t.sip_addr(),
+        &t.alice.dialer_number,
+        ADA_PHONE,
+        6_000,
+    );
+
+    let incoming = browser.expect_incoming().await;
+    assert_eq!(
+        browser.expect_update(incoming.call_id).await,
+        CallUpdate::AnsweredElsewhere,
+        "the phone answered, so the browser's ring clears"
+    );
+    // sipp's phone echoes what it hears: the caller's audio goes to the
+    // phone and comes back to the caller through the bridge.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let report = loop {
+        let (_, report) = t.media_report(&caller.carrier_call_id()).await;
+        let flowing = report["kind"] == "phone"
+            && u64_at(&report, &["trunk", "packets_received"]) > 50
+            && u64_at(&report, &["phone", "packets_received"]) > 50
+            && u64_at(&report, &["trunk", "packets_sent"]) > 50;
+        if flowing {
+            break report;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no audio across the bridge: {report}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(u64_at(&report, &["phone", "packets_sent"]) > 50, "{report}");
+
+    let caller = caller.finish().await;
+    assert!(
+        caller.success,
+        "the caller: {}\n{}",
+        caller.errors, caller.output
+    );
+    let phone = phone.finish().await;
+    assert!(
+        phone.success,
+        "the phone got a BYE: {}\n{}",
+        phone.errors, phone.output
+    );
+    let view = t
+        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
+        .await;
+    assert_eq!(view.outcome, Some(CallOutcome::AnsweredOnPhone));
+}
+
+#[tokio::test]
+async fn the_browser_answering_cancels_the_ringing_phone() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let phone_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(phone_port)).await;
+    let (token, mut browser) = t.alice_online().await;
+    with_forwarding_phone(&t, &token, NoAnswerAction::Voicemail).await;
+    let phone = Sipp::phone("phone-rings.xml", phone_port, 0);
+    let caller = Sipp::call(
+        "prospect-calls.xml",
+        t.sip_addr(),
+        &t.alice.dialer_number,
+        ADA_PHONE,
+        3_000,
+    );
+
+    let incoming = browser.expect_incoming().await;
+    let offer = incoming.offer.expect("an offer");
+    let (softphone, answer) = Softphone::answer(&offer).expect("the softphone answers");
+    browser
+        .send(&accept_with_answer("a1", incoming.call_id, &answer))
+        .await;
+    assert_eq!(
+        browser.expect_ack_and_update("a1", incoming.call_id).await,
+        CallUpdate::Accepted
+    );
+    let phone = phone.finish().await;
+    assert!(
+        phone.success,
+        "the phone got CANCEL and answered 487: {}\n{}",
+        phone.errors, phone.output
+    );
+    let softphone = talk(softphone, Voice::Tone, Duration::from_secs(1)).await;
+    assert!(
+        softphone.packets_received() > 10,
+        "the browser keeps the call"
+    );
+    let caller = caller.finish().await;
+    assert!(
+        caller.success,
+        "the caller: {}\n{}",
+        caller.errors, caller.output
+    );
+    let view = t
+        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
+        .await;
+    assert_eq!(view.outcome, Some(CallOutcome::AnsweredInBrowser));
+}
+
+#[tokio::test]
+async fn no_answer_with_forward_keeps_the_phone_ringing_and_bridges_it_when_it_answers() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let phone_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(phone_port)).await;
+    let token = t.sign_in(&t.alice).await;
+    t.put_settings(
+        &token,
+        &DialerSettings {
+            forwarding_number: Some("+14155550199".into()),
+            no_answer_action: NoAnswerAction::Forward,
+            ring_timeout_secs: DialerSettings::MIN_RING_TIMEOUT_SECS,
+            ..DialerSettings::default()
+        },
+    )
+    .await;
+    // The phone answers after the ring timeout: by then the call is a forward.
+    let ring_ms = u64::from(DialerSettings::MIN_RING_TIMEOUT_SECS) * 1000;
+    let phone = Sipp::phone("phone-answers.xml", phone_port, ring_ms + 1_500);
+    let caller = Sipp::call(
+        "prospect-calls.xml",
+        t.sip_addr(),
+        &t.alice.dialer_number,
+        ADA_PHONE,
+        4_000,
+    );
+    let deadline = tokio::time::Instant::now() + PATIENCE + Duration::from_millis(ring_ms);
+    loop {
+        let (_, report) = t.media_report(&caller.carrier_call_id()).await;
+        if report["kind"] == "phone"
+            && u64_at(&report, &["phone", "packets_received"]) > 50
+            && u64_at(&report, &["trunk", "packets_sent"]) > 50
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the forward was never bridged: {report}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let caller = caller.finish().await;
+    assert!(
+        caller.success,
+        "the caller: {}\n{}",
+        caller.errors, caller.output
+    );
+    let phone = phone.finish().await;
+    assert!(
+        phone.success,
+        "the phone got a BYE: {}\n{}",
+        phone.errors, phone.output
+    );
+    let calls: serde_json::Value = t
+        .get(&token, "/api/v1/calls")
+        .await
+        .json()
+        .await
+        .expect("calls");
+    let listed = &calls["calls"][0];
+    assert_eq!(listed["outcome"], "forwarded", "{calls}");
+}
+
+#[tokio::test]
+async fn a_busy_phone_never_drops_the_caller_and_voicemail_follows() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let phone_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(phone_port)).await;
+    let (token, mut browser) = t.alice_online().await;
+    t.put_settings(
+        &token,
+        &DialerSettings {
+            forwarding_number: Some("+14155550199".into()),
+            no_answer_action: NoAnswerAction::Forward,
+            ring_timeout_secs: DialerSettings::MIN_RING_TIMEOUT_SECS,
+            ..DialerSettings::default()
+        },
+    )
+    .await;
+    let phone = Sipp::phone("phone-busy.xml", phone_port, 0);
+    let caller = Sipp::call(
+        "prospect-calls.xml",
+        t.sip_addr(),
+        &t.alice.dialer_number,
+        ADA_PHONE,
+        2_000,
+    );
+    let incoming = browser.expect_incoming().await;
+    let phone = phone.finish().await;
+    assert!(
+        phone.success,
+        "the phone said busy: {}\n{}",
+        phone.errors, phone.output
+    );
+    // The browser still rings; at the timeout there is no phone to forward
+    // to, so voicemail answers the caller.
+    assert_eq!(
+        browser.expect_update(incoming.call_id).await,
+        CallUpdate::NoAnswer {
+            outcome: CallOutcome::Voicemail
+        }
+    );
+    let caller = caller.finish().await;
+    assert!(
+        caller.success,
+        "voicemail answered the caller: {}\n{}",
+        caller.errors, caller.output
+    );
+    let view = t
+        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
+        .await;
+    assert_eq!(view.outcome, Some(CallOutcome::Voicemail));
+}

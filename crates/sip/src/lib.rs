@@ -30,9 +30,11 @@
 
 pub mod allow;
 mod inbound;
+mod outbound;
 pub mod sdp;
 
 pub use allow::{AllowList, BadCidr, Cidr};
+pub use outbound::OutboundTrunk;
 pub use sdp::{AudioOffer, Direction, OfferError};
 
 use rsipstack::EndpointBuilder;
@@ -59,6 +61,9 @@ pub struct TrunkConfig {
     pub allow: AllowList,
     /// Calls in progress at most; past it INVITEs get 503.
     pub max_calls: usize,
+    /// Where Ringback's own INVITEs go (the forwarding phone); `None`: it
+    /// dials nothing.
+    pub outbound: Option<OutboundTrunk>,
 }
 
 impl TrunkConfig {
@@ -68,6 +73,7 @@ impl TrunkConfig {
             public_addr: None,
             allow: AllowList::loopback(),
             max_calls: 1000,
+            outbound: None,
         }
     }
 }
@@ -96,6 +102,18 @@ pub enum InviteDecision {
     Refuse { status: u16 },
 }
 
+/// A phone to dial through the trunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneDial {
+    /// The number to ring (the rep's forwarding phone).
+    pub to: String,
+    /// The caller ID it shows: the prospect's number, or the dialer number
+    /// for carriers that only let their own numbers out.
+    pub from: String,
+    /// Where Ringback receives the phone's RTP (the SDP offer's address).
+    pub local_rtp: SocketAddr,
+}
+
 /// Why a call ended from the carrier's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
@@ -118,6 +136,20 @@ pub enum TrunkEvent {
         call_id: String,
         reason: EndReason,
     },
+    /// The phone dialled as `key` answered; its SDP says where its audio is.
+    PhoneAnswered {
+        key: String,
+        answer: AudioOffer,
+    },
+    /// The phone refused (486 busy, 480, 603) or could not be reached.
+    PhoneFailed {
+        key: String,
+        status: u16,
+    },
+    /// The phone that answered hung up (BYE).
+    PhoneHungUp {
+        key: String,
+    },
 }
 
 /// Why the trunk could not start, or a call could not be driven.
@@ -134,6 +166,8 @@ pub enum SipError {
     },
     #[error("no such call on the trunk")]
     NoSuchCall,
+    #[error("no --trunk-uri is set, so Ringback cannot dial the forwarding phone")]
+    NoOutboundTrunk,
     #[error("SIP: {0}")]
     Stack(Box<rsipstack::Error>),
     #[error("SIP: {0}")]
@@ -161,6 +195,9 @@ pub struct Trunk {
 struct Inner {
     dialogs: Arc<DialogLayer>,
     calls: Mutex<HashMap<String, TrunkCall>>,
+    /// Phones being dialled or talking, by the application's key.
+    phones: Mutex<HashMap<String, outbound::PhoneCall>>,
+    events: mpsc::Sender<TrunkEvent>,
     config: TrunkConfig,
     /// The UDP address actually bound (port 0 resolved).
     local: SocketAddr,
@@ -217,9 +254,12 @@ impl Trunk {
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let public = config.public_addr.unwrap_or(local);
         let contact = Uri::try_from(format!("sip:ringback@{public}").as_str())?;
+        let (events, receiver) = mpsc::channel(EVENT_QUEUE);
         let inner = Arc::new(Inner {
             dialogs,
             calls: Mutex::new(HashMap::new()),
+            phones: Mutex::new(HashMap::new()),
+            events: events.clone(),
             config,
             local,
             contact,
@@ -227,7 +267,6 @@ impl Trunk {
         });
         let serving = endpoint.inner.clone();
         tokio::spawn(async move { serving.serve().await });
-        let (events, receiver) = mpsc::channel(EVENT_QUEUE);
         tokio::spawn(inbound::run(inner.clone(), incoming, events));
         tracing::info!(%local, "SIP trunk listening (UDP and TCP)");
         Ok((Self { inner }, receiver))
@@ -279,6 +318,23 @@ impl Trunk {
         }
     }
 
+    /// Rings a phone through `--trunk-uri`. What happens arrives as
+    /// [`TrunkEvent::PhoneAnswered`], [`TrunkEvent::PhoneFailed`] and
+    /// [`TrunkEvent::PhoneHungUp`] carrying `key`.
+    pub fn dial(&self, key: &str, request: PhoneDial) -> Result<(), SipError> {
+        outbound::dial(&self.inner, &self.inner.events, key.to_owned(), request)
+    }
+
+    /// Stops ringing the phone dialled as `key` (CANCEL), or hangs it up (BYE).
+    pub fn stop_dial(&self, key: &str) {
+        outbound::stop(&self.inner, key);
+    }
+
+    /// Whether `--trunk-uri` is set.
+    pub fn can_dial(&self) -> bool {
+        self.inner.config.outbound.is_some()
+    }
+
     /// Calls the trunk is carrying now.
     pub fn call_count(&self) -> usize {
         self.inner.lock().len()
@@ -291,6 +347,10 @@ impl Trunk {
 }
 
 impl Inner {
+    fn phones(&self) -> std::sync::MutexGuard<'_, HashMap<String, outbound::PhoneCall>> {
+        self.phones.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, TrunkCall>> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -165,6 +165,17 @@ pub fn parse_offer(text: &str) -> Result<AudioOffer, OfferError> {
     })
 }
 
+/// Ringback's own offer (dialling the phone): PCMU and telephone-event 101.
+pub fn offer(local: SocketAddr, public_ip: IpAddr) -> String {
+    let own = AudioOffer {
+        rtp: local,
+        telephone_event: Some(101),
+        rtcp_mux: false,
+        direction: Direction::SendRecv,
+    };
+    answer(&own, local, public_ip, 1)
+}
+
 /// The answer to `offer`: PCMU (and telephone-event if offered) on `local`,
 /// announced at `public_ip` (what the carrier can reach).
 pub fn answer(offer: &AudioOffer, local: SocketAddr, public_ip: IpAddr, version: u64) -> String {

@@ -365,3 +365,33 @@ fn the_phone_cannot_answer_a_call_it_never_rang() {
     );
     assert_eq!(call.status(), CallStatus::Ringing);
 }
+
+#[test]
+fn a_phone_that_fails_never_drops_the_caller_and_voicemail_takes_the_forward() {
+    let (mut call, _) = ring(RingRequest {
+        no_answer_action: NoAnswerAction::Forward,
+        ..request()
+    });
+    // Busy, declined or unreachable: the browser keeps ringing.
+    assert_eq!(call.handle(Event::PhoneFailed, T0 + 1_000), Ok(vec![]));
+    assert_eq!(call.phone_leg(), LegState::Stopped);
+    assert!(call.rings_in_browser());
+    assert_eq!(
+        call.handle(Event::PhoneAnswered, T0 + 1_500),
+        Err(Refusal::NotOfferedToPhone),
+        "a failed phone cannot answer"
+    );
+    // No answer: there is no phone to forward to, so voicemail answers.
+    let actions = call.on_time(T0 + TIMEOUT);
+    assert!(actions.contains(&Action::StartVoicemail), "{actions:?}");
+    assert!(
+        !actions.contains(&Action::StopPhone),
+        "the phone is already stopped"
+    );
+    assert_eq!(call.outcome(), Some(CallOutcome::Voicemail));
+    // A failure reported late changes nothing.
+    let (mut answered, _) = ring(request());
+    answered.handle(accept("d1"), T0 + 1_000).expect("accepted");
+    assert_eq!(answered.handle(Event::PhoneFailed, T0 + 2_000), Ok(vec![]));
+    assert_eq!(answered.outcome(), Some(CallOutcome::AnsweredInBrowser));
+}

@@ -84,6 +84,14 @@ pub fn sip_config() -> Config {
     }
 }
 
+/// [`sip_config`], dialling the forwarding phone at `sip:127.0.0.1:<port>`.
+pub fn sip_config_with_phone(phone_port: u16) -> Config {
+    Config {
+        trunk_uri: Some(format!("sip:127.0.0.1:{phone_port}")),
+        ..sip_config()
+    }
+}
+
 pub fn config() -> Config {
     Config {
         allowed_origins: vec![ORIGIN.into()],

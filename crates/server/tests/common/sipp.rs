@@ -75,7 +75,32 @@ impl Sipp {
         )
     }
 
+    /// The forwarding phone: waits on UDP `port` for Ringback's INVITE and
+    /// plays `scenario_name` once (`-d pause_ms`, echoing audio back).
+    pub fn phone(scenario_name: &str, port: u16, pause_ms: u64) -> Self {
+        Self::start(
+            scenario_name,
+            None,
+            &[
+                "-p",
+                &port.to_string(),
+                "-d",
+                &pause_ms.to_string(),
+                "-m",
+                "1",
+                "-rtp_echo",
+            ],
+        )
+    }
+
     pub fn run(scenario_name: &str, target: SocketAddr, extra: &[&str]) -> Self {
+        let mut args = extra.to_vec();
+        let port = free_udp_port().to_string();
+        args.extend(["-p", &port]);
+        Self::start(scenario_name, Some(target), &args)
+    }
+
+    fn start(scenario_name: &str, target: Option<SocketAddr>, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("sipp dir");
         write_voice(dir.path());
         let call_id = format!("ringback-test-{}-{}", std::process::id(), free_udp_port());
@@ -86,12 +111,11 @@ impl Sipp {
             .arg(scenario(scenario_name))
             .args(extra)
             .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
-            .args(["-p", &free_udp_port().to_string()])
             .args(["-mp", &free_udp_port().to_string()])
             .args(["-cid_str", &call_id])
             .args(["-nostdin", "-trace_err", "-error_file", "errors.log"])
             .args(["-timeout", "80s", "-timeout_error"])
-            .arg(target.to_string())
+            .args(target.map(|t| t.to_string()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
