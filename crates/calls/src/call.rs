@@ -102,6 +102,7 @@ pub struct Call {
     /// The phone refused or could not be reached: there is nothing to forward to.
     phone_failed: bool,
     no_answer_action: NoAnswerAction,
+    max_call_ms: i64,
     started_at: UnixMillis,
     ring_deadline: UnixMillis,
     answered_at: Option<UnixMillis>,
@@ -131,6 +132,7 @@ impl Call {
             forwarding_number: request.forwarding_number.clone(),
             phone_failed: false,
             no_answer_action: request.no_answer_action,
+            max_call_ms: request.max_call_ms.max(0),
             started_at: now,
             ring_deadline: now.saturating_add(request.ring_timeout_ms.max(0)),
             answered_at: None,
@@ -163,7 +165,8 @@ impl Call {
     }
 
     /// Lets time pass. At the ring deadline a still-ringing call follows the
-    /// no-answer rule (rule 5); a voicemail ends at [`MAX_VOICEMAIL_MS`].
+    /// no-answer rule (rule 5); a voicemail ends at [`MAX_VOICEMAIL_MS`], any
+    /// other connected call at its maximum length (its hang-up was lost).
     /// Returns no actions when nothing is due.
     pub fn on_time(&mut self, now: UnixMillis) -> Vec<Action> {
         match self.next_deadline() {
@@ -172,10 +175,11 @@ impl Call {
         }
         match self.phase {
             Phase::Ringing => self.no_answer(now),
-            _ => {
+            Phase::Connected(Answerer::Voicemail) => {
                 self.end(now);
                 vec![Action::EndMedia]
             }
+            _ => self.hang_up(now),
         }
     }
 
@@ -186,6 +190,7 @@ impl Call {
             (Phase::Connected(Answerer::Voicemail), Some(start)) => {
                 Some(start.saturating_add(MAX_VOICEMAIL_MS))
             }
+            (Phase::Connected(_), Some(start)) => Some(start.saturating_add(self.max_call_ms)),
             _ => None,
         }
     }

@@ -65,6 +65,7 @@ mod tests {
             forwarding_number: None,
             no_answer_action: NoAnswerAction::Voicemail,
             ring_timeout_ms: 20_000,
+            max_call_ms: crate::DEFAULT_MAX_CALL_MS,
         };
         let (_, actions) = Call::ring(&request, 0);
         assert_eq!(actions, vec![Action::RingBrowser]);

@@ -15,6 +15,10 @@ mod call;
 mod identify;
 mod route;
 
+/// How long a connected call lasts at most by default (4 hours): past it,
+/// its hang-up is taken to be lost and the call ends.
+pub const DEFAULT_MAX_CALL_MS: i64 = 4 * 60 * 60 * 1000;
+
 pub use call::{Action, Answerer, Audience, Call, Event, MAX_VOICEMAIL_MS, Phase, Refusal};
 pub use identify::caller_snapshot;
 pub use route::{RingRequest, Route, route};

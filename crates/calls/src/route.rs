@@ -15,6 +15,9 @@ pub struct RingRequest {
     pub forwarding_number: Option<String>,
     pub no_answer_action: NoAnswerAction,
     pub ring_timeout_ms: i64,
+    /// A connected call ends after this long even if no hang-up ever comes
+    /// (a lost BYE, a browser that vanished): [`crate::DEFAULT_MAX_CALL_MS`].
+    pub max_call_ms: i64,
 }
 
 /// The legs that ring for a new call.
@@ -47,6 +50,7 @@ mod tests {
             forwarding_number: Some("+14155550199".into()),
             no_answer_action: NoAnswerAction::Voicemail,
             ring_timeout_ms: 20_000,
+            max_call_ms: crate::DEFAULT_MAX_CALL_MS,
         }
     }
 

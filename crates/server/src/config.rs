@@ -39,6 +39,8 @@ pub struct Config {
     pub sip_public_addr: Option<SocketAddr>,
     /// Addresses the carrier's INVITEs may come from.
     pub trunk_allow: sip::AllowList,
+    /// A connected call ends after this long even if no hang-up comes.
+    pub max_call: Duration,
     /// Where Ringback's own INVITEs go (the forwarding phone), e.g.
     /// `sip:example.pstn.twilio.com`; `None`: the phone is not dialled over SIP.
     pub trunk_uri: Option<String>,
@@ -91,6 +93,7 @@ impl Default for Config {
             sip_public_addr: None,
             trunk_allow: sip::AllowList::loopback(),
             rtp_ports: 20_000..=20_999,
+            max_call: Duration::from_millis(calls::DEFAULT_MAX_CALL_MS.unsigned_abs()),
             trunk_uri: None,
             trunk_username: None,
             trunk_password: None,

@@ -141,6 +141,7 @@ impl AppState {
             forwarding_number: settings.forwarding_number.clone(),
             no_answer_action: settings.no_answer_action,
             ring_timeout_ms: i64::from(settings.ring_timeout_secs) * 1000,
+            max_call_ms: i64::try_from(self.config().max_call.as_millis()).unwrap_or(i64::MAX),
         };
         let (machine, actions) = Call::ring(&ring, self.now());
         let new_call = NewCall {

@@ -4,6 +4,7 @@ use crate::route::RingRequest;
 const T0: UnixMillis = 1_700_000_000_000;
 const TIMEOUT: i64 = 20_000;
 const PHONE: &str = "+14155550199";
+const MAX_CALL: i64 = 60 * 60 * 1000;
 
 fn request() -> RingRequest {
     RingRequest {
@@ -13,6 +14,7 @@ fn request() -> RingRequest {
         forwarding_number: Some(PHONE.into()),
         no_answer_action: NoAnswerAction::Voicemail,
         ring_timeout_ms: TIMEOUT,
+        max_call_ms: MAX_CALL,
     }
 }
 
@@ -345,11 +347,11 @@ fn a_voicemail_ends_at_the_length_limit() {
 }
 
 #[test]
-fn answered_calls_have_no_deadline() {
+fn an_answered_call_has_no_ring_deadline_only_its_maximum_length() {
     let (mut call, _) = ring(request());
     assert_eq!(call.next_deadline(), Some(T0 + TIMEOUT));
     call.handle(accept("d1"), T0 + 1).expect("accepted");
-    assert_eq!(call.next_deadline(), None);
+    assert_eq!(call.next_deadline(), Some(T0 + 1 + MAX_CALL));
     assert_eq!(call.on_time(T0 + 10 * MAX_VOICEMAIL_MS), vec![]);
 }
 
@@ -394,4 +396,26 @@ fn a_phone_that_fails_never_drops_the_caller_and_voicemail_takes_the_forward() {
     answered.handle(accept("d1"), T0 + 1_000).expect("accepted");
     assert_eq!(answered.handle(Event::PhoneFailed, T0 + 2_000), Ok(vec![]));
     assert_eq!(answered.outcome(), Some(CallOutcome::AnsweredInBrowser));
+}
+
+#[test]
+fn a_connected_call_whose_hang_up_never_comes_ends_at_its_maximum() {
+    let (mut call, _) = ring(request());
+    call.handle(accept("d1"), T0 + 1_000).expect("accepted");
+    assert_eq!(call.next_deadline(), Some(T0 + 1_000 + MAX_CALL));
+    assert_eq!(call.on_time(T0 + MAX_CALL), vec![], "not yet");
+    let actions = call.on_time(T0 + 1_000 + MAX_CALL);
+    assert_eq!(
+        actions,
+        vec![
+            Action::Tell {
+                audience: Audience::Device("d1".into()),
+                update: CallUpdate::Ended
+            },
+            Action::EndMedia
+        ]
+    );
+    assert_eq!(call.status(), CallStatus::Ended);
+    assert_eq!(call.outcome(), Some(CallOutcome::AnsweredInBrowser));
+    assert_eq!(call.next_deadline(), None);
 }
