@@ -2,7 +2,7 @@
 #   make run        build the extension, start the server with demo data
 #   make test       lint, wasm check, Rust tests, then the extension's end-to-end tests
 #   make extension  build the unpacked extension into target/extension
-#   make bench      signalling benchmark (memory per socket, ring latency) and notification latency
+#   make bench      signalling (memory per socket, ring latency), call audio, SIP setups and bridged calls, notification latency
 #   make screenshots  the real pages with demo data, as PNGs in docs/screenshots
 #   make lint       rustfmt and clippy
 
@@ -88,9 +88,10 @@ screenshots: e2e-deps
 	cd tests/e2e && node screenshots.mjs
 
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
-bench: toolchain e2e-deps
+bench: toolchain e2e-deps sipp
 	ulimit -n $$(ulimit -Hn) && $(CARGO) bench -p ringback-server --bench signalling
 	$(CARGO) bench -p ringback-media --bench media
+	$(CARGO) bench -p ringback-server --bench sip
 	$(CARGO) build --release -p ringback-server --bin ringback
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/notification-latency.mjs
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/pages-latency.mjs

@@ -6,7 +6,7 @@ use super::audio::{Clip, ClipPlayer, FRAME_MS, FRAME_SAMPLES, Recorder};
 use super::latency::{Latencies, LatencySummary};
 use super::leg::{BrowserLeg, CallerSide, LegReport, StandInCaller};
 use super::ports::PortPool;
-use super::trunk::{TrunkInput, TrunkLeg, TrunkPeer, TrunkReport};
+use super::trunk::{LOST_AFTER, TrunkInput, TrunkLeg, TrunkPeer, TrunkReport};
 use super::voicemail::Voicemail;
 use super::{MediaError, MediaEvent, g711};
 use protocol::CallId;
@@ -121,6 +121,8 @@ struct Session {
     since: Instant,
     /// The exchange has been told this caller is lost (told once).
     lost_reported: bool,
+    /// ... and that the browser answering it is (told once).
+    browser_lost_reported: bool,
 }
 
 enum Answering {
@@ -409,6 +411,7 @@ impl Engine {
             answering: None,
             since: Instant::now(),
             lost_reported: false,
+            browser_lost_reported: false,
         })
     }
 
@@ -676,6 +679,15 @@ impl Engine {
                 session.lost_reported = true;
                 tracing::info!(%call, "no RTP from the caller for 30 s; the call is lost");
                 let _ = self.events.send(MediaEvent::CallerLost { call });
+            }
+            if let Some(Answering::Browser(leg)) = &session.answering
+                && leg.answered()
+                && !session.browser_lost_reported
+                && leg.lost(now, LOST_AFTER)
+            {
+                session.browser_lost_reported = true;
+                tracing::info!(%call, "the browser's audio is gone; the call is lost");
+                let _ = self.events.send(MediaEvent::BrowserLost { call });
             }
             match session.answering.as_mut() {
                 // A relayed caller speaks when its packets arrive, not on the clock.

@@ -94,6 +94,11 @@ pub struct BrowserLeg {
     dtls_up: bool,
     /// Audio can flow now: DTLS is up and ICE has a working pair.
     connected: bool,
+    /// When audio stopped flowing after it had flowed (an ICE blip recovers;
+    /// a browser that vanished does not).
+    down_since: Option<Instant>,
+    /// The WebRTC stack failed (DTLS or ICE gave up): the leg is dead.
+    failed: bool,
     caller: CallerSide,
     /// What the rep's browser sends, metered.
     heard: LevelMeter,
@@ -152,6 +157,8 @@ impl BrowserLeg {
             answered_with: None,
             dtls_up: false,
             connected: false,
+            down_since: None,
+            failed: false,
             caller,
             heard: LevelMeter::default(),
             sent_samples: 0,
@@ -266,6 +273,7 @@ impl BrowserLeg {
                 Err(error) => {
                     tracing::warn!(call = %self.call_id, %error, "WebRTC leg failed; closing it");
                     self.rtc.disconnect();
+                    self.failed = true;
                     return Instant::now() + std::time::Duration::from_secs(3600);
                 }
             };
@@ -295,6 +303,15 @@ impl BrowserLeg {
                     tracing::info!(call = %self.call_id, ?state, "call audio path changed");
                 }
                 self.connected = self.dtls_up && flowing;
+                if self.connected {
+                    self.down_since = None;
+                } else if self.dtls_up && self.down_since.is_none() {
+                    self.down_since = Some(Instant::now());
+                }
+                if state == IceConnectionState::Disconnected && !self.dtls_up {
+                    // ICE gave up before DTLS ever came up.
+                    self.down_since.get_or_insert_with(Instant::now);
+                }
             }
             Event::MediaData(data) => {
                 self.packets_received += 1;
@@ -326,6 +343,20 @@ impl BrowserLeg {
             heard_loud_frames: self.heard.loud_frames(),
             telephone_events: self.telephone_events,
         }
+    }
+
+    /// The leg is gone for good: its stack failed, or audio that had flowed
+    /// has been down for `after` (ICE-lite cannot be restarted from here).
+    pub fn lost(&self, now: Instant, after: std::time::Duration) -> bool {
+        self.failed
+            || self
+                .down_since
+                .is_some_and(|since| now.duration_since(since) >= after)
+    }
+
+    /// The browser's answer was applied (the call is the browser's).
+    pub fn answered(&self) -> bool {
+        self.answered_with.is_some()
     }
 
     /// The rep's audio waiting for a relayed caller, oldest first.

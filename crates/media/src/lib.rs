@@ -81,6 +81,9 @@ pub enum MediaEvent {
     /// The caller's RTP stopped for [`trunk::LOST_AFTER`] while the call was
     /// answered: treat it as a hang-up whose message never came.
     CallerLost { call: CallId },
+    /// The browser that answered lost its audio for good (ICE or DTLS
+    /// failed, or no path for [`trunk::LOST_AFTER`]).
+    BrowserLost { call: CallId },
 }
 
 /// Handle to the media thread. Cheap to clone.

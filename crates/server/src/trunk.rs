@@ -288,6 +288,13 @@ pub fn spawn_media_events(state: AppState, mut events: mpsc::UnboundedReceiver<M
                         tracing::debug!(%call, %error, "a lost caller's call was already over");
                     }
                 }
+                // Nothing can bring the browser's audio back (ICE-lite, no
+                // restart): the call ends as if the rep hung up.
+                MediaEvent::BrowserLost { call } => {
+                    if let Err(error) = state.carrier_event(call, Event::RepHungUp).await {
+                        tracing::debug!(%call, %error, "a lost browser's call was already over");
+                    }
+                }
                 other => tracing::debug!(?other, "media event"),
             }
         }
