@@ -83,8 +83,13 @@ pub struct Server {
     addr: SocketAddr,
     state: AppState,
     shutdown: watch::Sender<bool>,
+    /// Ends (`None`) once every signalling socket's task has finished.
+    sockets_done: tokio::sync::mpsc::Receiver<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
+
+/// How long shutdown waits for sockets to finish their close handshakes.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Server {
     /// Binds `listen`, ends calls a previous run left ringing, and serves.
@@ -146,7 +151,16 @@ impl Server {
             phone,
             webhook_phone,
         };
-        let state = AppState::new(store, config, clock, media, carriers, shutdown_rx);
+        let (sockets_alive, sockets_done) = tokio::sync::mpsc::channel(1);
+        let state = AppState::new(
+            store,
+            config,
+            clock,
+            media,
+            carriers,
+            shutdown_rx,
+            sockets_alive,
+        );
         trunk::spawn_phone_news(state.clone(), phone_news_rx);
         spawn_housekeeping(state.clone());
         trunk::spawn_media_events(state.clone(), media_events);
@@ -167,6 +181,7 @@ impl Server {
             addr,
             state,
             shutdown,
+            sockets_done,
             task,
         })
     }
@@ -179,9 +194,19 @@ impl Server {
         &self.state
     }
 
-    /// Closes every socket (code 1001), finishes requests in flight, and stops.
-    pub async fn shutdown(self) -> anyhow::Result<()> {
+    /// Closes every socket (code 1001, each close handshake finished or
+    /// given up on within a bounded grace), finishes requests in flight,
+    /// and stops.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
+        // Upgraded sockets are not the HTTP server's to wait for: wait here.
+        self.state.stop_accepting_sockets();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.sockets_done.recv())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sockets were still closing when the server stopped");
+        }
         if let Some(trunk) = self.state.trunk() {
             trunk.shutdown();
         }

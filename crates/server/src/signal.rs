@@ -29,6 +29,15 @@ use tokio::time::Instant;
 /// 1009); frames between [`MAX_SIGNAL_FRAME_BYTES`] and this get an error reply.
 const HARD_FRAME_LIMIT: usize = 4 * MAX_SIGNAL_FRAME_BYTES;
 
+/// After sending Close, how long the server reads on for the client's Close.
+/// Dropping the connection at once would reset it while the client's frames
+/// are still arriving, and a reset loses the replies and the Close frame
+/// the client had not read yet.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Close code for a text frame that is not UTF-8 (RFC 6455 7.4.1).
+const INVALID_PAYLOAD: u16 = 1007;
+
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -71,6 +80,10 @@ pub async fn upgrade(
         .ok_or(AppError::Unauthorized(
             "offer a ticket subprotocol; get one from POST /api/v1/ws-tickets",
         ))?;
+    // Held by the socket's task: shutdown waits until every one is dropped.
+    let alive = state.socket_alive().ok_or(AppError::Unavailable(
+        "the server is restarting; reconnect in a moment",
+    ))?;
     let grant = state
         .store()
         .redeem_ticket(&token_hash(ticket), state.now())
@@ -95,7 +108,8 @@ pub async fn upgrade(
                 errors: 0,
             }
             .run()
-            .await
+            .await;
+            drop(alive);
         }))
 }
 
@@ -122,6 +136,8 @@ enum Frame {
     Control,
     /// Larger than the transport accepts: the socket cannot continue.
     TooLarge,
+    /// A text frame that is not UTF-8: the socket cannot continue.
+    NotUtf8,
     Closed,
 }
 
@@ -222,6 +238,7 @@ impl Connection {
                         }
                         Frame::Control => {}
                         Frame::TooLarge => return self.close_too_large().await,
+                        Frame::NotUtf8 => return self.close_not_utf8().await,
                         Frame::Closed => return,
                     }
                 }
@@ -249,12 +266,19 @@ impl Connection {
     /// not extend it.
     async fn await_hello(&mut self) -> Option<String> {
         let deadline = Instant::now() + self.state.config().presence_timeout;
+        let state = self.state.clone();
         loop {
-            let frame = match tokio::time::timeout_at(deadline, self.socket.recv()).await {
-                Ok(frame) => frame,
-                Err(_) => {
-                    self.close(close_code::IDLE_TIMEOUT, "no hello; reconnect")
-                        .await;
+            let frame = tokio::select! {
+                frame = tokio::time::timeout_at(deadline, self.socket.recv()) => match frame {
+                    Ok(frame) => frame,
+                    Err(_) => {
+                        self.close(close_code::IDLE_TIMEOUT, "no hello; reconnect")
+                            .await;
+                        return None;
+                    }
+                },
+                () = state.shutting_down() => {
+                    self.close(close_code::GOING_AWAY, "server restarting; reconnect").await;
                     return None;
                 }
             };
@@ -283,6 +307,10 @@ impl Connection {
                     self.close_too_large().await;
                     return None;
                 }
+                Frame::NotUtf8 => {
+                    self.close_not_utf8().await;
+                    return None;
+                }
                 Frame::Closed => return None,
             }
         }
@@ -291,14 +319,10 @@ impl Connection {
     fn read(&self, frame: Option<Result<Message, axum::Error>>) -> Frame {
         let text = match frame {
             Some(Err(error)) => {
-                let too_large = error
-                    .into_inner()
-                    .downcast::<tungstenite::Error>()
-                    .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)));
-                return if too_large {
-                    Frame::TooLarge
-                } else {
-                    Frame::Closed
+                return match error.into_inner().downcast::<tungstenite::Error>() {
+                    Ok(e) if matches!(*e, tungstenite::Error::Capacity(_)) => Frame::TooLarge,
+                    Ok(e) if matches!(*e, tungstenite::Error::Utf8(_)) => Frame::NotUtf8,
+                    _ => Frame::Closed,
                 };
             }
             None | Some(Ok(Message::Close(_))) => return Frame::Closed,
@@ -394,12 +418,30 @@ impl Connection {
         .await;
     }
 
+    async fn close_not_utf8(&mut self) {
+        self.close(INVALID_PAYLOAD, "text frames must be UTF-8 JSON")
+            .await;
+    }
+
+    /// Sends Close, then finishes the handshake: what the client still sends
+    /// is read and dropped until its own Close (or [`CLOSE_GRACE`]), so the
+    /// connection ends cleanly and the client reads every reply it was sent.
     async fn close(&mut self, code: u16, reason: &'static str) {
         let frame = CloseFrame {
             code,
             reason: reason.into(),
         };
-        let _ = self.socket.send(Message::Close(Some(frame))).await;
+        if self.socket.send(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(message)) = self.socket.recv().await {
+                if matches!(message, Message::Close(_)) {
+                    return;
+                }
+            }
+        })
+        .await;
     }
 }
 

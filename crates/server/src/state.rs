@@ -55,6 +55,9 @@ struct Inner {
     hashing: HashingSlots,
     /// Flips to `true` when the server starts shutting down.
     shutdown: watch::Receiver<bool>,
+    /// Cloned into every signalling socket's task; taken (dropped) at
+    /// shutdown, whose receiver then waits until every clone is gone.
+    sockets_alive: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<()>>>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
         media: MediaEngine,
         carriers: Carriers,
         shutdown: watch::Receiver<bool>,
+        sockets_alive: tokio::sync::mpsc::Sender<()>,
     ) -> Self {
         let Carriers {
             trunk,
@@ -87,6 +91,7 @@ impl AppState {
             sign_in_throttle: std::sync::Mutex::default(),
             hashing: HashingSlots::for_this_machine(),
             shutdown,
+            sockets_alive: std::sync::Mutex::new(Some(sockets_alive)),
         }))
     }
 
@@ -148,6 +153,25 @@ impl AppState {
 
     pub fn carrier_token_hash(&self) -> Option<&str> {
         self.0.carrier_token_hash.as_deref()
+    }
+
+    /// A token a signalling socket holds while it runs; `None` once the
+    /// server is shutting down (no new sockets then).
+    pub fn socket_alive(&self) -> Option<tokio::sync::mpsc::Sender<()>> {
+        self.0
+            .sockets_alive
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Stops handing out socket tokens; the caller then waits for the rest.
+    pub fn stop_accepting_sockets(&self) {
+        self.0
+            .sockets_alive
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
     }
 
     /// Resolves once the server begins to shut down.

@@ -380,3 +380,43 @@ async fn pings_do_not_extend_the_wait_for_hello() {
     };
     assert_eq!(code, Some(close_code::IDLE_TIMEOUT));
 }
+
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_is_closed_with_1007() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let t = TestServer::start().await;
+    let mut signal = t.connect(&t.alice, "laptop").await;
+    let invalid = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
+    signal.send_raw(Message::Frame(invalid)).await;
+    assert_eq!(signal.closed().await, Some(1007));
+}
+
+#[tokio::test]
+async fn a_burst_of_bad_frames_gets_every_reply_and_the_close() {
+    use futures_util::SinkExt;
+    let t = TestServer::start().await;
+    let mut signal = t.connect(&t.alice, "laptop").await;
+    // Twelve in a row, more than the error budget, so the last ones are
+    // still arriving when the server closes: the client must still read each
+    // reply the server sent before it closed, and then the close.
+    for i in 0..12 {
+        // The server may already have closed when the last ones go out.
+        let _ = signal
+            .socket
+            .send(Message::text(format!(
+                "not json {i} {}",
+                "x".repeat(MAX_SIGNAL_FRAME_BYTES)
+            )))
+            .await;
+        tokio::task::yield_now().await;
+    }
+    let budget = config().max_socket_errors;
+    for _ in 0..budget {
+        assert_eq!(
+            error_code(signal.recv().await),
+            SignalErrorCode::MessageTooLarge
+        );
+    }
+    assert_eq!(signal.closed().await, Some(close_code::TOO_MANY_ERRORS));
+}
