@@ -5,6 +5,12 @@
 // before calling into Rust. All behaviour lives in crates/extension-worker.
 import init, * as worker from './worker/ringback_worker.js';
 
+// The badge outlives the worker: a restarted worker is not online until the
+// server has answered its Hello, so say "off" from the first turn (the Rust
+// side sets it again once it knows).
+chrome.action.setBadgeText({ text: 'off' });
+chrome.action.setBadgeBackgroundColor({ color: '#5f6368' });
+
 const ready = init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) })
   .then(() => worker.boot());
 

@@ -208,10 +208,17 @@ describe('inbound calls in Chrome', () => {
     await until('the badge to clear', async () => (await browser.badge()) === '');
     await options.close();
 
+    // What the server knows, not the badge, says when the worker is back: a
+    // Hello newer than the stop, on a socket that is open.
+    const before = await server.api('GET', '/presence', { token });
     const stopped = await browser.stopWorker();
     // Nothing of ours wakes it: only the extension's own watchdog alarm can.
     await stopped.restarted();
-    await until('the restarted worker to come back online', async () => (await browser.badge()) === '', { timeout: 15000 });
+    await until('the restarted worker to say Hello to the server', async () => {
+      const presence = await server.api('GET', '/presence', { token });
+      return presence.online && presence.hellos > before.hellos;
+    }, { timeout: 15000 });
+    assert.equal(await browser.badge(), '', 'the badge says online too');
     await stopped.done();
     const call = await server.placeCall(GRACE.number);
     assert.equal(call.ring_browser, true);

@@ -160,6 +160,9 @@ pub mod close_code {
     pub const SIGNED_OUT: u16 = 4002;
     /// A newer socket of the same browser (device id) took over.
     pub const REPLACED: u16 = 4003;
+    /// The rep has more browsers connected than the server allows
+    /// (`MAX_DEVICES_PER_REP`); the one connected longest was let go.
+    pub const TOO_MANY_DEVICES: u16 = 4004;
     /// A frame was larger than the transport accepts (RFC 6455 "Message Too Big").
     pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// The server is shutting down; reconnect with backoff.

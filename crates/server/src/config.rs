@@ -22,6 +22,8 @@ pub struct Config {
     /// A socket silent this long is closed and the rep counts as offline
     /// (clients send a keepalive every 20 s).
     pub presence_timeout: Duration,
+    /// Browsers (signalling sockets) one rep may have connected at once.
+    pub max_devices_per_rep: usize,
     /// Malformed frames tolerated on one socket before it is closed.
     pub max_socket_errors: u32,
     /// Largest REST request body, in bytes.
@@ -86,6 +88,7 @@ impl Default for Config {
             ticket_ttl: Duration::from_secs(60),
             presence_timeout: Duration::from_secs(45),
             max_socket_errors: 10,
+            max_devices_per_rep: crate::hub::MAX_DEVICES_PER_REP,
             max_body_bytes: 64 * 1024,
             media_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             trusted_proxies: Vec::new(),

@@ -17,6 +17,10 @@ use tokio::sync::mpsc;
 /// Messages queued per socket before it counts as stuck and is dropped.
 const SOCKET_QUEUE: usize = 32;
 
+/// Browsers one rep may have connected at once, by default; a new one past
+/// the limit closes the one connected longest ([`close_code::TOO_MANY_DEVICES`]).
+pub const MAX_DEVICES_PER_REP: usize = 10;
+
 /// What the hub asks of one socket.
 #[derive(Debug, Clone)]
 pub enum Outbound {
@@ -27,10 +31,26 @@ pub enum Outbound {
     Close(u16, &'static str),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Hub {
     reps: Mutex<HashMap<RepId, Vec<Connection>>>,
+    /// Sockets one rep may hold at once.
+    max_devices: usize,
     next_id: AtomicU64,
+    /// Sockets each rep has registered (said Hello on) since the server
+    /// started: a client can tell a new connection from a stale one.
+    hellos: Mutex<HashMap<RepId, u64>>,
+}
+
+/// Whether a rep is reachable, as the server sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Presence {
+    /// At least one socket has said Hello and is open: calls ring the browser.
+    pub online: bool,
+    /// Open sockets (browsers) of the rep.
+    pub devices: usize,
+    /// Hellos since the server started.
+    pub hellos: u64,
 }
 
 #[derive(Debug)]
@@ -58,7 +78,22 @@ impl Drop for Registration<'_> {
     }
 }
 
+impl Default for Hub {
+    fn default() -> Self {
+        Self::with_device_limit(MAX_DEVICES_PER_REP)
+    }
+}
+
 impl Hub {
+    pub fn with_device_limit(max_devices: usize) -> Self {
+        Self {
+            reps: Mutex::default(),
+            max_devices: max_devices.max(1),
+            next_id: AtomicU64::default(),
+            hellos: Mutex::default(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RepId, Vec<Connection>>> {
         self.reps.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -85,13 +120,43 @@ impl Hub {
             }
             !replaced
         });
+        while connections.len() >= self.max_devices {
+            let oldest = connections.remove(0);
+            let _ = oldest.tx.try_send(Outbound::Close(
+                close_code::TOO_MANY_DEVICES,
+                "too many browsers connected; this one was connected longest",
+            ));
+        }
         connections.push(Connection {
             id,
             device_id: device_id.to_owned(),
             session_hash: session_hash.to_owned(),
             tx,
         });
+        drop(reps);
+        *self
+            .hellos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(rep)
+            .or_default() += 1;
         (Registration { hub: self, rep, id }, rx)
+    }
+
+    pub fn presence(&self, rep: RepId) -> Presence {
+        let devices = self.lock().get(&rep).map_or(0, Vec::len);
+        let hellos = self
+            .hellos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&rep)
+            .copied()
+            .unwrap_or(0);
+        Presence {
+            online: devices > 0,
+            devices,
+            hellos,
+        }
     }
 
     pub fn is_connected(&self, rep: RepId) -> bool {

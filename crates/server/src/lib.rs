@@ -14,6 +14,7 @@ pub mod extract;
 pub mod hashing;
 pub mod hub;
 pub mod phone_leg;
+pub mod rate;
 pub mod secrets;
 pub mod signal;
 pub mod state;

@@ -117,6 +117,10 @@ struct ServeArgs {
     /// prospect's (for carriers that only let their own numbers out).
     #[arg(long)]
     phone_shows_dialer_number: bool,
+    /// Browsers one rep may have connected at once; one more closes the
+    /// one connected longest (close code 4004).
+    #[arg(long, env = "RINGBACK_MAX_DEVICES_PER_REP", default_value_t = ringback_server::hub::MAX_DEVICES_PER_REP)]
+    max_devices_per_rep: usize,
     /// Seed a demo team, rep and People (once) and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -263,6 +267,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         trunk_allow: sip::AllowList::new(args.trunk_allow),
         rtp_ports: args.rtp_ports,
         trunk_uri: args.trunk_uri,
+        max_devices_per_rep: args.max_devices_per_rep,
         trunk_username: args.trunk_username,
         trunk_password: args.trunk_password,
         phone_caller_id: if args.phone_shows_dialer_number {

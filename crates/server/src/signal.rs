@@ -10,6 +10,7 @@
 use crate::error::AppError;
 use crate::exchange::EventError;
 use crate::hub::Outbound;
+use crate::rate::{RateBucket, SOCKET_BURST, SOCKET_PER_SECOND};
 use crate::secrets::token_hash;
 use crate::state::AppState;
 use crate::store::TicketGrant;
@@ -106,6 +107,7 @@ pub async fn upgrade(
                 grant,
                 socket,
                 errors: 0,
+                rate: RateBucket::new(SOCKET_BURST, SOCKET_PER_SECOND, std::time::Instant::now()),
             }
             .run()
             .await;
@@ -121,6 +123,8 @@ struct Connection {
     socket: WebSocket,
     /// Bad frames so far; past the configured limit the socket is closed.
     errors: u32,
+    /// Frames the client may still send; a flood is closed.
+    rate: RateBucket,
 }
 
 /// A frame, read.
@@ -138,6 +142,8 @@ enum Frame {
     TooLarge,
     /// A text frame that is not UTF-8: the socket cannot continue.
     NotUtf8,
+    /// More frames than any extension sends: the socket is closed.
+    Flood,
     Closed,
 }
 
@@ -239,6 +245,7 @@ impl Connection {
                         Frame::Control => {}
                         Frame::TooLarge => return self.close_too_large().await,
                         Frame::NotUtf8 => return self.close_not_utf8().await,
+                        Frame::Flood => return self.close_flood().await,
                         Frame::Closed => return,
                     }
                 }
@@ -311,12 +318,19 @@ impl Connection {
                     self.close_not_utf8().await;
                     return None;
                 }
+                Frame::Flood => {
+                    self.close_flood().await;
+                    return None;
+                }
                 Frame::Closed => return None,
             }
         }
     }
 
-    fn read(&self, frame: Option<Result<Message, axum::Error>>) -> Frame {
+    fn read(&mut self, frame: Option<Result<Message, axum::Error>>) -> Frame {
+        if matches!(frame, Some(Ok(_))) && !self.rate.take(std::time::Instant::now()) {
+            return Frame::Flood;
+        }
         let text = match frame {
             Some(Err(error)) => {
                 return match error.into_inner().downcast::<tungstenite::Error>() {
@@ -416,6 +430,12 @@ impl Connection {
             "frame too large; messages are small JSON objects",
         )
         .await;
+    }
+
+    async fn close_flood(&mut self) {
+        tracing::warn!(rep = %self.grant.rep.rep_id, "a socket flooded the server; closing it");
+        self.close(close_code::TOO_MANY_ERRORS, "too many messages; slow down")
+            .await;
     }
 
     async fn close_not_utf8(&mut self) {

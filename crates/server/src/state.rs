@@ -75,12 +75,13 @@ impl AppState {
             phone,
             webhook_phone,
         } = carriers;
+        let hub = Hub::with_device_limit(config.max_devices_per_rep);
         let carrier_token_hash = config.carrier_token.as_deref().map(token_hash);
         Self(Arc::new(Inner {
             store,
             config,
             clock,
-            hub: Hub::default(),
+            hub,
             exchange: Exchange::default(),
             media,
             trunk,

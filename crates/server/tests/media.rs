@@ -11,7 +11,7 @@ use media::softphone::{Softphone, Voice};
 use protocol::signal::{CallUpdate, ClientMessage, ServerMessage, SignalErrorCode};
 use protocol::{CallStatus, DialerSettings, LegState, NoAnswerAction};
 use reqwest::header::{CONTENT_RANGE, RANGE};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs the softphone for a while off the async runtime, and hands it back.
 async fn talk(mut phone: Softphone, voice: Voice, for_: Duration) -> Softphone {
@@ -22,6 +22,26 @@ async fn talk(mut phone: Softphone, voice: Voice, for_: Duration) -> Softphone {
     })
     .await
     .expect("the softphone thread")
+}
+
+/// The media report once `check` holds for it, or a failure after [`PATIENCE`].
+async fn media_report_until(
+    t: &TestServer,
+    carrier_call_id: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let (status, report) = t.media_report(carrier_call_id).await;
+        if status == 200 && check(&report) {
+            return report;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the media report never got there: {status} {report}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Whether the server lets go of a call's audio within a second.
@@ -230,30 +250,31 @@ async fn voicemail_plays_the_reps_greeting_and_records_the_caller() {
             outcome: protocol::CallOutcome::Voicemail
         }
     );
-    let voicemail_started = Instant::now();
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let (status, report) = t.media_report("carrier-voicemail").await;
-    assert_eq!(status, 200);
+    // Wait on what the server reports, never on the clock: the one-second
+    // greeting plays in full (and no further), then two seconds are recorded.
+    let report = media_report_until(&t, "carrier-voicemail", |r| r["greeting_frames"] == 50).await;
     assert_eq!(report["kind"], "voicemail");
+    let report = media_report_until(&t, "carrier-voicemail", |r| {
+        r["recorded_ms"].as_u64().is_some_and(|ms| ms >= 2_000)
+    })
+    .await;
     assert_eq!(
         report["greeting_frames"], 50,
-        "the rep's one-second greeting played: {report}"
+        "the rep's one-second greeting played once: {report}"
     );
-    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    let recorded_at_hang_up = report["recorded_ms"].as_i64().unwrap_or(0);
     assert_eq!(
         t.carrier_event("carrier-voicemail", "caller_hung_up").await,
         204
     );
-    let left_for = voicemail_started.elapsed();
 
     let view = t
         .wait_for_call(&token, routed.call_id, |v| v.recording.is_some())
         .await;
     let recording = view.recording.expect("recording");
-    let expected_ms = left_for.as_millis() as i64 - 1_000;
     assert!(
-        (recording.duration_ms - expected_ms).abs() < 400,
-        "recorded {} ms, expected about {expected_ms} ms",
+        (recording.duration_ms - recorded_at_hang_up).abs() < 400,
+        "recorded {} ms, the server reported {recorded_at_hang_up} ms just before the hang-up",
         recording.duration_ms
     );
 

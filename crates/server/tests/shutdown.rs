@@ -22,6 +22,7 @@ async fn on_sigterm_every_socket_gets_going_away_before_the_process_exits() {
         .port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_ringback"))
         .args(["serve", "--demo", "--sip-listen", "off"])
+        .args(["--max-devices-per-rep", &SOCKETS.to_string()])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(dir.path())

@@ -218,10 +218,14 @@ async fn a_silent_socket_goes_offline_and_calls_ring_the_phone_only() {
     let token = t.sign_in(&t.alice).await;
     let mut signal = t.connect_with_token(&token, "laptop").await;
 
-    // Keepalives keep it up past the timeout...
-    for i in 0..3 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    // Keepalives keep it up past the timeout: each goes out as soon as the
+    // last was acked, for twice the timeout (no race with the clock).
+    let started = tokio::time::Instant::now();
+    let mut i = 0;
+    while started.elapsed() < 2 * Duration::from_millis(700) {
         keepalive_is_acked(&mut signal, &format!("k{i}")).await;
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
         t.ring(ADA_PHONE, &t.alice, "carrier-online")
@@ -358,21 +362,26 @@ async fn pings_do_not_extend_the_wait_for_hello() {
         .open_socket(&ticket, Some(ORIGIN))
         .await
         .expect("socket opens");
-    // Ping far more often than the deadline, and never say Hello: the socket
-    // is closed anyway, well before the test's patience runs out.
+    // Ping far more often than the deadline (at a pace the flood limit
+    // allows), and never say Hello: the socket is closed anyway, well before
+    // the test's patience runs out.
     use futures_util::{SinkExt, StreamExt};
     let gave_up = tokio::time::Instant::now() + PATIENCE;
+    let mut next_ping = tokio::time::Instant::now();
     let code = loop {
         assert!(
             tokio::time::Instant::now() < gave_up,
             "pings kept a socket that never said Hello open"
         );
-        signal
-            .socket
-            .send(Message::Ping(Vec::new().into()))
-            .await
-            .expect("ping");
-        match tokio::time::timeout(Duration::from_millis(100), signal.socket.next()).await {
+        if tokio::time::Instant::now() >= next_ping {
+            signal
+                .socket
+                .send(Message::Ping(Vec::new().into()))
+                .await
+                .expect("ping");
+            next_ping += Duration::from_millis(50);
+        }
+        match tokio::time::timeout_at(next_ping, signal.socket.next()).await {
             Ok(Some(Ok(Message::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
             Ok(Some(Ok(_))) | Err(_) => continue,
             Ok(Some(Err(_)) | None) => break None,
@@ -419,4 +428,128 @@ async fn a_burst_of_bad_frames_gets_every_reply_and_the_close() {
         );
     }
     assert_eq!(signal.closed().await, Some(close_code::TOO_MANY_ERRORS));
+}
+
+#[tokio::test]
+async fn presence_says_what_the_server_knows() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let presence = || async {
+        let body: serde_json::Value = t
+            .get(&token, "/api/v1/presence")
+            .await
+            .json()
+            .await
+            .expect("presence");
+        body
+    };
+    assert_eq!(presence().await["online"], false);
+    let signal = t.connect_with_token(&token, "laptop").await;
+    let online = presence().await;
+    assert_eq!(
+        (online["online"].clone(), online["devices"].clone()),
+        (true.into(), 1.into())
+    );
+    assert_eq!(online["hellos"], 1);
+    drop(signal);
+    t.wait_until_no_sockets().await;
+    let offline = presence().await;
+    assert_eq!(offline["online"], false);
+    assert_eq!(offline["hellos"], 1, "hellos count up, never down");
+    // Another rep's presence is not readable: the endpoint is the caller's own.
+    assert_eq!(
+        t.http
+            .get(t.url("/api/v1/presence"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn an_eleventh_browser_closes_the_one_connected_longest() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let limit = ringback_server::hub::MAX_DEVICES_PER_REP;
+    let mut browsers = Vec::new();
+    for i in 0..limit {
+        browsers.push(t.connect_with_token(&token, &format!("browser-{i}")).await);
+    }
+    let mut newest = t.connect_with_token(&token, "one-too-many").await;
+    assert_eq!(
+        browsers[0].closed().await,
+        Some(close_code::TOO_MANY_DEVICES)
+    );
+    keepalive_is_acked(&mut newest, "k").await;
+    keepalive_is_acked(&mut browsers[1], "k").await;
+    let presence: serde_json::Value = t
+        .get(&token, "/api/v1/presence")
+        .await
+        .json()
+        .await
+        .expect("presence");
+    assert_eq!(presence["devices"], limit);
+}
+
+#[tokio::test]
+async fn a_flood_is_closed_and_other_reps_keep_ringing() {
+    use futures_util::SinkExt;
+    let t = TestServer::start().await;
+    let mut flooder = t.connect(&t.alice, "laptop").await;
+    let mut bob = t.connect(&t.bob, "desktop").await;
+    for i in 0..(ringback_server::rate::SOCKET_BURST * 3) {
+        let keepalive = ClientMessage::Keepalive {
+            id: format!("k{i}"),
+        };
+        let text = serde_json::to_string(&keepalive).expect("json");
+        if flooder.socket.send(Message::text(text)).await.is_err() {
+            break;
+        }
+    }
+    let code = loop {
+        match tokio::time::timeout(PATIENCE, futures_util::StreamExt::next(&mut flooder.socket))
+            .await
+            .expect("the flood ends in time")
+        {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => break None,
+        }
+    };
+    assert_eq!(code, Some(close_code::TOO_MANY_ERRORS));
+    // Bob was never slowed: his calls ring.
+    let routed = t.ring(ADA_PHONE, &t.bob, "carrier-bob-during-flood").await;
+    assert!(routed.ring_browser);
+    assert_eq!(bob.expect_incoming().await.call_id, routed.call_id);
+}
+
+#[tokio::test]
+async fn a_session_holds_a_bounded_number_of_tickets() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let first = t.ticket(&token).await;
+    for _ in 0..50 {
+        t.ticket(&token).await;
+    }
+    let last = t.ticket(&token).await;
+    let db = t.raw_db().await;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ws_tickets")
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    assert!(
+        count <= ringback_server::store::MAX_TICKETS_PER_SESSION,
+        "{count} tickets kept"
+    );
+    assert_eq!(
+        t.open_socket(&first, Some(ORIGIN)).await.err(),
+        Some(401),
+        "the oldest made room"
+    );
+    assert!(
+        t.open_socket(&last, Some(ORIGIN)).await.is_ok(),
+        "the newest works"
+    );
 }

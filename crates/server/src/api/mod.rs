@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(sessions::sign_out),
         )
         .route("/me", get(sessions::me))
+        .route("/presence", get(sessions::presence))
         .route("/ws-tickets", post(sessions::ticket))
         .route("/signal", get(crate::signal::upgrade))
         .route("/people", get(people::search).post(people::create))

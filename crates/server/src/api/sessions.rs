@@ -151,3 +151,9 @@ fn too_many_attempts(throttled: Throttled) -> AppError {
 fn millis(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// Whether calls ring this rep's browser now (a socket said Hello and is
+/// open), so a client or a test can wait on what the server knows.
+pub async fn presence(State(state): State<AppState>, auth: AuthRep) -> Json<crate::hub::Presence> {
+    Json(state.hub().presence(auth.rep.rep_id))
+}

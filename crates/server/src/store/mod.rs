@@ -20,7 +20,7 @@ pub use calls::{CallFilter, NewCall};
 pub use choices::ChoiceList;
 pub use logs::{LogInput, LogWrite};
 pub use reps::{NewRep, RepAuth, RepCredentials};
-pub use sessions::TicketGrant;
+pub use sessions::{MAX_TICKETS_PER_SESSION, TicketGrant};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::path::Path;

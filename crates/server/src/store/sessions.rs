@@ -15,6 +15,9 @@ pub struct TicketGrant {
     pub session_expires_at: UnixMillis,
 }
 
+/// Unspent WebSocket tickets one session may hold.
+pub const MAX_TICKETS_PER_SESSION: i64 = 10;
+
 impl Store {
     pub async fn create_session(
         &self,
@@ -60,21 +63,35 @@ impl Store {
         Ok(())
     }
 
-    /// A ticket for the session whose token hashes to `session_hash`.
+    /// A ticket for the session whose token hashes to `session_hash`. A
+    /// session keeps at most [`MAX_TICKETS_PER_SESSION`] unspent tickets:
+    /// the oldest make room, so a client looping on this cannot fill the table.
     pub async fn create_ticket(
         &self,
         session_hash: &str,
         ticket_hash: &str,
         expires_at: UnixMillis,
     ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM ws_tickets WHERE session_hash = ? AND ticket_hash NOT IN (
+                 SELECT ticket_hash FROM ws_tickets WHERE session_hash = ?
+                 ORDER BY rowid DESC LIMIT ?)",
+        )
+        .bind(session_hash)
+        .bind(session_hash)
+        .bind(MAX_TICKETS_PER_SESSION - 1)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO ws_tickets (ticket_hash, session_hash, expires_at) VALUES (?, ?, ?)",
         )
         .bind(ticket_hash)
         .bind(session_hash)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

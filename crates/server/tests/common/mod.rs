@@ -542,12 +542,18 @@ impl Signal {
         }
     }
 
-    /// Asserts nothing arrives for a short while.
+    /// Asserts nothing arrives for a short while, and that the socket is
+    /// still open (a closed socket is not silence).
     pub async fn expect_silence(&mut self, for_: Duration) {
-        if let Ok(Some(Ok(Message::Text(text)))) =
-            tokio::time::timeout(for_, self.socket.next()).await
-        {
-            panic!("expected silence, got {text}");
+        let until = tokio::time::Instant::now() + for_;
+        loop {
+            match tokio::time::timeout_at(until, self.socket.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(Some(Ok(other))) => panic!("expected silence, got {other:?}"),
+                Ok(Some(Err(error))) => panic!("expected silence, the socket failed: {error}"),
+                Ok(None) => panic!("expected silence, the socket closed"),
+            }
         }
     }
 }
