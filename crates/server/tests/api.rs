@@ -540,3 +540,44 @@ async fn calls_list_filters_and_paginates() {
         .expect("page");
     assert!(future.calls.is_empty());
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_health_says_only_ok() {
+    let t = TestServer::start().await;
+    for path in [
+        "/login",
+        "/healthz",
+        "/api/v1/me",
+        "/static/web.js",
+        "/calls",
+        "/no-such-page",
+    ] {
+        let response = t.http.get(t.url(path)).send().await.expect("request");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let csp = header("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+    }
+    let health: serde_json::Value = t
+        .http
+        .get(t.url("/healthz"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health, json!({"status": "ok"}), "no counts for strangers");
+}

@@ -432,25 +432,15 @@ impl TestServer {
         assert_eq!(response.status(), 200, "settings saved");
     }
 
-    /// Waits until the server holds no signalling socket (per `/healthz`).
+    /// Waits until the server holds no signalling socket (what its hub says).
     pub async fn wait_until_no_sockets(&self) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let health: Value = self
-                .http
-                .get(self.url("/healthz"))
-                .send()
-                .await
-                .expect("health")
-                .json()
-                .await
-                .expect("json");
-            if health["sockets"] == 0 {
-                return;
-            }
+        let hub = || self.server.as_ref().expect("running").state().hub();
+        while hub().socket_count() != 0 {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "sockets never closed: {health}"
+                "sockets never closed: {} open",
+                hub().socket_count()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
