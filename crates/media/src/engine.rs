@@ -183,6 +183,10 @@ pub(super) struct Engine {
     /// Which leg a remote address belongs to, once one accepted it; saves
     /// asking every leg about every packet.
     routes: HashMap<SocketAddr, CallId>,
+    /// Each browser leg's ICE username fragment (from its offer): a STUN
+    /// check from a new address names the leg it is for, so it is routed
+    /// without asking every call.
+    ufrags: HashMap<String, CallId>,
     /// Each leg's next timer, soonest first.
     deadlines: BTreeSet<(Instant, CallId)>,
     wake_at: HashMap<CallId, Instant>,
@@ -222,6 +226,7 @@ impl Engine {
             events,
             trunk_seed: 0,
             routes: HashMap::new(),
+            ufrags: HashMap::new(),
             deadlines: BTreeSet::new(),
             wake_at: HashMap::new(),
             latencies: Latencies::default(),
@@ -328,6 +333,12 @@ impl Engine {
                 )
                 .map(|(leg, sdp)| {
                     self.release_answering(call);
+                    if let Some(ufrag) = sdp
+                        .lines()
+                        .find_map(|l| l.trim().strip_prefix("a=ice-ufrag:"))
+                    {
+                        self.ufrags.insert(ufrag.to_owned(), call);
+                    }
                     self.session(call).answering = Some(Answering::Browser(Box::new(leg)));
                     self.drive(call);
                     sdp
@@ -561,6 +572,7 @@ impl Engine {
             self.deadlines.remove(&(at, call));
         }
         self.routes.retain(|_, routed| *routed != call);
+        self.ufrags.retain(|_, routed| *routed != call);
         let Some(session) = self.sessions.get_mut(&call) else {
             return;
         };
@@ -578,6 +590,7 @@ impl Engine {
             self.deadlines.remove(&(at, call));
         }
         self.routes.retain(|_, routed| *routed != call);
+        self.ufrags.retain(|_, routed| *routed != call);
         let session = self.sessions.remove(&call)?;
         for port in [&session.trunk, &session.phone].into_iter().flatten() {
             self.ports.release(port.port);
@@ -609,17 +622,16 @@ impl Engine {
                 return;
             }
             None => {
-                let found =
-                    self.sessions
-                        .iter()
-                        .find_map(|(call, session)| match &session.answering {
-                            Some(Answering::Browser(leg))
-                                if leg.accepts(now, source, self.local, bytes) =>
-                            {
-                                Some(*call)
-                            }
-                            _ => None,
-                        });
+                // "ours:theirs": the first part is the leg's own fragment.
+                let named = stun_username(bytes)
+                    .and_then(|username| username.split(':').next())
+                    .and_then(|ufrag| self.ufrags.get(ufrag).copied());
+                let found = named.filter(|call| {
+                    matches!(
+                        self.sessions.get(call).and_then(|s| s.answering.as_ref()),
+                        Some(Answering::Browser(leg)) if leg.accepts(now, source, self.local, bytes)
+                    )
+                });
                 let Some(call) = found else {
                     tracing::trace!(%source, "datagram for no call");
                     return;
@@ -763,6 +775,24 @@ fn send(socket: &UdpSocket, packet: &[u8], to: SocketAddr) {
     }
 }
 
+/// The USERNAME attribute of a STUN message (RFC 5389 15.3), if any.
+fn stun_username(bytes: &[u8]) -> Option<&str> {
+    const USERNAME: u16 = 0x0006;
+    let length = usize::from(u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?]));
+    let mut attributes = bytes.get(20..20 + length)?;
+    while attributes.len() >= 4 {
+        let kind = u16::from_be_bytes([attributes[0], attributes[1]]);
+        let len = usize::from(u16::from_be_bytes([attributes[2], attributes[3]]));
+        let value = attributes.get(4..4 + len)?;
+        if kind == USERNAME {
+            return std::str::from_utf8(value).ok();
+        }
+        // Values are padded to a multiple of four bytes.
+        attributes = attributes.get((4 + len).div_ceil(4) * 4..)?;
+    }
+    None
+}
+
 /// A STUN message (RFC 5389): top two bits zero, the magic cookie at byte 4.
 fn looks_like_stun(bytes: &[u8]) -> bool {
     bytes.len() >= 20 && bytes[0] < 2 && bytes[4..8] == [0x21, 0x12, 0xA4, 0x42]
@@ -785,4 +815,53 @@ fn thread_cpu_ms() -> u64 {
         .sum();
     // Linux reports these in USER_HZ, which is 100 on every supported platform.
     ticks * 10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A STUN binding request with the given attributes (type, value).
+    fn stun(attributes: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (kind, value) in attributes {
+            body.extend_from_slice(&kind.to_be_bytes());
+            body.extend_from_slice(&(value.len() as u16).to_be_bytes());
+            body.extend_from_slice(value);
+            body.resize(body.len().div_ceil(4) * 4, 0);
+        }
+        let mut packet = vec![0x00, 0x01];
+        packet.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        packet.extend_from_slice(&[0x21, 0x12, 0xA4, 0x42]);
+        packet.extend_from_slice(&[7; 12]);
+        packet.extend_from_slice(&body);
+        packet
+    }
+
+    #[test]
+    fn a_stun_check_names_the_leg_it_is_for() {
+        let packet = stun(&[
+            (0x8022, b"soft"),
+            (0x0006, b"ours1:theirs2"),
+            (0x0008, &[0; 20]),
+        ]);
+        assert!(looks_like_stun(&packet));
+        assert_eq!(stun_username(&packet), Some("ours1:theirs2"));
+        assert_eq!(stun_username(&stun(&[(0x8022, b"odd")])), None);
+    }
+
+    #[test]
+    fn hostile_stun_never_panics() {
+        let packet = stun(&[(0x0006, b"ours:theirs")]);
+        for len in 0..packet.len() {
+            let _ = stun_username(&packet[..len]);
+        }
+        // An attribute claiming more than the message holds.
+        let mut lying = stun(&[(0x0006, b"ab")]);
+        lying[22] = 0xff;
+        assert_eq!(stun_username(&lying), None);
+        let mut long = stun(&[(0x0006, b"ab")]);
+        long[2] = 0xff;
+        assert_eq!(stun_username(&long), None);
+    }
 }
