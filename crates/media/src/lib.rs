@@ -74,6 +74,23 @@ pub enum MediaError {
     Clip(#[from] ClipError),
 }
 
+/// Socket buffers for call audio. At the kernel's default (about 200 KB) a
+/// burst of handshakes overflows the queue, DTLS flights are lost, and
+/// their retransmission (a second later, then two) delays or fails the call.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
+/// A UDP socket bound to `bind` with [`SOCKET_BUFFER_BYTES`] each way (the
+/// kernel may grant less: `net.core.rmem_max` caps it).
+pub fn udp_socket(bind: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(bind), Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: a smaller buffer still works, only less well under bursts.
+    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES);
+    let _ = socket.set_send_buffer_size(SOCKET_BUFFER_BYTES);
+    socket.bind(&bind.into())?;
+    Ok(socket.into())
+}
+
 /// What media reports back about a call, unasked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -110,7 +127,7 @@ impl MediaEngine {
                 "--media-addr {bind} is not an address a browser can reach; give the server's own IP (e.g. 127.0.0.1:0 on one machine)"
             )));
         }
-        let socket = std::net::UdpSocket::bind(bind)?;
+        let socket = udp_socket(bind)?;
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
         let prospect = Arc::new(Clip::from_wav(audio::shipped::PROSPECT_WAV, 600)?);

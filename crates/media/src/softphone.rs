@@ -43,7 +43,7 @@ pub struct Softphone {
 impl Softphone {
     /// Answers `offer` from a fresh socket on 127.0.0.1; returns the answer SDP.
     pub fn answer(offer: &str) -> Result<(Self, String), MediaError> {
-        let socket = UdpSocket::bind("127.0.0.1:0")?;
+        let socket = crate::udp_socket(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         socket.set_nonblocking(true)?;
         let local = socket.local_addr()?;
         let now = Instant::now();

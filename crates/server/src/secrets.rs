@@ -31,6 +31,84 @@ pub fn hashes_equal(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The server's own secret (32 random bytes), kept in `server.key` in the
+/// data directory, created on first start: what keys the pages' CSRF
+/// tokens, so that someone who can read the database (where session hashes
+/// live) still cannot forge a form post.
+#[derive(Clone)]
+pub struct ServerKey([u8; 32]);
+
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKey(..)")
+    }
+}
+
+impl ServerKey {
+    /// Reads the key from `dir/server.key`, or makes one there (owner-only).
+    pub fn load_or_create(dir: &std::path::Path) -> std::io::Result<Self> {
+        let path = dir.join("server.key");
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() == 32 => {
+                let mut key = [0u8; 32];
+                key.copy_from_slice(&bytes);
+                return Ok(Self(key));
+            }
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "{} is not a Ringback key (32 bytes); remove it to make a new one (signed-in forms will need a reload)",
+                    path.display()
+                )));
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error),
+        }
+        let key = Self::random();
+        std::fs::create_dir_all(dir)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut file) => {
+                std::io::Write::write_all(&mut file, &key.0)?;
+                Ok(key)
+            }
+            // Another process made it meanwhile: use theirs.
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                Self::load_or_create(dir)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    pub fn random() -> Self {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        Self(key)
+    }
+
+    /// HMAC-SHA256 (RFC 2104) of `message`, URL-safe base64.
+    pub fn sign(&self, message: &[u8]) -> String {
+        const BLOCK: usize = 64;
+        let mut inner_key = [0x36u8; BLOCK];
+        let mut outer_key = [0x5cu8; BLOCK];
+        for (i, byte) in self.0.iter().enumerate() {
+            inner_key[i] ^= byte;
+            outer_key[i] ^= byte;
+        }
+        let inner = Sha256::new()
+            .chain_update(inner_key)
+            .chain_update(message)
+            .finalize();
+        let outer = Sha256::new()
+            .chain_update(outer_key)
+            .chain_update(inner)
+            .finalize();
+        URL_SAFE_NO_PAD.encode(outer)
+    }
+}
+
 /// An argon2 PHC string for `password`. CPU-heavy: call from a blocking task.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     Argon2::default()
@@ -112,6 +190,27 @@ mod tests {
         assert!(!verify_password("wrong horse", Some(&hash)));
         assert!(!verify_password("correct horse", None));
         assert!(!verify_password("x", Some("not a phc string")));
+    }
+
+    #[test]
+    fn the_server_key_signs_with_hmac_and_persists() {
+        // A known HMAC-SHA256 of a 32-byte key: key = 0x00..0x1f, message
+        // "message" (Python's hmac module gives the same).
+        let mut key = [0u8; 32];
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = i as u8;
+        }
+        let signed = ServerKey(key).sign(b"message");
+        assert_eq!(signed, "Ype3dQihow6k363Y-EfDG0mrpF3hCnna9yHT9-wRKiQ");
+        let dir = tempfile::tempdir().expect("dir");
+        let first = ServerKey::load_or_create(dir.path()).expect("made");
+        let again = ServerKey::load_or_create(dir.path()).expect("read");
+        assert_eq!(
+            first.sign(b"x"),
+            again.sign(b"x"),
+            "the same key after a restart"
+        );
+        assert_ne!(first.sign(b"x"), ServerKey::random().sign(b"x"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::exchange::Exchange;
 use crate::hashing::HashingSlots;
 use crate::hub::Hub;
 use crate::phone_leg::{PhoneLeg, WebhookPhoneLeg};
-use crate::secrets::token_hash;
+use crate::secrets::{ServerKey, token_hash};
 use crate::store::Store;
 use crate::throttle::SignInThrottle;
 use crate::trunk::Forwarded;
@@ -49,6 +49,8 @@ struct Inner {
     /// The same leg, seen as the webhook carrier's command queue.
     webhook_phone: Arc<WebhookPhoneLeg>,
     carrier_token_hash: Option<String>,
+    /// Keys the pages' CSRF tokens.
+    server_key: ServerKey,
     /// Failed sign-ins per account and source (API and pages alike).
     sign_in_throttle: std::sync::Mutex<SignInThrottle>,
     /// Argon2 runs here, a few at a time, so sign-ins cannot exhaust memory.
@@ -76,6 +78,11 @@ impl AppState {
             webhook_phone,
         } = carriers;
         let hub = Hub::with_device_limit(config.max_devices_per_rep);
+        // Kept with the data; without a writable data dir, a key for this run.
+        let server_key = ServerKey::load_or_create(&config.files_dir).unwrap_or_else(|error| {
+            tracing::warn!(%error, "no server key on disk; forms will need a reload after a restart");
+            ServerKey::random()
+        });
         let carrier_token_hash = config.carrier_token.as_deref().map(token_hash);
         Self(Arc::new(Inner {
             store,
@@ -89,6 +96,7 @@ impl AppState {
             forwarded: std::sync::Mutex::default(),
             webhook_phone,
             carrier_token_hash,
+            server_key,
             sign_in_throttle: std::sync::Mutex::default(),
             hashing: HashingSlots::for_this_machine(),
             shutdown,
@@ -150,6 +158,10 @@ impl AppState {
 
     pub fn webhook_phone(&self) -> &WebhookPhoneLeg {
         &self.0.webhook_phone
+    }
+
+    pub fn server_key(&self) -> &ServerKey {
+        &self.0.server_key
     }
 
     pub fn carrier_token_hash(&self) -> Option<&str> {

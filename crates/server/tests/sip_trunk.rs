@@ -556,3 +556,49 @@ async fn a_busy_phone_never_drops_the_caller_and_voicemail_follows() {
         .await;
     assert_eq!(view.outcome, Some(CallOutcome::Voicemail));
 }
+
+#[tokio::test]
+async fn the_rep_hanging_up_in_the_browser_sends_the_carrier_a_bye() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let t = TestServer::start_with(sip_config()).await;
+    let (token, mut browser) = t.alice_online().await;
+    let caller = Sipp::call(
+        "prospect-waits-for-bye.xml",
+        t.sip_addr(),
+        &t.alice.dialer_number,
+        ADA_PHONE,
+        0,
+    );
+    let incoming = browser.expect_incoming().await;
+    let offer = incoming.offer.expect("an offer");
+    let (softphone, answer) = Softphone::answer(&offer).expect("the softphone answers");
+    browser
+        .send(&accept_with_answer("a1", incoming.call_id, &answer))
+        .await;
+    assert_eq!(
+        browser.expect_ack_and_update("a1", incoming.call_id).await,
+        CallUpdate::Accepted
+    );
+    let softphone = talk(softphone, Voice::Tone, Duration::from_secs(1)).await;
+    assert!(softphone.connected());
+    browser
+        .send(&protocol::signal::ClientMessage::HangUp {
+            id: "h1".into(),
+            call_id: incoming.call_id,
+        })
+        .await;
+    assert_eq!(
+        browser.expect_ack_and_update("h1", incoming.call_id).await,
+        CallUpdate::Ended
+    );
+    let caller = caller.finish().await;
+    assert!(
+        caller.success,
+        "the carrier got a BYE and answered it: {}\n{}",
+        caller.errors, caller.output
+    );
+    let view = t
+        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
+        .await;
+    assert_eq!(view.outcome, Some(CallOutcome::AnsweredInBrowser));
+}

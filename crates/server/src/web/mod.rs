@@ -18,7 +18,7 @@ mod signin;
 mod time;
 
 use crate::error::AppError;
-use crate::secrets::{hashes_equal, token_hash};
+use crate::secrets::{ServerKey, hashes_equal, token_hash};
 use crate::state::AppState;
 use crate::store::RepAuth;
 use axum::Router;
@@ -27,9 +27,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use base64::Engine;
 use maud::{DOCTYPE, Markup, html};
-use sha2::{Digest, Sha256};
 
 /// The session cookie's name.
 const SESSION_COOKIE: &str = "rb_session";
@@ -82,12 +80,14 @@ pub struct WebRep {
     pub rep: RepAuth,
     pub name: String,
     token_hash: String,
+    /// The token every form of this session must post back.
+    csrf: String,
 }
 
 impl WebRep {
     /// The token every form of this session must post back.
     pub fn csrf(&self) -> String {
-        csrf_token(&self.token_hash)
+        self.csrf.clone()
     }
 
     pub fn check_csrf(&self, posted: &str) -> Result<(), PageError> {
@@ -99,9 +99,10 @@ impl WebRep {
     }
 }
 
-fn csrf_token(session_hash: &str) -> String {
-    let digest = Sha256::digest(format!("ringback-csrf:{session_hash}").as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+/// Keyed with the server's secret: the session hash alone (which the
+/// database holds) is not enough to make it.
+fn csrf_token(key: &ServerKey, session_hash: &str) -> String {
+    key.sign(format!("ringback-csrf:{session_hash}").as_bytes())
 }
 
 fn session_cookie(parts: &Parts) -> Option<&str> {
@@ -147,6 +148,7 @@ impl FromRequestParts<AppState> for WebRep {
         Ok(Self {
             rep,
             name: profile.name,
+            csrf: csrf_token(state.server_key(), &hash),
             token_hash: hash,
         })
     }
@@ -360,8 +362,10 @@ mod tests {
     }
 
     #[test]
-    fn csrf_tokens_differ_by_session() {
-        assert_ne!(csrf_token("a"), csrf_token("b"));
-        assert_eq!(csrf_token("a"), csrf_token("a"));
+    fn csrf_tokens_differ_by_session_and_by_server() {
+        let key = ServerKey::random();
+        assert_ne!(csrf_token(&key, "a"), csrf_token(&key, "b"));
+        assert_eq!(csrf_token(&key, "a"), csrf_token(&key, "a"));
+        assert_ne!(csrf_token(&key, "a"), csrf_token(&ServerKey::random(), "a"));
     }
 }
