@@ -5,13 +5,14 @@
 #   make bench      signalling (memory per socket, ring latency), call audio, SIP setups and bridged calls, notification latency
 #   make screenshots  the real pages with demo data, as PNGs in docs/screenshots
 #   make lint       rustfmt and clippy
+#   make fuzz       the outside-input parsers under property tests, FUZZ_SECS (60) each
 
 SHELL := /bin/bash
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp
+.PHONY: fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp
 
 # wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
@@ -86,6 +87,12 @@ e2e: e2e-deps
 ## The README's pictures: the real pages with demo data, rendered by headless Chromium.
 screenshots: e2e-deps
 	cd tests/e2e && node screenshots.mjs
+
+## The parsers that take outside input, fuzzed with property tests for
+## FUZZ_SECS seconds each (make test runs a few hundred cases of each).
+FUZZ_SECS ?= 60
+fuzz: toolchain sipp
+	FUZZ_SECS=$(FUZZ_SECS) $(CARGO) test -p ringback-server --test fuzz -- --nocapture --test-threads=1
 
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
 bench: toolchain e2e-deps sipp

@@ -117,6 +117,10 @@ struct ServeArgs {
     /// prospect's (for carriers that only let their own numbers out).
     #[arg(long)]
     phone_shows_dialer_number: bool,
+    /// A connected call ends after this many minutes even if no hang-up
+    /// ever comes (a lost BYE, a browser that vanished).
+    #[arg(long, env = "RINGBACK_MAX_CALL_MINUTES", default_value_t = 240)]
+    max_call_minutes: u64,
     /// Browsers one rep may have connected at once; one more closes the
     /// one connected longest (close code 4004).
     #[arg(long, env = "RINGBACK_MAX_DEVICES_PER_REP", default_value_t = ringback_server::hub::MAX_DEVICES_PER_REP)]
@@ -268,6 +272,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rtp_ports: args.rtp_ports,
         trunk_uri: args.trunk_uri,
         max_devices_per_rep: args.max_devices_per_rep,
+        max_call: std::time::Duration::from_secs(args.max_call_minutes.saturating_mul(60)),
         trunk_username: args.trunk_username,
         trunk_password: args.trunk_password,
         phone_caller_id: if args.phone_shows_dialer_number {
