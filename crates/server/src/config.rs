@@ -35,6 +35,8 @@ pub struct Config {
     /// believed: behind one, every request's peer is the proxy, and the
     /// sign-in throttle must see the client instead.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where Prometheus metrics are served (`GET /metrics`); `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
     /// Where the SIP trunk listens (UDP and TCP); `None`: no SIP.
     pub sip_listen: Option<SocketAddr>,
     /// What goes in Contact and the SDP `c=` line, when NAT sits in front.
@@ -92,6 +94,7 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             media_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             trusted_proxies: Vec::new(),
+            metrics_listen: None,
             sip_listen: None,
             sip_public_addr: None,
             trunk_allow: sip::AllowList::loopback(),

@@ -431,11 +431,14 @@ impl AppState {
         let mut result = Ok(());
         for action in actions {
             match action {
-                Action::RingBrowser => self.hub().send(
-                    live.rep,
-                    &Audience::AllBrowsers,
-                    &ServerMessage::IncomingCall(live.incoming.clone()),
-                ),
+                Action::RingBrowser => {
+                    crate::metrics::Metrics::count(&self.metrics().rings_sent);
+                    self.hub().send(
+                        live.rep,
+                        &Audience::AllBrowsers,
+                        &ServerMessage::IncomingCall(live.incoming.clone()),
+                    )
+                }
                 Action::Tell { audience, update } => self.hub().send(
                     live.rep,
                     &audience,
@@ -500,7 +503,10 @@ impl AppState {
             }
         }
         if live.machine.phase() == &Phase::Ended {
-            self.exchange().lock().remove(&live.id);
+            let was_live = self.exchange().lock().remove(&live.id).is_some();
+            if was_live {
+                self.metrics().call_ended(live.machine.outcome());
+            }
             if !forwarding {
                 let state = self.clone();
                 let id = live.id;

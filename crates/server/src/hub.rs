@@ -219,6 +219,12 @@ impl Hub {
         }
     }
 
+    /// Reps with a socket, and sockets (for metrics).
+    pub fn counts(&self) -> (usize, usize) {
+        let reps = self.lock();
+        (reps.len(), reps.values().map(Vec::len).sum())
+    }
+
     /// Number of registered sockets (for logs and benchmarks).
     pub fn socket_count(&self) -> usize {
         self.lock().values().map(Vec::len).sum()

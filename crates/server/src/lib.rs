@@ -13,6 +13,7 @@ pub mod exchange;
 pub mod extract;
 pub mod hashing;
 pub mod hub;
+pub mod metrics;
 pub mod phone_leg;
 pub mod rate;
 pub mod secrets;
@@ -101,6 +102,8 @@ fn spawn_housekeeping(state: AppState) {
 /// A running server.
 pub struct Server {
     addr: SocketAddr,
+    /// Where `/metrics` is served, when `--metrics-listen` asked for it.
+    metrics_addr: Option<SocketAddr>,
     state: AppState,
     shutdown: watch::Sender<bool>,
     /// Ends (`None`) once every signalling socket's task has finished.
@@ -183,6 +186,14 @@ impl Server {
         );
         trunk::spawn_phone_news(state.clone(), phone_news_rx);
         spawn_housekeeping(state.clone());
+        let metrics_addr = match state.config().metrics_listen {
+            Some(listen) => Some(
+                metrics::serve(state.clone(), listen)
+                    .await
+                    .with_context(|| format!("serving metrics on {listen}"))?,
+            ),
+            None => None,
+        };
         trunk::spawn_media_events(state.clone(), media_events);
         if let Some(events) = trunk_events {
             trunk::spawn(state.clone(), events);
@@ -199,6 +210,7 @@ impl Server {
         });
         Ok(Self {
             addr,
+            metrics_addr,
             state,
             shutdown,
             sockets_done,
@@ -208,6 +220,10 @@ impl Server {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     pub fn state(&self) -> &AppState {

@@ -84,6 +84,10 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve Prometheus metrics (GET /metrics) on this address, e.g.
+    /// 127.0.0.1:9464; off when not given.
+    #[arg(long, env = "RINGBACK_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// Where the SIP trunk listens, UDP and TCP (`off` for no SIP).
     #[arg(long, env = "RINGBACK_SIP_LISTEN", default_value = "127.0.0.1:5060")]
     sip_listen: String,
@@ -261,6 +265,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         carrier_token,
         media_addr: args.media_addr,
         trusted_proxies: args.trusted_proxies,
+        metrics_listen: args.metrics_listen,
         sip_listen: match args.sip_listen.as_str() {
             "off" | "" => None,
             addr => Some(addr.parse().with_context(|| {
@@ -338,6 +343,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "  ring the rep: target/debug/ringback call --from {}",
             seed.people[0].1
         );
+    }
+    if let Some(metrics) = server.metrics_addr() {
+        println!("Metrics on http://{metrics}/metrics");
     }
     if let Some(trunk) = server.state().trunk() {
         let sip = trunk.local_addr();

@@ -51,6 +51,7 @@ struct Inner {
     carrier_token_hash: Option<String>,
     /// Keys the pages' CSRF tokens.
     server_key: ServerKey,
+    metrics: crate::metrics::Metrics,
     /// Failed sign-ins per account and source (API and pages alike).
     sign_in_throttle: std::sync::Mutex<SignInThrottle>,
     /// Argon2 runs here, a few at a time, so sign-ins cannot exhaust memory.
@@ -97,6 +98,7 @@ impl AppState {
             webhook_phone,
             carrier_token_hash,
             server_key,
+            metrics: crate::metrics::Metrics::default(),
             sign_in_throttle: std::sync::Mutex::default(),
             hashing: HashingSlots::for_this_machine(),
             shutdown,
@@ -158,6 +160,10 @@ impl AppState {
 
     pub fn webhook_phone(&self) -> &WebhookPhoneLeg {
         &self.0.webhook_phone
+    }
+
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.0.metrics
     }
 
     pub fn server_key(&self) -> &ServerKey {

@@ -247,7 +247,15 @@ pub fn spawn(state: AppState, mut events: mpsc::Receiver<TrunkEvent>) {
             tokio::spawn(async move {
                 match event {
                     TrunkEvent::Invite { invite, decide } => {
-                        let _ = decide.send(invite_decision(&state, invite).await);
+                        let decision = invite_decision(&state, invite).await;
+                        let metrics = state.metrics();
+                        match decision {
+                            InviteDecision::Ring => {
+                                crate::metrics::Metrics::count(&metrics.sip_invites)
+                            }
+                            _ => crate::metrics::Metrics::count(&metrics.sip_invites_refused),
+                        }
+                        let _ = decide.send(decision);
                     }
                     TrunkEvent::Ended { call_id, reason } => ended(&state, &call_id, reason).await,
                     TrunkEvent::PhoneAnswered { key, answer } => {

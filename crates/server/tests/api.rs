@@ -581,3 +581,85 @@ async fn every_response_carries_the_security_headers_and_health_says_only_ok() {
         .expect("json");
     assert_eq!(health, json!({"status": "ok"}), "no counts for strangers");
 }
+
+#[tokio::test]
+async fn metrics_count_calls_sockets_and_sign_ins_on_their_own_listener() {
+    let mut config = config();
+    config.metrics_listen = Some("127.0.0.1:0".parse().expect("addr"));
+    let t = TestServer::start_with(config).await;
+    let metrics_url = format!(
+        "http://{}/metrics",
+        t.server
+            .as_ref()
+            .and_then(|s| s.metrics_addr())
+            .expect("metrics listen")
+    );
+    let scrape = || async {
+        t.http
+            .get(&metrics_url)
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("text")
+    };
+    let value = |text: &str, series: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+    };
+    let wrong = t
+        .http
+        .post(t.url("/api/v1/sessions"))
+        .json(&json!({"email": t.alice.email, "password": "wrong"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(wrong.status(), 401);
+    let (_token, mut browser) = t.alice_online().await;
+    let routed = t.ring(ADA_PHONE, &t.alice, "carrier-metrics").await;
+    browser.expect_incoming().await;
+
+    let text = scrape().await;
+    assert!(
+        text.contains("# TYPE ringback_rings_sent_total counter"),
+        "{text}"
+    );
+    assert_eq!(value(&text, "ringback_rings_sent_total"), Some(1), "{text}");
+    assert_eq!(value(&text, "ringback_live_calls"), Some(1), "{text}");
+    assert_eq!(value(&text, "ringback_sockets"), Some(1), "{text}");
+    assert_eq!(value(&text, "ringback_connected_reps"), Some(1), "{text}");
+    assert_eq!(
+        value(&text, "ringback_sign_ins_total{result=\"ok\"}"),
+        Some(1),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, "ringback_sign_ins_total{result=\"wrong\"}"),
+        Some(1),
+        "{text}"
+    );
+
+    assert_eq!(
+        t.carrier_event("carrier-metrics", "caller_hung_up").await,
+        204
+    );
+    browser.expect_update(routed.call_id).await;
+    let text = scrape().await;
+    assert_eq!(value(&text, "ringback_live_calls"), Some(0), "{text}");
+    assert_eq!(
+        value(&text, "ringback_calls_ended_total{outcome=\"missed\"}"),
+        Some(1),
+        "{text}"
+    );
+    // Not on the public port.
+    assert_eq!(
+        t.http
+            .get(t.url("/metrics"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        404
+    );
+}

@@ -3,6 +3,7 @@
 use crate::error::AppError;
 use crate::extract::{ApiJson, AuthRep, ClientAddr};
 use crate::hashing::Busy;
+use crate::metrics::Metrics;
 use crate::secrets::{random_token, token_hash};
 use crate::state::AppState;
 use crate::store::RepAuth;
@@ -64,7 +65,9 @@ pub async fn authenticate(
     }
     let source = Source::from(client);
     // Checked before the password, so a locked account costs no argon2 time.
+    let metrics = state.metrics();
     if let Err(throttled) = state.sign_in_throttle().check(email, source, state.now()) {
+        Metrics::count(&metrics.sign_ins_throttled);
         return Err(too_many_attempts(throttled));
     }
     let credentials = state.store().rep_credentials(email.trim()).await?;
@@ -73,14 +76,19 @@ pub async fn authenticate(
         .hashing()
         .verify(password, stored)
         .await
-        .map_err(|_: Busy| AppError::Busy {
-            message: "the server is busy checking other sign-ins; try again in a second",
-            retry_after_secs: 1,
+        .map_err(|_: Busy| {
+            Metrics::count(&metrics.sign_ins_busy);
+            AppError::Busy {
+                message: "the server is busy checking other sign-ins; try again in a second",
+                retry_after_secs: 1,
+            }
         })?;
     let Some(credentials) = credentials.filter(|_| valid) else {
         state.sign_in_throttle().failed(email, source, state.now());
+        Metrics::count(&metrics.sign_ins_failed);
         return Err(AppError::InvalidCredentials);
     };
+    Metrics::count(&metrics.sign_ins);
     state.sign_in_throttle().succeeded(email, source);
     let token = random_token();
     let now = state.now();
