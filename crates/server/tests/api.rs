@@ -663,3 +663,27 @@ async fn metrics_count_calls_sockets_and_sign_ins_on_their_own_listener() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_link_cannot_put_words_on_a_ringback_page() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let cookie = format!("{}={token}", ringback_server::web::SESSION_COOKIE);
+    let page = t
+        .http
+        .get(
+            t.url("/calls?error=Your%20account%20is%20locked%3A%20call%20us&notice=Hello&s=forged"),
+        )
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("<h1"), "the Calls page itself");
+    assert!(
+        !html.contains("account is locked"),
+        "an unsigned error is not shown"
+    );
+    assert!(!html.contains("Hello"), "nor an unsigned notice");
+}

@@ -2,7 +2,7 @@
 //! pages, notes edited in place, and logging (used by the Person page).
 
 use super::time::{format_utc, iso, next_day, parse_date};
-use super::{PageError, WebRep, back_with, flash, layout, urlencode};
+use super::{Flash, PageError, WebRep, back_with, flash, layout, urlencode};
 use crate::api::calls::MAX_NOTES;
 use crate::api::recordings;
 use crate::error::AppError;
@@ -35,6 +35,8 @@ pub struct Filters {
     before: Option<i64>,
     notice: Option<String>,
     error: Option<String>,
+    /// The server's signature over the notice or error.
+    s: Option<String>,
 }
 
 impl Filters {
@@ -122,7 +124,15 @@ pub async fn page(
 
     let body = html! {
         h1 { "Calls" }
-        (flash(filters.notice.as_deref(), filters.error.as_deref()))
+        ({
+            let carried = Flash {
+                notice: filters.notice.clone(),
+                error: filters.error.clone(),
+                s: filters.s.clone(),
+            };
+            let (notice, error) = carried.verified(&rep);
+            flash(notice, error)
+        })
         @for problem in &problems { p.error role="alert" { (problem) } }
         form.filters method="get" action="/calls" {
             label { "From (UTC)" input type="date" name="from" value=(filters.from); }
@@ -252,6 +262,7 @@ pub async fn save_notes(
     let back = format!("{}#call-{id}", form.back);
     if form.notes.chars().count() > MAX_NOTES {
         return Ok(back_with(
+            &rep,
             &form.back,
             "error",
             &format!("Notes are limited to {MAX_NOTES} characters; shorten them and save again."),
@@ -278,7 +289,7 @@ async fn edit_log(
         .update_log(rep.rep, CallId(id), request, state.now())
         .await?
     {
-        Some(_) => Ok(back_with(back, "notice", notice)),
+        Some(_) => Ok(back_with(rep, back, "notice", notice)),
         None => Err(AppError::NotFound("call").into()),
     }
 }
@@ -354,6 +365,7 @@ pub async fn log(
             || logged.sentiment.as_ref().map(|s| s.id) != sentiment_id;
         if changed {
             return Ok(back_with(
+                &rep,
                 &back,
                 "error",
                 "This call is already logged: its disposition and sentiment cannot be changed. Notes can still be edited on the Calls page.",
@@ -363,6 +375,7 @@ pub async fn log(
     let choices: TeamChoices = store.team_choices(rep.rep.team_id).await?;
     if choices.disposition_required && disposition_id.is_none() {
         return Ok(back_with(
+            &rep,
             &back,
             "error",
             "Choose a disposition: your team requires one to log a call.",
@@ -370,6 +383,7 @@ pub async fn log(
     }
     if form.notes.chars().count() > MAX_NOTES || form.key.is_empty() || form.key.len() > 100 {
         return Ok(back_with(
+            &rep,
             &back,
             "error",
             "The form was incomplete or the notes too long (10,000 characters at most).",
@@ -387,6 +401,7 @@ pub async fn log(
         .await
     {
         Ok(Some(_)) => Ok(back_with(
+            &rep,
             &back,
             "notice",
             "Call logged. It now appears on the Calls page.",
@@ -395,7 +410,7 @@ pub async fn log(
         Err(error) => {
             let error = AppError::from(error);
             if error.status().is_client_error() {
-                Ok(back_with(&back, "error", &error.to_string()))
+                Ok(back_with(&rep, &back, "error", &error.to_string()))
             } else {
                 Err(error.into())
             }

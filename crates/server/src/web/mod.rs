@@ -30,7 +30,8 @@ use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 
 /// The session cookie's name.
-const SESSION_COOKIE: &str = "rb_session";
+/// The cookie that carries the session token on the pages.
+pub const SESSION_COOKIE: &str = "rb_session";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -82,12 +83,23 @@ pub struct WebRep {
     token_hash: String,
     /// The token every form of this session must post back.
     csrf: String,
+    /// Signs the notices and errors carried across a redirect.
+    key: ServerKey,
 }
 
 impl WebRep {
     /// The token every form of this session must post back.
     pub fn csrf(&self) -> String {
         self.csrf.clone()
+    }
+
+    /// What signs a flash message for this session.
+    fn flash_signature(&self, kind: &str, message: &str) -> String {
+        let mut signature = self
+            .key
+            .sign(format!("ringback-flash:{}:{kind}:{message}", self.token_hash).as_bytes());
+        signature.truncate(22);
+        signature
     }
 
     pub fn check_csrf(&self, posted: &str) -> Result<(), PageError> {
@@ -149,6 +161,7 @@ impl FromRequestParts<AppState> for WebRep {
             rep,
             name: profile.name,
             csrf: csrf_token(state.server_key(), &hash),
+            key: state.server_key().clone(),
             token_hash: hash,
         })
     }
@@ -237,11 +250,26 @@ pub fn head(title: &str) -> Markup {
     }
 }
 
-/// A notice or an error for the page after a redirect (`?notice=` / `?error=`).
+/// A notice or an error for the page after a redirect (`?notice=` /
+/// `?error=`), with `s`, the server's signature over it for this session:
+/// a link someone else made cannot put words on a Ringback page.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Flash {
     pub notice: Option<String>,
     pub error: Option<String>,
+    pub s: Option<String>,
+}
+
+impl Flash {
+    /// The notice and error, if the server signed them for this rep's session.
+    pub fn verified<'a>(&'a self, rep: &WebRep) -> (Option<&'a str>, Option<&'a str>) {
+        let signed = |kind: &str, message: &'a Option<String>| -> Option<&'a str> {
+            let message = message.as_deref()?;
+            let s = self.s.as_deref()?;
+            hashes_equal(&rep.flash_signature(kind, message), s).then_some(message)
+        };
+        (signed("notice", &self.notice), signed("error", &self.error))
+    }
 }
 
 /// The page frame: navigation, the rep's name, sign-out.
@@ -306,15 +334,16 @@ pub fn is_local_path(target: &str) -> bool {
 }
 
 /// A redirect back to a page of ours (never elsewhere) with a message.
-pub fn back_with(to: &str, key: &str, message: &str) -> Response {
+pub fn back_with(rep: &WebRep, to: &str, key: &str, message: &str) -> Response {
     let to = if is_local_path(to) { to } else { "/calls" };
     let (path, fragment) = to
         .split_once('#')
         .map_or((to, String::new()), |(p, f)| (p, format!("#{f}")));
     let separator = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!(
-        "{path}{separator}{key}={}{fragment}",
-        urlencode(message)
+        "{path}{separator}{key}={}&s={}{fragment}",
+        urlencode(message),
+        rep.flash_signature(key, message)
     ))
     .into_response()
 }
@@ -343,22 +372,67 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_redirect_keeps_the_fragment_after_the_message() {
-        let response = back_with("/calls?q=a#call-3", "notice", "Notes saved.");
-        let location = response
+    fn rep(session: &str, key: &ServerKey) -> WebRep {
+        WebRep {
+            rep: RepAuth {
+                rep_id: protocol::RepId(1),
+                team_id: protocol::TeamId(1),
+                is_admin: false,
+            },
+            name: "Alice".into(),
+            token_hash: session.into(),
+            csrf: csrf_token(key, session),
+            key: key.clone(),
+        }
+    }
+
+    fn location(response: &Response) -> &str {
+        response
             .headers()
             .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok());
-        assert_eq!(location, Some("/calls?q=a&notice=Notes%20saved.#call-3"));
-        let elsewhere = back_with("//evil.example", "error", "x");
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_redirect_keeps_the_fragment_after_the_signed_message() {
+        let alice = rep("session-a", &ServerKey::random());
+        let response = back_with(&alice, "/calls?q=a#call-3", "notice", "Notes saved.");
+        let signature = alice.flash_signature("notice", "Notes saved.");
         assert_eq!(
-            elsewhere
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok()),
-            Some("/calls?error=x")
+            location(&response),
+            format!("/calls?q=a&notice=Notes%20saved.&s={signature}#call-3")
         );
+        let elsewhere = back_with(&alice, "//evil.example", "error", "x");
+        assert!(location(&elsewhere).starts_with("/calls?error=x&s="));
+    }
+
+    #[test]
+    fn only_messages_the_server_signed_for_this_session_are_shown() {
+        let key = ServerKey::random();
+        let (alice, bob) = (rep("session-a", &key), rep("session-b", &key));
+        let signed = Flash {
+            notice: Some("Notes saved.".into()),
+            error: None,
+            s: Some(alice.flash_signature("notice", "Notes saved.")),
+        };
+        assert_eq!(signed.verified(&alice), (Some("Notes saved."), None));
+        assert_eq!(
+            signed.verified(&bob),
+            (None, None),
+            "another session's link"
+        );
+        let forged = Flash {
+            notice: None,
+            error: Some("Your account is locked: call +1 555 0100".into()),
+            s: Some("made-up".into()),
+        };
+        assert_eq!(forged.verified(&alice), (None, None));
+        let unsigned = Flash {
+            error: Some("x".into()),
+            ..Flash::default()
+        };
+        assert_eq!(unsigned.verified(&alice), (None, None));
     }
 
     #[test]

@@ -40,7 +40,10 @@ pub async fn page(
 
     let body = html! {
         p.crumbs { a href="/calls" { "Calls" } " › " (person.name) }
-        (flash(flash_query.notice.as_deref(), flash_query.error.as_deref()))
+        ({
+            let (notice, error) = flash_query.verified(&rep);
+            flash(notice, error)
+        })
         section.person {
             h1 id="person-name" { (person.name) }
             p.lead {

@@ -85,13 +85,8 @@ pub async fn page(
 ) -> Result<Markup, PageError> {
     let settings = state.store().dialer_settings(rep.rep.rep_id).await?;
     let own_greeting = recordings::has_own_greeting(&state, rep.rep.rep_id).await;
-    Ok(settings_form(
-        &rep,
-        &settings,
-        own_greeting,
-        messages.notice.as_deref(),
-        messages.error.as_deref(),
-    ))
+    let (notice, error) = messages.verified(&rep);
+    Ok(settings_form(&rep, &settings, own_greeting, notice, error))
 }
 
 #[derive(Deserialize)]
@@ -142,7 +137,7 @@ pub async fn save(
                 .store()
                 .put_dialer_settings(rep.rep.rep_id, &settings)
                 .await?;
-            Ok(back_with("/settings", "notice", "Settings saved."))
+            Ok(back_with(&rep, "/settings", "notice", "Settings saved."))
         }
         Err(AppError::Validation(message)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -182,6 +177,7 @@ pub async fn upload_greeting(
             Ok(None) => break,
             Err(_) => {
                 return Ok(back_with(
+                    &rep,
                     "/settings#greeting",
                     "error",
                     &format!(
@@ -193,6 +189,7 @@ pub async fn upload_greeting(
         let name = field.name().unwrap_or_default().to_owned();
         let Ok(bytes) = field.bytes().await else {
             return Ok(back_with(
+                &rep,
                 "/settings#greeting",
                 "error",
                 "The upload did not arrive whole; try again.",
@@ -207,6 +204,7 @@ pub async fn upload_greeting(
     rep.check_csrf(csrf.as_deref().unwrap_or_default())?;
     let Some(wav) = wav.filter(|w| !w.is_empty()) else {
         return Ok(back_with(
+            &rep,
             "/settings#greeting",
             "error",
             "Choose a WAV file to upload.",
@@ -214,12 +212,13 @@ pub async fn upload_greeting(
     };
     match recordings::save_greeting(&state, rep.rep.rep_id, &wav).await {
         Ok(()) => Ok(back_with(
+            &rep,
             "/settings#greeting",
             "notice",
             "Greeting saved: callers hear it from the next voicemail on.",
         )),
         Err(AppError::Validation(message)) => {
-            Ok(back_with("/settings#greeting", "error", &message))
+            Ok(back_with(&rep, "/settings#greeting", "error", &message))
         }
         Err(other) => Err(other.into()),
     }
@@ -239,6 +238,7 @@ pub async fn reset_greeting(
     rep.check_csrf(&form.csrf)?;
     recordings::remove_greeting(&state, rep.rep.rep_id).await?;
     Ok(back_with(
+        &rep,
         "/settings#greeting",
         "notice",
         "Callers now hear the default greeting.",
@@ -313,7 +313,10 @@ pub async fn team_page(
     };
     let body = html! {
         h1 { "Team lists" }
-        (flash(messages.notice.as_deref(), messages.error.as_deref()))
+        ({
+            let (notice, error) = messages.verified(&rep);
+            flash(notice, error)
+        })
         form.inline id="required" method="post" action="/team" {
             input type="hidden" name="csrf" value=(rep.csrf());
             input type="hidden" name="action" value="required";
@@ -358,6 +361,7 @@ pub async fn team_change(
     let needs_label = matches!(change.action.as_str(), "add" | "rename");
     if needs_label && (label.is_empty() || label.chars().count() > 60) {
         return Ok(back_with(
+            &rep,
             "/team",
             "error",
             "A name must have 1 to 60 characters.",
@@ -384,6 +388,7 @@ pub async fn team_change(
         }
         _ => {
             return Ok(back_with(
+                &rep,
                 "/team",
                 "error",
                 "That change is not one this page makes. Reload and try again.",
@@ -391,7 +396,7 @@ pub async fn team_change(
         }
     };
     if done {
-        Ok(back_with("/team", "notice", "Saved."))
+        Ok(back_with(&rep, "/team", "notice", "Saved."))
     } else {
         Err(AppError::NotFound("value").into())
     }
