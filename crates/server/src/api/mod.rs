@@ -9,44 +9,123 @@ pub(crate) mod settings;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::{MethodRouter, delete, get, post};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sessions", post(sessions::sign_in))
-        .route(
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (signing in).
+    Public,
+    /// A signed-in rep, and only for their own data.
+    Rep,
+    /// The carrier, with the carrier token.
+    Carrier,
+    /// A WebSocket ticket (which a signed-in rep gets from `/ws-tickets`).
+    Ticket,
+}
+
+/// One route of the API.
+pub struct ApiRoute {
+    pub path: &'static str,
+    pub methods: &'static [Method],
+    pub access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+fn route(
+    path: &'static str,
+    methods: &'static [Method],
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> ApiRoute {
+    ApiRoute {
+        path,
+        methods,
+        access,
+        handler,
+    }
+}
+
+/// Every route of the API. The router is built from this list and the
+/// authorization test walks it, so a route added later cannot be left out
+/// of either (the test also checks that `methods` says what the handler takes).
+pub fn routes() -> Vec<ApiRoute> {
+    use Access::{Carrier, Public, Rep, Ticket};
+    const GET: &[Method] = &[Method::GET];
+    const POST: &[Method] = &[Method::POST];
+    vec![
+        route("/sessions", POST, Public, post(sessions::sign_in)),
+        route(
             "/sessions/current",
-            axum::routing::delete(sessions::sign_out),
-        )
-        .route("/me", get(sessions::me))
-        .route("/presence", get(sessions::presence))
-        .route("/ws-tickets", post(sessions::ticket))
-        .route("/signal", get(crate::signal::upgrade))
-        .route("/people", get(people::search).post(people::create))
-        .route("/people/{id}", get(people::read).put(people::update))
-        .route(
+            &[Method::DELETE],
+            Rep,
+            delete(sessions::sign_out),
+        ),
+        route("/me", GET, Rep, get(sessions::me)),
+        route("/presence", GET, Rep, get(sessions::presence)),
+        route("/ws-tickets", POST, Rep, post(sessions::ticket)),
+        route("/signal", GET, Ticket, get(crate::signal::upgrade)),
+        route(
+            "/people",
+            &[Method::GET, Method::POST],
+            Rep,
+            get(people::search).post(people::create),
+        ),
+        route(
+            "/people/{id}",
+            &[Method::GET, Method::PUT],
+            Rep,
+            get(people::read).put(people::update),
+        ),
+        route(
             "/settings/dialer",
+            &[Method::GET, Method::PUT],
+            Rep,
             get(settings::read).put(settings::update),
-        )
-        .route("/team/choices", get(settings::team_choices))
-        .route("/calls", get(calls::list))
-        .route("/calls/{id}", get(calls::read))
-        .route("/calls/{id}/log", post(calls::log).patch(calls::edit_log))
-        .route("/calls/{id}/recording", get(recordings::call_recording))
-        .route(
+        ),
+        route("/team/choices", GET, Rep, get(settings::team_choices)),
+        route("/calls", GET, Rep, get(calls::list)),
+        route("/calls/{id}", GET, Rep, get(calls::read)),
+        route(
+            "/calls/{id}/log",
+            &[Method::POST, Method::PATCH],
+            Rep,
+            post(calls::log).patch(calls::edit_log),
+        ),
+        route(
+            "/calls/{id}/recording",
+            GET,
+            Rep,
+            get(recordings::call_recording),
+        ),
+        route(
             "/settings/greeting",
+            &[Method::GET, Method::PUT, Method::DELETE],
+            Rep,
             get(recordings::get_greeting)
                 .put(recordings::put_greeting)
                 .delete(recordings::delete_greeting),
-        )
-        .route("/carrier/inbound", post(carrier::inbound))
-        .route("/carrier/events", post(carrier::event))
-        .route(
+        ),
+        route("/carrier/inbound", POST, Carrier, post(carrier::inbound)),
+        route("/carrier/events", POST, Carrier, post(carrier::event)),
+        route(
             "/carrier/calls/{carrier_call_id}/commands",
+            GET,
+            Carrier,
             get(carrier::commands),
-        )
-        .route(
+        ),
+        route(
             "/carrier/calls/{carrier_call_id}/media",
+            GET,
+            Carrier,
             get(carrier::media),
-        )
+        ),
+    ]
+}
+
+pub fn router() -> Router<AppState> {
+    routes().into_iter().fold(Router::new(), |router, route| {
+        router.route(route.path, route.handler)
+    })
 }
