@@ -234,7 +234,7 @@ impl Engine {
     }
 
     /// Runs until every [`super::MediaEngine`] handle is gone.
-    pub(super) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+    pub(super) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut ticker = tokio::time::interval(Duration::from_millis(FRAME_MS));
         // A late tick still sends its frame: RTP time must keep pace with the clock.
         ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);

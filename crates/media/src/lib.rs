@@ -91,6 +91,10 @@ pub fn udp_socket(bind: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     Ok(socket.into())
 }
 
+/// Commands queued for the media thread at most. A handful arrive per call
+/// event; thousands waiting means the thread is stuck or swamped.
+const COMMAND_QUEUE: usize = 4096;
+
 /// What media reports back about a call, unasked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -106,7 +110,9 @@ pub enum MediaEvent {
 /// Handle to the media thread. Cheap to clone.
 #[derive(Clone)]
 pub struct MediaEngine {
-    commands: mpsc::UnboundedSender<Command>,
+    /// Bounded: a media thread that cannot keep up pushes back on callers
+    /// rather than queueing without end.
+    commands: mpsc::Sender<Command>,
     local_addr: SocketAddr,
     default_greeting: Arc<Clip>,
 }
@@ -133,7 +139,7 @@ impl MediaEngine {
         let prospect = Arc::new(Clip::from_wav(audio::shipped::PROSPECT_WAV, 600)?);
         let default_greeting = Arc::new(Clip::from_wav(audio::shipped::GREETING_WAV, 600)?);
         let crypto = Arc::new(str0m::crypto::from_feature_flags());
-        let (commands, receiver) = mpsc::unbounded_channel();
+        let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
         let (events, event_receiver) = mpsc::unbounded_channel();
         let ports = ports::PortPool::new(rtp_ports);
         std::thread::Builder::new()
@@ -181,8 +187,24 @@ impl MediaEngine {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(command(reply))
+            .await
             .map_err(|_| MediaError::Stopped)?;
         answer.await.map_err(|_| MediaError::Stopped)
+    }
+
+    /// Sends a command that needs no answer, without waiting for room
+    /// unless the queue is full (then on a task of its own).
+    fn tell(&self, command: Command) {
+        match self.commands.try_send(command) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(command)) => {
+                tracing::warn!("the media thread is behind; a command waits for room");
+                let commands = self.commands.clone();
+                tokio::spawn(async move {
+                    let _ = commands.send(command).await;
+                });
+            }
+        }
     }
 
     /// The call's caller is on the trunk at `peer`: opens its RTP port pair
@@ -211,7 +233,7 @@ impl MediaEngine {
 
     /// The phone leg is over (stopped ringing, or hung up).
     pub fn close_phone(&self, call: CallId) {
-        let _ = self.commands.send(Command::ClosePhone { call });
+        self.tell(Command::ClosePhone { call });
     }
 
     /// A new WebRTC leg for a call that rings in the browser; returns its SDP offer.
@@ -228,12 +250,12 @@ impl MediaEngine {
 
     /// The call goes to voicemail: play `greeting`, then record the caller.
     pub fn start_voicemail(&self, call: CallId, greeting: Arc<Clip>) {
-        let _ = self.commands.send(Command::Voicemail { call, greeting });
+        self.tell(Command::Voicemail { call, greeting });
     }
 
     /// Drops a call's browser leg, if it has one (a voicemail is left alone).
     pub fn release_browser_leg(&self, call: CallId) {
-        let _ = self.commands.send(Command::ReleaseBrowserLeg { call });
+        self.tell(Command::ReleaseBrowserLeg { call });
     }
 
     /// Ends a call's media; a voicemail's recording comes back to be saved.
