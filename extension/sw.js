@@ -11,6 +11,10 @@ import init, * as worker from './worker/ringback_worker.js';
 chrome.action.setBadgeText({ text: 'off' });
 chrome.action.setBadgeBackgroundColor({ color: '#5f6368' });
 
+// The session token is in chrome.storage.local: keep that area from content
+// scripts (by default they can read it), so a script in a CRM tab cannot.
+chrome.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })?.catch?.(() => {});
+
 const ready = init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) })
   .then(() => worker.boot());
 

@@ -119,13 +119,18 @@ describe('inbound calls in Chrome', () => {
     assert.equal(await otherPanel.textContent('#caller-name'), GRACE.name);
     await other.close();
 
-    // A page that frames panel.html itself is told nothing about the call.
+    // A page that frames panel.html itself cannot even load it: the panel
+    // is web-accessible only at its per-session dynamic URL (and the
+    // worker would tell such a panel nothing about the call anyway).
     const framer = await browser.context.newPage();
     await framer.goto(`${crm.url}/framed-panel`);
-    const framed = await panelFrame(framer);
-    await framed.waitForSelector('.error');
-    assert.match(await framed.textContent('.error'), /not opened by Ringback/);
-    assert.equal(await framed.$('#caller-name'), null);
+    await framer.waitForLoadState('load');
+    const framed = framer.frames().filter((frame) => frame !== framer.mainFrame());
+    assert.ok(framed.length > 0, 'the page has its iframe');
+    for (const frame of framed) {
+      assert.equal(await frame.$('#caller-name').catch(() => null), null, `nothing of the call in ${frame.url()}`);
+      assert.equal(await frame.$('#log-call').catch(() => null), null);
+    }
     await framer.close();
 
     await panel.click('#hang-up');
@@ -224,5 +229,26 @@ describe('inbound calls in Chrome', () => {
     assert.equal(call.ring_browser, true);
     await until('the ringing notification', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
     await server.carrierEvent(call, 'caller_hung_up');
+  });
+
+  it('a script in a CRM tab cannot read the session token from the extension storage', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${crm.url}/contacts/other`);
+    const seen = await browser.inWorker(async (url) => {
+      const [tab] = await chrome.tabs.query({ url });
+      const [result] = await chrome.scripting.executeScript({
+        target: { tabId: tab.id },
+        func: async () => {
+          try {
+            return JSON.stringify(await chrome.storage.local.get(null));
+          } catch (error) {
+            return `refused: ${error.message}`;
+          }
+        },
+      });
+      return result.result;
+    }, page.url());
+    assert.match(seen, /^refused/, `a content script read: ${seen}`);
+    await page.close();
   });
 });

@@ -196,6 +196,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
 /// The parts of `runtime.MessageSender` the worker checks.
 #[derive(Debug, Default, serde::Deserialize)]
 struct MessageSender {
+    id: Option<String>,
     url: Option<String>,
     tab: Option<panel::Tab>,
 }
@@ -203,6 +204,7 @@ struct MessageSender {
 impl MessageSender {
     fn as_rules(&self) -> rules::Sender<'_> {
         rules::Sender {
+            id: self.id.as_deref(),
             url: self.url.as_deref(),
             tab: self
                 .tab

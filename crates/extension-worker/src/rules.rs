@@ -145,6 +145,9 @@ pub fn signal_url(server: &str) -> String {
 /// Who sent a runtime message, as far as the worker's rules care.
 #[derive(Debug, Clone, Default)]
 pub struct Sender<'a> {
+    /// The sending extension's id (a content script's too: only the
+    /// extension's own contexts can message its worker).
+    pub id: Option<&'a str>,
     /// The sending document's URL.
     pub url: Option<&'a str>,
     /// The tab it is in, if any: (id, the tab's top-level URL).
@@ -155,7 +158,11 @@ pub struct Sender<'a> {
 pub const NOT_OURS: &str = "Ringback only takes requests from its own pages.";
 pub const NOT_INJECTED: &str = "This panel was not opened by Ringback in this tab.";
 
-/// Requests come only from the extension's own pages. A panel in a web tab
+/// Requests come only from the extension's own pages: its origin, or (for
+/// `panel.html`, which is web-accessible with `use_dynamic_url`, so its
+/// origin is a per-session random one) its id on an extension URL. A
+/// content script has the id but the web page's URL, so it is refused. A
+/// panel in a web tab
 /// may see or log a call only if the worker put it there: any site can frame
 /// `panel.html` (it must be web-accessible), and must not be able to read a
 /// caller's details through it or trick the rep into logging.
@@ -165,7 +172,16 @@ pub fn check_sender(
     injected_tabs: &[i32],
     about_a_call: bool,
 ) -> Result<(), &'static str> {
-    if !sender.url.is_some_and(|url| url.starts_with(own_origin)) {
+    let own_id = own_origin
+        .strip_prefix("chrome-extension://")
+        .map(|rest| rest.trim_end_matches('/'));
+    let ours = sender.url.is_some_and(|url| {
+        url.starts_with(own_origin)
+            || (url.starts_with("chrome-extension://")
+                && sender.id.is_some()
+                && sender.id == own_id)
+    });
+    if !ours {
         return Err(NOT_OURS);
     }
     match sender.tab {

@@ -81,6 +81,7 @@ const ORIGIN: &str = "chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/";
 #[test]
 fn only_the_extensions_own_pages_are_heard() {
     let content_script = Sender {
+        id: None,
         url: Some("https://crm.example.com/contacts/ada"),
         tab: Some((4, Some("https://crm.example.com/contacts/ada"))),
     };
@@ -93,6 +94,7 @@ fn only_the_extensions_own_pages_are_heard() {
         Err(NOT_OURS)
     );
     let options = Sender {
+        id: None,
         url: Some("chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/options.html"),
         tab: Some((
             2,
@@ -101,6 +103,7 @@ fn only_the_extensions_own_pages_are_heard() {
     };
     assert_eq!(check_sender(&options, ORIGIN, &[], true), Ok(()));
     let offscreen = Sender {
+        id: None,
         url: Some("chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/offscreen.html"),
         tab: None,
     };
@@ -110,6 +113,7 @@ fn only_the_extensions_own_pages_are_heard() {
 #[test]
 fn a_panel_framed_by_some_site_learns_nothing_about_calls() {
     let panel_in = |tab_id| Sender {
+        id: None,
         url: Some("chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/panel.html"),
         tab: Some((tab_id, Some("https://evil.example/"))),
     };
@@ -191,5 +195,37 @@ fn the_signal_url_follows_the_server_scheme() {
     assert_eq!(
         signal_url("https://rb.example.com"),
         "wss://rb.example.com/api/v1/signal"
+    );
+}
+
+#[test]
+fn a_panel_at_its_dynamic_url_is_ours_only_with_our_id() {
+    let dynamic = |id| Sender {
+        id: Some(id),
+        url: Some("chrome-extension://4c8e2a17-9d1b-4f1e-b5a3-0c6f1d2e7a90/panel.html"),
+        tab: Some((4, Some("https://crm.example.com/contacts/ada"))),
+    };
+    assert_eq!(
+        check_sender(
+            &dynamic("nafkmlnfjibleaaleiboephocipcbbpk"),
+            ORIGIN,
+            &[4],
+            true
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        check_sender(&dynamic("someotherextensionid"), ORIGIN, &[4], true),
+        Err(NOT_OURS)
+    );
+    // A content script has our id but the page's URL.
+    let content_script = Sender {
+        id: Some("nafkmlnfjibleaaleiboephocipcbbpk"),
+        url: Some("https://crm.example.com/contacts/ada"),
+        tab: Some((4, Some("https://crm.example.com/contacts/ada"))),
+    };
+    assert_eq!(
+        check_sender(&content_script, ORIGIN, &[4], false),
+        Err(NOT_OURS)
     );
 }
