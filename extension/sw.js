@@ -29,6 +29,7 @@ chrome.notifications.onButtonClicked.addListener(later((id, button) => worker.on
 chrome.notifications.onClicked.addListener(later((id) => worker.on_notification_clicked(id)));
 chrome.notifications.onClosed.addListener(later((id, byUser) => worker.on_notification_closed(id, byUser)));
 chrome.tabs.onUpdated.addListener(later((tabId, _change, tab) => worker.on_tab_updated(tabId, tab)));
+chrome.tabs.onRemoved.addListener(later((tabId) => worker.on_tab_removed(tabId)));
 chrome.contextMenus.onClicked.addListener(later((info, tab) => worker.on_context_menu(String(info.menuItemId), tab)));
 chrome.action.onClicked.addListener(() => chrome.runtime.openOptionsPage());
 

@@ -117,6 +117,14 @@ describe('inbound calls in Chrome', () => {
     const otherPanel = await panelFrame(other);
     await otherPanel.waitForSelector('#log-status[data-state="logged"]');
     assert.equal(await otherPanel.textContent('#caller-name'), GRACE.name);
+    // The worker trusts that tab only while it shows the CRM: sent to
+    // another site, it is forgotten (and so is a tab that closes).
+    const otherTabId = await browser.inWorker(async (url) => (await chrome.tabs.query({ url }))[0].id, other.url());
+    const injected = () => browser.inWorker(async () =>
+      (await chrome.storage.session.get('ringback_live')).ringback_live?.injected_tabs ?? []);
+    assert.ok((await injected()).includes(otherTabId), 'the tab is known while it shows the CRM');
+    await other.goto(`${server.url}/login`);
+    await until('the worker to forget the tab that left the CRM', async () => !(await injected()).includes(otherTabId));
     await other.close();
 
     // A page that frames panel.html itself cannot even load it: the panel

@@ -140,6 +140,12 @@ pub async fn on_tab_updated(tab_id: i32, tab: JsValue) {
     }
 }
 
+/// `tabs.onRemoved`: a tab the panel was in is forgotten.
+#[wasm_bindgen]
+pub async fn on_tab_removed(tab_id: i32) {
+    panel::forget_tab(tab_id).await;
+}
+
 #[wasm_bindgen]
 pub async fn on_context_menu(menu_item_id: String, tab: JsValue) {
     if menu_item_id != CONTEXT_MENU_ID {

@@ -110,8 +110,10 @@ pub async fn open_options(section: Option<&str>) {
     create_tab(url).await;
 }
 
-/// `tabs.onUpdated`: inject once the Accept tab shows the record.
+/// `tabs.onUpdated`: inject once the Accept tab shows the record; forget a
+/// panel's tab that went to another site.
 pub async fn on_tab_updated(tab_id: i32, tab: Tab) {
+    check_injected_tab(tab_id, &tab).await;
     let Some(target) = state::read(|s| s.live.panel_tab.clone()) else {
         return;
     };
@@ -139,6 +141,37 @@ pub async fn on_context_menu(tab: Tab) {
     }
 }
 
+/// Forgets a tab the panel was put into (it closed, or left that site).
+pub async fn forget_tab(tab_id: i32) {
+    let known = state::read(|s| s.live.injected_tabs.contains(&tab_id));
+    if known {
+        let _ = state::live(|live| {
+            live.injected_tabs.retain(|&t| t != tab_id);
+            live.injected_origins.retain(|(t, _)| *t != tab_id);
+        })
+        .await;
+    }
+}
+
+/// A tab the panel is in changed: forgotten if it now shows another site.
+async fn check_injected_tab(tab_id: i32, tab: &Tab) {
+    let Some(url) = tab.url.as_deref() else {
+        return;
+    };
+    let origin = state::read(|s| {
+        s.live
+            .injected_origins
+            .iter()
+            .find(|(t, _)| *t == tab_id)
+            .map(|(_, origin)| origin.clone())
+    });
+    if let Some(origin) = origin
+        && !rules::still_same_site(&origin, url)
+    {
+        forget_tab(tab_id).await;
+    }
+}
+
 async fn inject(tab_id: i32) -> bool {
     let injection = Injection {
         target: InjectionTarget { tab_id },
@@ -147,12 +180,26 @@ async fn inject(tab_id: i32) -> bool {
     let Ok(injection) = chrome::js::to_js(&injection) else {
         return false;
     };
+    // The site it shows now: leaving it forgets the tab.
+    let origin = match call(tabs::get(tab_id)).await {
+        Ok(tab) => chrome::js::from_js::<Tab>(tab)
+            .ok()
+            .and_then(|tab| tab.url)
+            .and_then(|url| rules::origin_of(&url)),
+        Err(_) => None,
+    };
     // Allowed before the panel loads and asks.
     let _ = state::live(|live| {
         if !live.injected_tabs.contains(&tab_id) {
             live.injected_tabs.push(tab_id);
             let excess = live.injected_tabs.len().saturating_sub(50);
             live.injected_tabs.drain(..excess);
+        }
+        live.injected_origins.retain(|(t, _)| *t != tab_id);
+        if let Some(origin) = origin {
+            live.injected_origins.push((tab_id, origin));
+            let excess = live.injected_origins.len().saturating_sub(50);
+            live.injected_origins.drain(..excess);
         }
     })
     .await;

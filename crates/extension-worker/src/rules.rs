@@ -85,6 +85,19 @@ pub fn shows_record(tab_url: &str, record_url: &str) -> bool {
         && (record.fragment.is_empty() || tab.fragment == record.fragment)
 }
 
+/// The origin (`scheme://host:port`) of a URL, lowercased; `None` for
+/// something that is not a URL with an authority.
+pub fn origin_of(url: &str) -> Option<String> {
+    UrlParts::parse(url).map(|parts| parts.origin.to_ascii_lowercase())
+}
+
+/// Whether a tab the worker put a panel into still shows the same site: a
+/// tab that went to another origin (or closed) is forgotten, so a page
+/// loaded there later cannot use a panel it frames.
+pub fn still_same_site(injected_origin: &str, tab_url: &str) -> bool {
+    origin_of(tab_url).is_some_and(|origin| origin == injected_origin)
+}
+
 struct UrlParts<'a> {
     origin: &'a str,
     path: &'a str,
@@ -158,9 +171,10 @@ pub struct Sender<'a> {
 pub const NOT_OURS: &str = "Ringback only takes requests from its own pages.";
 pub const NOT_INJECTED: &str = "This panel was not opened by Ringback in this tab.";
 
-/// Requests come only from the extension's own pages: its origin, or (for
-/// `panel.html`, which is web-accessible with `use_dynamic_url`, so its
-/// origin is a per-session random one) its id on an extension URL. A
+/// Requests come only from the extension's own pages: its origin, or its id
+/// on an extension URL (a web-accessible page made `use_dynamic_url` has a
+/// per-session random origin; Chrome 156 did not load the worker's own
+/// panel tab that way, so the manifest does not ask for it yet). A
 /// content script has the id but the web page's URL, so it is refused. A
 /// panel in a web tab
 /// may see or log a call only if the worker put it there: any site can frame

@@ -74,6 +74,9 @@ pub struct Live {
     pub panel_tab: Option<PanelTab>,
     /// Tabs the worker put a panel into; only panels there may see calls.
     pub injected_tabs: Vec<i32>,
+    /// The site each of those tabs showed when the panel went in; a tab
+    /// that leaves it is forgotten.
+    pub injected_origins: Vec<(i32, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
