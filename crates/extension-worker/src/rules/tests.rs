@@ -234,10 +234,19 @@ fn a_panel_at_its_dynamic_url_is_ours_only_with_our_id() {
 fn an_injected_tab_is_trusted_only_while_it_stays_on_its_site() {
     let origin = origin_of("https://CRM.example.com/contacts/ada?x=1#a").expect("an origin");
     assert_eq!(origin, "https://crm.example.com");
-    assert!(still_same_site(&origin, "https://crm.example.com/contacts/other"));
+    assert!(still_same_site(
+        &origin,
+        "https://crm.example.com/contacts/other"
+    ));
     assert!(!still_same_site(&origin, "https://evil.example/"));
-    assert!(!still_same_site(&origin, "https://crm.example.com.evil.example/"));
-    assert!(!still_same_site(&origin, "http://crm.example.com/"), "another scheme");
+    assert!(!still_same_site(
+        &origin,
+        "https://crm.example.com.evil.example/"
+    ));
+    assert!(
+        !still_same_site(&origin, "http://crm.example.com/"),
+        "another scheme"
+    );
     assert!(!still_same_site(&origin, "not a url"));
     assert_eq!(origin_of("about:blank"), None);
 }
