@@ -602,3 +602,59 @@ async fn the_rep_hanging_up_in_the_browser_sends_the_carrier_a_bye() {
         .await;
     assert_eq!(view.outcome, Some(CallOutcome::AnsweredInBrowser));
 }
+
+#[tokio::test]
+async fn a_re_invite_for_hold_is_answered_in_the_mirror_direction() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let t = TestServer::start_with(sip_config()).await;
+    // Offline with no phone: voicemail answers at once.
+    let caller = Sipp::call(
+        "prospect-holds.xml",
+        t.sip_addr(),
+        &t.alice.dialer_number,
+        ADA_PHONE,
+        1_000,
+    );
+    let result = caller.finish().await;
+    assert!(
+        result.success,
+        "the hold re-INVITE got 200 with a=recvonly: {}\n{}",
+        result.errors, result.output
+    );
+}
+
+#[tokio::test]
+async fn a_call_over_tcp_works_like_one_over_udp() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let t = TestServer::start_with(sip_config()).await;
+    let (_token, mut browser) = t.alice_online().await;
+    let caller = Sipp::run(
+        "prospect-cancels.xml",
+        t.sip_addr(),
+        &[
+            "-t",
+            "t1",
+            "-s",
+            &t.alice.dialer_number,
+            "-key",
+            "from",
+            ADA_PHONE,
+            "-d",
+            "500",
+            "-m",
+            "1",
+        ],
+    );
+    let incoming = browser.expect_incoming().await;
+    assert_eq!(incoming.person.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(
+        browser.expect_update(incoming.call_id).await,
+        CallUpdate::CallerHungUp
+    );
+    let result = caller.finish().await;
+    assert!(
+        result.success,
+        "over TCP: {}\n{}",
+        result.errors, result.output
+    );
+}
