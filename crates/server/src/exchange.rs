@@ -23,6 +23,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// What stands for the number of a caller who withheld it.
+pub const WITHHELD: &str = "Withheld";
+
 #[derive(Default)]
 pub struct Exchange {
     live: Mutex<HashMap<CallId, LiveEntry>>,
@@ -128,10 +131,29 @@ impl AppState {
             .await?
             .ok_or_else(|| AppError::Validation(format!("no rep has the dialer number {to}")))?;
         let country_code = store.team_country_code(rep.team_id).await?;
-        let from = PhoneNumber::parse(&request.from, country_code)
-            .map_err(|e| AppError::Validation(format!("from: {e}")))?;
-        let person = store.person_by_phone(rep.rep_id, from.as_str()).await?;
-        let snapshot = calls::caller_snapshot(&from, person.as_ref());
+        // A carrier's call with no readable caller (withheld, "anonymous")
+        // still rings, as an unknown caller; a webhook must send a number.
+        let from = match PhoneNumber::parse(&request.from, country_code) {
+            Ok(number) => Some(number),
+            Err(_) if matches!(origin, CallerOrigin::Trunk { .. }) => None,
+            Err(e) => return Err(AppError::Validation(format!("from: {e}"))),
+        };
+        let person = match &from {
+            Some(number) => store.person_by_phone(rep.rep_id, number.as_str()).await?,
+            None => None,
+        };
+        let snapshot = match &from {
+            Some(number) => calls::caller_snapshot(number, person.as_ref()),
+            None => protocol::PersonSnapshot {
+                id: None,
+                name: None,
+                title: None,
+                account: None,
+                crm_url: None,
+                number: WITHHELD.to_owned(),
+            },
+        };
+        let from = from.map_or_else(|| WITHHELD.to_owned(), |n| n.as_str().to_owned());
         let settings = store.dialer_settings(rep.rep_id).await?;
 
         let ring = RingRequest {
@@ -147,7 +169,7 @@ impl AppState {
         let new_call = NewCall {
             rep_id: rep.rep_id,
             carrier_call_id,
-            from: from.as_str(),
+            from: &from,
             to: to.as_str(),
             person: &snapshot,
             call: &machine,

@@ -352,9 +352,8 @@ async fn invite_decision(state: &AppState, invite: InboundInvite) -> InviteDecis
     match state.inbound_call(&request, origin).await {
         Ok(_) => InviteDecision::Ring,
         Err(crate::error::AppError::Validation(message)) => {
-            // The caller's number cannot be read (withheld, or not a number).
             tracing::info!(caller = %invite.caller, %message, "SIP call refused");
-            refuse(433)
+            refuse(400)
         }
         Err(crate::error::AppError::Busy { .. }) => refuse(503),
         Err(error) => {

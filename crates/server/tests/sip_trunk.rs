@@ -658,3 +658,28 @@ async fn a_call_over_tcp_works_like_one_over_udp() {
         result.errors, result.output
     );
 }
+
+#[tokio::test]
+async fn a_withheld_number_still_rings_as_an_unknown_caller() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let t = TestServer::start_with(sip_config()).await;
+    let (_token, mut browser) = t.alice_online().await;
+    let caller = Sipp::call(
+        "prospect-cancels.xml",
+        t.sip_addr(),
+        &t.alice.dialer_number,
+        "anonymous",
+        500,
+    );
+    let incoming = browser.expect_incoming().await;
+    assert_eq!(
+        incoming.person.name, None,
+        "no Person for a withheld number"
+    );
+    assert_eq!(incoming.person.number, ringback_server::exchange::WITHHELD);
+    assert_eq!(
+        browser.expect_update(incoming.call_id).await,
+        CallUpdate::CallerHungUp
+    );
+    assert!(caller.finish().await.success);
+}
