@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EXTENSION_ID, launchBrowser, signIn, startServer, until } from './harness.mjs';
+import { signedInBrowser, startServer, until } from './harness.mjs';
 
 /** Not a Person: Accept opens the panel on its own page, no CRM in the way. */
 const UNKNOWN = '+14155550177';
@@ -21,12 +21,7 @@ describe('call audio between Chrome and the server', () => {
     token = await server.signIn();
     // Calls ring long enough for anything the test does.
     await server.updateSettings(token, { ring_timeout_secs: 120 });
-    browser = await launchBrowser();
-    await until('the options page to open on install', () =>
-      browser.context.pages().some((p) => p.url().startsWith(`chrome-extension://${EXTENSION_ID}/options.html`)));
-    const options = await signIn(browser, server);
-    await options.close();
-    await browser.spyOnNotifications();
+    browser = await signedInBrowser(server);
   });
 
   after(async () => {

@@ -312,6 +312,20 @@ export async function launchPlainBrowser() {
 }
 
 /** Sign in on the extension's options page, as a rep would. */
+/**
+ * Chromium with the extension, signed in to `server` through its options
+ * page (which opens on install), recording the notifications it shows.
+ */
+export async function signedInBrowser(server) {
+  const browser = await launchBrowser();
+  await until('the options page to open on install', () =>
+    browser.context.pages().some((p) => p.url().startsWith(`chrome-extension://${EXTENSION_ID}/options.html`)));
+  const options = await signIn(browser, server);
+  await options.close();
+  await browser.spyOnNotifications();
+  return browser;
+}
+
 export async function signIn(browser, server) {
   const page = await browser.context.newPage();
   await page.goto(`chrome-extension://${EXTENSION_ID}/options.html`);

@@ -5,7 +5,7 @@
 // and the browser's microphone back out to the carrier.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { EXTENSION_ID, launchBrowser, signIn, sipp, startServer, until } from './harness.mjs';
+import { signedInBrowser, sipp, startServer, until } from './harness.mjs';
 
 /** Not a Person: Accept opens the panel on its own page, no CRM in the way. */
 const UNKNOWN = '+14155550177';
@@ -19,12 +19,7 @@ describe('calls from the SIP trunk', () => {
     server = await startServer();
     token = await server.signIn();
     await server.updateSettings(token, { ring_timeout_secs: 120 });
-    browser = await launchBrowser();
-    await until('the options page to open on install', () =>
-      browser.context.pages().some((p) => p.url().startsWith(`chrome-extension://${EXTENSION_ID}/options.html`)));
-    const options = await signIn(browser, server);
-    await options.close();
-    await browser.spyOnNotifications();
+    browser = await signedInBrowser(server);
   });
 
   after(async () => {

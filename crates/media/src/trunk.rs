@@ -112,10 +112,6 @@ impl TrunkLeg {
         now.duration_since(self.last_heard.unwrap_or(since)) >= LOST_AFTER
     }
 
-    pub fn heard_anything(&self) -> bool {
-        self.last_heard.is_some()
-    }
-
     pub fn report(&self) -> TrunkReport {
         TrunkReport {
             remote: Some(self.remote.to_string()),

@@ -162,6 +162,52 @@ fn phone(dir: &Path, port: u16, calls: usize) -> anyhow::Result<Child> {
     )
 }
 
+/// How the carrier places its calls.
+struct Load {
+    /// New calls per second (`-r`).
+    rate: usize,
+    /// Calls in all (`-m`).
+    calls: usize,
+    /// Calls in progress at most (`-l`).
+    at_once: usize,
+    /// How long each call talks before its BYE (`-d`).
+    hold_ms: u64,
+}
+
+/// sipp as the carrier: the prospect calling the demo rep, `load` calls.
+fn carrier(dir: &Path, target: &str, load: Load, extra: &[&str]) -> anyhow::Result<Child> {
+    let scenario = scenario("prospect-calls.xml");
+    let (rate, calls, at_once, hold) = (
+        load.rate.to_string(),
+        load.calls.to_string(),
+        load.at_once.to_string(),
+        load.hold_ms.to_string(),
+    );
+    let media_port = free_port().to_string();
+    let mut args = vec![
+        "-sf",
+        scenario.to_str().unwrap_or_default(),
+        "-s",
+        DIALER,
+        "-key",
+        "from",
+        PROSPECT,
+        "-r",
+        &rate,
+        "-m",
+        &calls,
+        "-l",
+        &at_once,
+        "-d",
+        &hold,
+        "-mp",
+        &media_port,
+    ];
+    args.extend_from_slice(extra);
+    args.push(target);
+    sipp(dir, &args)
+}
+
 fn setups(rate: usize, calls: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     write_voice(dir.path())?;
@@ -170,34 +216,24 @@ fn setups(rate: usize, calls: usize) -> anyhow::Result<()> {
     let mut phone = phone(dir.path(), phone_port, calls)?;
     let csv = dir.path().join("setups.csv");
     let started = Instant::now();
-    let mut carrier = sipp(
+    let csv_path = csv.to_string_lossy();
+    let mut carrier = carrier(
         dir.path(),
+        &server.sip,
+        Load {
+            rate,
+            calls,
+            at_once: rate * 2,
+            hold_ms: 200,
+        },
         &[
-            "-sf",
-            &scenario("prospect-calls.xml").to_string_lossy(),
-            "-s",
-            DIALER,
-            "-key",
-            "from",
-            PROSPECT,
-            "-r",
-            &rate.to_string(),
-            "-m",
-            &calls.to_string(),
-            "-l",
-            &(rate * 2).to_string(),
-            "-d",
-            "200",
-            "-mp",
-            &free_port().to_string(),
             "-trace_stat",
             "-stf",
-            &csv.to_string_lossy(),
+            &csv_path,
             "-fd",
             "1",
             "-timeout",
             "120s",
-            &server.sip,
         ],
     )?;
     let status = carrier.wait()?;
@@ -232,30 +268,16 @@ fn concurrent(calls: usize) -> anyhow::Result<()> {
     let mut phone = phone(dir.path(), phone_port, calls)?;
     let ramp = (calls / 50).max(1);
     let hold_ms = (ramp as u64 + 15) * 1000;
-    let mut carrier = sipp(
+    let mut carrier = carrier(
         dir.path(),
-        &[
-            "-sf",
-            &scenario("prospect-calls.xml").to_string_lossy(),
-            "-s",
-            DIALER,
-            "-key",
-            "from",
-            PROSPECT,
-            "-r",
-            "50",
-            "-m",
-            &calls.to_string(),
-            "-l",
-            &calls.to_string(),
-            "-d",
-            &hold_ms.to_string(),
-            "-mp",
-            &free_port().to_string(),
-            "-timeout",
-            "180s",
-            &server.sip,
-        ],
+        &server.sip,
+        Load {
+            rate: 50,
+            calls,
+            at_once: calls,
+            hold_ms,
+        },
+        &["-timeout", "180s"],
     )?;
     // Every call is up once the ramp is over; then measure 10 s.
     std::thread::sleep(Duration::from_secs(ramp as u64 + 2));

@@ -179,20 +179,14 @@ async fn phone_news(state: &AppState, call: CallId, what: PhoneNews, answer: Opt
             match (what, answer) {
                 (PhoneNews::Answered, Some(peer)) => {
                     tracing::info!(%call, "the forward was answered on the phone; bridging");
-                    if let (Err(error), _) | (_, Err(error)) = (
-                        state
-                            .media()
-                            .connect_phone(call, peer)
-                            .await
-                            .map_err(|e| e.to_string()),
-                        state
-                            .trunk()
-                            .map_or(Ok(()), |t| {
-                                t.answer(&forwarded.sip_call_id, forwarded.local_rtp)
-                            })
-                            .map_err(|e| e.to_string()),
-                    ) {
+                    if let Err(error) = state.media().connect_phone(call, peer).await {
                         tracing::warn!(%call, %error, "bridging the forward failed");
+                    }
+                    if let Some(Err(error)) = state
+                        .trunk()
+                        .map(|t| t.answer(&forwarded.sip_call_id, forwarded.local_rtp))
+                    {
+                        tracing::warn!(%call, %error, "answering the forwarded caller failed");
                     }
                 }
                 _ => end_forward(state, call).await,

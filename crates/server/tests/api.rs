@@ -139,14 +139,7 @@ async fn sign_out_ends_the_session() {
     let t = TestServer::start().await;
     let token = t.sign_in(&t.alice).await;
     assert_eq!(t.get(&token, "/api/v1/me").await.status(), 200);
-    let response = t
-        .http
-        .delete(t.url("/api/v1/sessions/current"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), 204);
+    assert_eq!(t.sign_out(&token).await, 204);
     let (status, code, message) = error_of(t.get(&token, "/api/v1/me").await).await;
     assert_eq!((status, code.as_str()), (401, "unauthorized"));
     assert!(message.contains("sign in"), "{message}");

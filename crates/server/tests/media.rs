@@ -13,37 +13,6 @@ use protocol::{CallStatus, DialerSettings, LegState, NoAnswerAction};
 use reqwest::header::{CONTENT_RANGE, RANGE};
 use std::time::Duration;
 
-/// Runs the softphone for a while off the async runtime, and hands it back.
-async fn talk(mut phone: Softphone, voice: Voice, for_: Duration) -> Softphone {
-    tokio::task::spawn_blocking(move || {
-        phone.set_voice(voice);
-        phone.run_for(for_);
-        phone
-    })
-    .await
-    .expect("the softphone thread")
-}
-
-/// The media report once `check` holds for it, or a failure after [`PATIENCE`].
-async fn media_report_until(
-    t: &TestServer,
-    carrier_call_id: &str,
-    check: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let (status, report) = t.media_report(carrier_call_id).await;
-        if status == 200 && check(&report) {
-            return report;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the media report never got there: {status} {report}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Whether the server lets go of a call's audio within a second.
 async fn audio_released(t: &TestServer, carrier_call_id: &str) -> bool {
     for _ in 0..50 {
@@ -252,12 +221,15 @@ async fn voicemail_plays_the_reps_greeting_and_records_the_caller() {
     );
     // Wait on what the server reports, never on the clock: the one-second
     // greeting plays in full (and no further), then two seconds are recorded.
-    let report = media_report_until(&t, "carrier-voicemail", |r| r["greeting_frames"] == 50).await;
+    let report = t
+        .media_report_until("carrier-voicemail", |r| r["greeting_frames"] == 50)
+        .await;
     assert_eq!(report["kind"], "voicemail");
-    let report = media_report_until(&t, "carrier-voicemail", |r| {
-        r["recorded_ms"].as_u64().is_some_and(|ms| ms >= 2_000)
-    })
-    .await;
+    let report = t
+        .media_report_until("carrier-voicemail", |r| {
+            r["recorded_ms"].as_u64().is_some_and(|ms| ms >= 2_000)
+        })
+        .await;
     assert_eq!(
         report["greeting_frames"], 50,
         "the rep's one-second greeting played once: {report}"

@@ -262,14 +262,7 @@ async fn signing_out_closes_that_sessions_socket_and_the_browser_stops_ringing()
     let mut laptop = t.connect_with_token(&laptop_token, "laptop").await;
     let mut desktop = t.connect_with_token(&desktop_token, "desktop").await;
 
-    let response = t
-        .http
-        .delete(t.url("/api/v1/sessions/current"))
-        .bearer_auth(&laptop_token)
-        .send()
-        .await
-        .expect("sign out");
-    assert_eq!(response.status(), 204);
+    assert_eq!(t.sign_out(&laptop_token).await, 204);
     assert_eq!(laptop.closed().await, Some(close_code::SIGNED_OUT));
     // The other session's socket is untouched.
     keepalive_is_acked(&mut desktop, "still-here").await;
@@ -326,14 +319,7 @@ async fn signing_out_between_ticket_and_hello_means_no_rings() {
         .await
         .expect("socket opens");
     // ...and the rep signs out before the socket says Hello.
-    let response = t
-        .http
-        .delete(t.url("/api/v1/sessions/current"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sign out");
-    assert_eq!(response.status(), 204);
+    assert_eq!(t.sign_out(&token).await, 204);
     signal
         .send(&ClientMessage::Hello {
             id: "hello".into(),

@@ -9,25 +9,14 @@ mod common;
 use common::sipp::{Sipp, free_udp_port};
 use common::*;
 use media::audio::{Clip, LevelMeter, level_dbfs};
-use media::softphone::{Softphone, Voice};
+use media::softphone::Voice;
 use protocol::signal::{CallUpdate, ServerMessage};
-use protocol::{CallOutcome, CallStatus, DialerSettings, NoAnswerAction};
+use protocol::{CallOutcome, DialerSettings, NoAnswerAction};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
-
-/// Runs the softphone for a while off the async runtime, and hands it back.
-async fn talk(mut phone: Softphone, voice: Voice, for_: Duration) -> Softphone {
-    tokio::task::spawn_blocking(move || {
-        phone.set_voice(voice);
-        phone.run_for(for_);
-        phone
-    })
-    .await
-    .expect("the softphone thread")
-}
 
 fn u64_at(report: &serde_json::Value, path: &[&str]) -> u64 {
     path.iter()
@@ -45,17 +34,8 @@ async fn a_sip_call_rings_the_browser_and_audio_crosses_the_bridge_both_ways() {
     let dialed = t.alice.dialer_number.trim_start_matches('+');
     let sipp = Sipp::call("prospect-calls.xml", t.sip_addr(), dialed, ADA_PHONE, 8_000);
 
-    let incoming = browser.expect_incoming().await;
+    let (incoming, phone) = answer_in_browser(&mut browser).await;
     assert_eq!(incoming.person.name.as_deref(), Some("Ada Lovelace"));
-    let offer = incoming.offer.expect("the ring carries an SDP offer");
-    let (phone, answer) = Softphone::answer(&offer).expect("the softphone answers");
-    browser
-        .send(&accept_with_answer("a1", incoming.call_id, &answer))
-        .await;
-    assert_eq!(
-        browser.expect_ack_and_update("a1", incoming.call_id).await,
-        CallUpdate::Accepted
-    );
 
     // The rep speaks (a tone) while sipp streams the prospect's recording.
     let phone = talk(phone, Voice::Tone, Duration::from_secs(3)).await;
@@ -83,16 +63,15 @@ async fn a_sip_call_rings_the_browser_and_audio_crosses_the_bridge_both_ways() {
     drop(phone);
 
     // sipp hangs up (BYE): the browser hears it, the call is over.
-    let result = sipp.finish().await;
-    assert!(result.success, "sipp: {}\n{}", result.errors, result.output);
+    sipp.succeeds("sipp").await;
     assert_eq!(
         browser.expect_update(incoming.call_id).await,
         CallUpdate::Ended
     );
-    let view = t
-        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
-        .await;
-    assert_eq!(view.outcome, Some(CallOutcome::AnsweredInBrowser));
+    assert_eq!(
+        t.outcome_once_ended(&token, incoming.call_id).await,
+        Some(CallOutcome::AnsweredInBrowser)
+    );
 }
 
 #[tokio::test]
@@ -112,16 +91,12 @@ async fn a_caller_who_cancels_while_it_rings_is_a_missed_call() {
         browser.expect_update(incoming.call_id).await,
         CallUpdate::CallerHungUp
     );
-    let result = sipp.finish().await;
-    assert!(
-        result.success,
-        "sipp got 200 for its CANCEL and 487 for its INVITE: {}\n{}",
-        result.errors, result.output
-    );
-    let view = t
-        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
+    sipp.succeeds("sipp got 200 for its CANCEL and 487 for its INVITE")
         .await;
-    assert_eq!(view.outcome, Some(CallOutcome::Missed));
+    assert_eq!(
+        t.outcome_once_ended(&token, incoming.call_id).await,
+        Some(CallOutcome::Missed)
+    );
 }
 
 #[tokio::test]
@@ -148,8 +123,7 @@ async fn nobody_answers_and_voicemail_records_the_callers_rtp() {
         talk_ms,
     );
     let carrier_id = sipp.carrier_call_id();
-    let result = sipp.finish().await;
-    assert!(result.success, "sipp: {}\n{}", result.errors, result.output);
+    sipp.succeeds("sipp").await;
 
     let calls: serde_json::Value = t
         .get(&token, "/api/v1/calls")
@@ -317,7 +291,7 @@ async fn garbage_truncated_and_huge_datagrams_leave_the_trunk_working() {
             ..
         }
     ));
-    assert!(sipp.finish().await.success);
+    sipp.succeeds("sipp").await;
 }
 
 /// Alice's settings with a forwarding phone (the sipp UAS the trunk dials).
@@ -358,40 +332,22 @@ async fn the_forwarding_phone_answers_first_and_is_bridged_to_the_caller() {
     );
     // sipp's phone echoes what it hears: the caller's audio goes to the
     // phone and comes back to the caller through the bridge.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let report = loop {
-        let (_, report) = t.media_report(&caller.carrier_call_id()).await;
-        let flowing = report["kind"] == "phone"
-            && u64_at(&report, &["trunk", "packets_received"]) > 50
-            && u64_at(&report, &["phone", "packets_received"]) > 50
-            && u64_at(&report, &["trunk", "packets_sent"]) > 50;
-        if flowing {
-            break report;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no audio across the bridge: {report}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let report = t
+        .media_report_until(&caller.carrier_call_id(), |report| {
+            report["kind"] == "phone"
+                && u64_at(report, &["trunk", "packets_received"]) > 50
+                && u64_at(report, &["phone", "packets_received"]) > 50
+                && u64_at(report, &["trunk", "packets_sent"]) > 50
+        })
+        .await;
     assert!(u64_at(&report, &["phone", "packets_sent"]) > 50, "{report}");
 
-    let caller = caller.finish().await;
-    assert!(
-        caller.success,
-        "the caller: {}\n{}",
-        caller.errors, caller.output
+    caller.succeeds("the caller").await;
+    phone.succeeds("the phone got a BYE").await;
+    assert_eq!(
+        t.outcome_once_ended(&token, incoming.call_id).await,
+        Some(CallOutcome::AnsweredOnPhone)
     );
-    let phone = phone.finish().await;
-    assert!(
-        phone.success,
-        "the phone got a BYE: {}\n{}",
-        phone.errors, phone.output
-    );
-    let view = t
-        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
-        .await;
-    assert_eq!(view.outcome, Some(CallOutcome::AnsweredOnPhone));
 }
 
 #[tokio::test]
@@ -410,37 +366,20 @@ async fn the_browser_answering_cancels_the_ringing_phone() {
         3_000,
     );
 
-    let incoming = browser.expect_incoming().await;
-    let offer = incoming.offer.expect("an offer");
-    let (softphone, answer) = Softphone::answer(&offer).expect("the softphone answers");
-    browser
-        .send(&accept_with_answer("a1", incoming.call_id, &answer))
+    let (incoming, softphone) = answer_in_browser(&mut browser).await;
+    phone
+        .succeeds("the phone got CANCEL and answered 487")
         .await;
-    assert_eq!(
-        browser.expect_ack_and_update("a1", incoming.call_id).await,
-        CallUpdate::Accepted
-    );
-    let phone = phone.finish().await;
-    assert!(
-        phone.success,
-        "the phone got CANCEL and answered 487: {}\n{}",
-        phone.errors, phone.output
-    );
     let softphone = talk(softphone, Voice::Tone, Duration::from_secs(1)).await;
     assert!(
         softphone.packets_received() > 10,
         "the browser keeps the call"
     );
-    let caller = caller.finish().await;
-    assert!(
-        caller.success,
-        "the caller: {}\n{}",
-        caller.errors, caller.output
+    caller.succeeds("the caller").await;
+    assert_eq!(
+        t.outcome_once_ended(&token, incoming.call_id).await,
+        Some(CallOutcome::AnsweredInBrowser)
     );
-    let view = t
-        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
-        .await;
-    assert_eq!(view.outcome, Some(CallOutcome::AnsweredInBrowser));
 }
 
 #[tokio::test]
@@ -469,33 +408,16 @@ async fn no_answer_with_forward_keeps_the_phone_ringing_and_bridges_it_when_it_a
         ADA_PHONE,
         4_000,
     );
-    let deadline = tokio::time::Instant::now() + PATIENCE + Duration::from_millis(ring_ms);
-    loop {
-        let (_, report) = t.media_report(&caller.carrier_call_id()).await;
-        if report["kind"] == "phone"
-            && u64_at(&report, &["phone", "packets_received"]) > 50
-            && u64_at(&report, &["trunk", "packets_sent"]) > 50
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the forward was never bridged: {report}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let caller = caller.finish().await;
-    assert!(
-        caller.success,
-        "the caller: {}\n{}",
-        caller.errors, caller.output
-    );
-    let phone = phone.finish().await;
-    assert!(
-        phone.success,
-        "the phone got a BYE: {}\n{}",
-        phone.errors, phone.output
-    );
+    // Bridged once the phone answers, after the ring timeout.
+    let patience = PATIENCE + Duration::from_millis(ring_ms);
+    t.media_report_within(&caller.carrier_call_id(), patience, |report| {
+        report["kind"] == "phone"
+            && u64_at(report, &["phone", "packets_received"]) > 50
+            && u64_at(report, &["trunk", "packets_sent"]) > 50
+    })
+    .await;
+    caller.succeeds("the caller").await;
+    phone.succeeds("the phone got a BYE").await;
     let calls: serde_json::Value = t
         .get(&token, "/api/v1/calls")
         .await
@@ -531,12 +453,7 @@ async fn a_busy_phone_never_drops_the_caller_and_voicemail_follows() {
         2_000,
     );
     let incoming = browser.expect_incoming().await;
-    let phone = phone.finish().await;
-    assert!(
-        phone.success,
-        "the phone said busy: {}\n{}",
-        phone.errors, phone.output
-    );
+    phone.succeeds("the phone said busy").await;
     // The browser still rings; at the timeout there is no phone to forward
     // to, so voicemail answers the caller.
     assert_eq!(
@@ -545,16 +462,11 @@ async fn a_busy_phone_never_drops_the_caller_and_voicemail_follows() {
             outcome: CallOutcome::Voicemail
         }
     );
-    let caller = caller.finish().await;
-    assert!(
-        caller.success,
-        "voicemail answered the caller: {}\n{}",
-        caller.errors, caller.output
+    caller.succeeds("voicemail answered the caller").await;
+    assert_eq!(
+        t.outcome_once_ended(&token, incoming.call_id).await,
+        Some(CallOutcome::Voicemail)
     );
-    let view = t
-        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
-        .await;
-    assert_eq!(view.outcome, Some(CallOutcome::Voicemail));
 }
 
 #[tokio::test]
@@ -569,16 +481,7 @@ async fn the_rep_hanging_up_in_the_browser_sends_the_carrier_a_bye() {
         ADA_PHONE,
         0,
     );
-    let incoming = browser.expect_incoming().await;
-    let offer = incoming.offer.expect("an offer");
-    let (softphone, answer) = Softphone::answer(&offer).expect("the softphone answers");
-    browser
-        .send(&accept_with_answer("a1", incoming.call_id, &answer))
-        .await;
-    assert_eq!(
-        browser.expect_ack_and_update("a1", incoming.call_id).await,
-        CallUpdate::Accepted
-    );
+    let (incoming, softphone) = answer_in_browser(&mut browser).await;
     let softphone = talk(softphone, Voice::Tone, Duration::from_secs(1)).await;
     assert!(softphone.connected());
     browser
@@ -591,16 +494,13 @@ async fn the_rep_hanging_up_in_the_browser_sends_the_carrier_a_bye() {
         browser.expect_ack_and_update("h1", incoming.call_id).await,
         CallUpdate::Ended
     );
-    let caller = caller.finish().await;
-    assert!(
-        caller.success,
-        "the carrier got a BYE and answered it: {}\n{}",
-        caller.errors, caller.output
-    );
-    let view = t
-        .wait_for_call(&token, incoming.call_id, |v| v.status == CallStatus::Ended)
+    caller
+        .succeeds("the carrier got a BYE and answered it")
         .await;
-    assert_eq!(view.outcome, Some(CallOutcome::AnsweredInBrowser));
+    assert_eq!(
+        t.outcome_once_ended(&token, incoming.call_id).await,
+        Some(CallOutcome::AnsweredInBrowser)
+    );
 }
 
 #[tokio::test]
@@ -615,12 +515,9 @@ async fn a_re_invite_for_hold_is_answered_in_the_mirror_direction() {
         ADA_PHONE,
         1_000,
     );
-    let result = caller.finish().await;
-    assert!(
-        result.success,
-        "the hold re-INVITE got 200 with a=recvonly: {}\n{}",
-        result.errors, result.output
-    );
+    caller
+        .succeeds("the hold re-INVITE got 200 with a=recvonly")
+        .await;
 }
 
 #[tokio::test]
@@ -651,12 +548,7 @@ async fn a_call_over_tcp_works_like_one_over_udp() {
         browser.expect_update(incoming.call_id).await,
         CallUpdate::CallerHungUp
     );
-    let result = caller.finish().await;
-    assert!(
-        result.success,
-        "over TCP: {}\n{}",
-        result.errors, result.output
-    );
+    caller.succeeds("over TCP").await;
 }
 
 #[tokio::test]
@@ -681,5 +573,5 @@ async fn a_withheld_number_still_rings_as_an_unknown_caller() {
         browser.expect_update(incoming.call_id).await,
         CallUpdate::CallerHungUp
     );
-    assert!(caller.finish().await.success);
+    caller.succeeds("sipp").await;
 }

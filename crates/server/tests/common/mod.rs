@@ -446,6 +446,61 @@ impl TestServer {
         }
     }
 
+    /// The media report once `check` holds for it, polled until `patience`
+    /// runs out.
+    pub async fn media_report_within(
+        &self,
+        carrier_call_id: &str,
+        patience: Duration,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let (status, report) = self.media_report(carrier_call_id).await;
+            if status == 200 && check(&report) {
+                return report;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the media report never got there: {status} {report}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// [`Self::media_report_within`] [`PATIENCE`].
+    pub async fn media_report_until(
+        &self,
+        carrier_call_id: &str,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        self.media_report_within(carrier_call_id, PATIENCE, check)
+            .await
+    }
+
+    /// Signs a session out; the HTTP status.
+    pub async fn sign_out(&self, token: &str) -> u16 {
+        self.http
+            .delete(self.url("/api/v1/sessions/current"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sign out")
+            .status()
+            .as_u16()
+    }
+
+    /// The call's outcome once it has ended.
+    pub async fn outcome_once_ended(
+        &self,
+        token: &str,
+        id: CallId,
+    ) -> Option<protocol::CallOutcome> {
+        self.wait_for_call(token, id, |v| v.status == protocol::CallStatus::Ended)
+            .await
+            .outcome
+    }
+
     /// Waits until `check` holds for the call, or fails after [`PATIENCE`].
     pub async fn wait_for_call(
         &self,
@@ -546,6 +601,42 @@ impl Signal {
             }
         }
     }
+}
+
+/// Runs a softphone for a while off the async runtime, and hands it back.
+pub async fn talk(
+    mut phone: media::softphone::Softphone,
+    voice: media::softphone::Voice,
+    for_: Duration,
+) -> media::softphone::Softphone {
+    tokio::task::spawn_blocking(move || {
+        phone.set_voice(voice);
+        phone.run_for(for_);
+        phone
+    })
+    .await
+    .expect("the softphone thread")
+}
+
+/// The next ring, answered by a softphone through Accept (as Chrome would).
+pub async fn answer_in_browser(
+    browser: &mut Signal,
+) -> (IncomingCall, media::softphone::Softphone) {
+    let incoming = browser.expect_incoming().await;
+    let offer = incoming
+        .offer
+        .clone()
+        .expect("the ring carries an SDP offer");
+    let (phone, answer) =
+        media::softphone::Softphone::answer(&offer).expect("the softphone answers");
+    browser
+        .send(&accept_with_answer("a1", incoming.call_id, &answer))
+        .await;
+    assert_eq!(
+        browser.expect_ack_and_update("a1", incoming.call_id).await,
+        CallUpdate::Accepted
+    );
+    (incoming, phone)
 }
 
 pub fn accept(id: &str, call_id: CallId) -> ClientMessage {

@@ -135,6 +135,17 @@ impl Sipp {
         ringback_server::trunk::carrier_call_id(&self.call_id)
     }
 
+    /// Waits for sipp to end and asserts its scenario passed; `what` says
+    /// what passing means.
+    pub async fn succeeds(self, what: &str) {
+        let result = self.finish().await;
+        assert!(
+            result.success,
+            "{what}: {}\n{}",
+            result.errors, result.output
+        );
+    }
+
     /// Waits for sipp to end.
     pub async fn finish(self) -> SippResult {
         let Self { child, dir, .. } = self;
