@@ -56,7 +56,7 @@ describe('call audio between Chrome and the server', () => {
       return at;
     }, `ring:${call.call_id}`);
     const panel = await tabOpened;
-    await panel.waitForURL(new RegExp(`panel\\.html\\?call=${call.call_id}$`));
+    await panel.waitForURL(new RegExp(`call\\.html\\?call=${call.call_id}$`));
     await panel.waitForSelector('#call-state[data-phase="connected"]');
     return { panel, pressedAt };
   };

@@ -338,8 +338,10 @@ export async function signIn(browser, server) {
   return page;
 }
 
-/** The Dialer Everywhere iframe inside a CRM tab. */
+/** The Dialer Everywhere iframe inside a CRM tab. It is framed at the
+ * extension's per-session dynamic URL, which Chromium reports as the static
+ * one once loaded. */
 export async function panelFrame(page) {
   return until('the panel iframe in the CRM tab', () =>
-    page.frames().find((frame) => frame.url().startsWith(`chrome-extension://${EXTENSION_ID}/panel.html`)));
+    page.frames().find((frame) => /^chrome-extension:\/\/[^/]+\/panel\.html/.test(frame.url())));
 }

@@ -135,6 +135,7 @@ describe('inbound calls in Chrome', () => {
     await framer.waitForLoadState('load');
     const framed = framer.frames().filter((frame) => frame !== framer.mainFrame());
     assert.ok(framed.length > 0, 'the page has its iframe');
+    assert.deepEqual(framed.map((frame) => frame.url()), ['chrome-error://chromewebdata/'], 'the static URL is refused');
     for (const frame of framed) {
       assert.equal(await frame.$('#caller-name').catch(() => null), null, `nothing of the call in ${frame.url()}`);
       assert.equal(await frame.$('#log-call').catch(() => null), null);

@@ -63,7 +63,9 @@ async fn create_tab(url: String) -> Option<Tab> {
 }
 
 /// Where Accept takes the rep: the CRM record, else the server's page for
-/// the Person, else (unknown caller) the panel on its own.
+/// the Person, else (unknown caller) the panel on its own, in `call.html`:
+/// an extension page that is not web-accessible, so it keeps its static URL
+/// (`panel.html` is framed only at its per-session dynamic URL).
 fn record_url(entry: &CallEntry) -> String {
     let person = &entry.call.person;
     if let Some(url) = person.crm_url.as_deref().filter(|u| u.starts_with("http")) {
@@ -72,7 +74,7 @@ fn record_url(entry: &CallEntry) -> String {
     let server = state::read(|s| s.durable.session.as_ref().map(|s| s.server.clone()));
     match (person.id, server) {
         (Some(id), Some(server)) => format!("{server}/people/{}", id.0),
-        _ => chrome::api::runtime::get_url(&format!("panel.html?call={}", entry.call.call_id.0)),
+        _ => chrome::api::runtime::get_url(&format!("call.html?call={}", entry.call.call_id.0)),
     }
 }
 

@@ -172,14 +172,13 @@ pub const NOT_OURS: &str = "Ringback only takes requests from its own pages.";
 pub const NOT_INJECTED: &str = "This panel was not opened by Ringback in this tab.";
 
 /// Requests come only from the extension's own pages: its origin, or its id
-/// on an extension URL (a web-accessible page made `use_dynamic_url` has a
-/// per-session random origin; Chrome 156 did not load the worker's own
-/// panel tab that way, so the manifest does not ask for it yet). A
+/// on an extension URL (`panel.html` is web-accessible with
+/// `use_dynamic_url`, so a framed panel has a per-session random origin). A
 /// content script has the id but the web page's URL, so it is refused. A
-/// panel in a web tab
-/// may see or log a call only if the worker put it there: any site can frame
-/// `panel.html` (it must be web-accessible), and must not be able to read a
-/// caller's details through it or trick the rep into logging.
+/// panel in a web tab may see or log a call only if the worker put it there:
+/// a page that learned the dynamic URL could frame `panel.html`, and must not
+/// be able to read a caller's details through it or trick the rep into
+/// logging.
 pub fn check_sender(
     sender: &Sender,
     own_origin: &str,
