@@ -10,6 +10,7 @@ mod common;
 use common::*;
 use reqwest::Method;
 use ringback_server::api::{Access, routes};
+use ringback_server::web;
 use serde_json::json;
 
 /// What of Bob's must never reach Alice.
@@ -43,48 +44,95 @@ async fn call(t: &TestServer, method: &Method, path: &str, bearer: Option<&str>)
     (status, response.text().await.unwrap_or_default())
 }
 
+/// Bob's Person and call, which Alice must never see or change.
+struct BobsData {
+    token: String,
+    person: i64,
+    call: i64,
+}
+
+impl BobsData {
+    async fn create(t: &TestServer) -> Self {
+        let token = t.sign_in(&t.bob).await;
+        let created = t
+            .send_json(
+                Method::POST,
+                &token,
+                "/api/v1/people",
+                &json!({"name": "Bobs Secret Prospect", "phones": ["+14155550999"]}),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "Bob's Person");
+        let person = created.json::<serde_json::Value>().await.expect("person")["id"]
+            .as_i64()
+            .expect("an id");
+        let call = t
+            .ring("+14155550999", &t.bob, "carrier-bob-secret")
+            .await
+            .call_id
+            .0;
+        assert_eq!(
+            t.carrier_event("carrier-bob-secret", "caller_hung_up")
+                .await,
+            204
+        );
+        Self {
+            token,
+            person,
+            call,
+        }
+    }
+
+    /// Everything of Bob's as the API shows it to Bob.
+    async fn snapshot(&self, t: &TestServer) -> Vec<String> {
+        let mut seen = Vec::new();
+        for path in [
+            format!("/api/v1/people/{}", self.person),
+            format!("/api/v1/calls/{}", self.call),
+            "/api/v1/settings/dialer".to_owned(),
+            "/api/v1/settings/greeting".to_owned(),
+        ] {
+            let response = t
+                .http
+                .get(t.url(&path))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .expect("Bob reads his data");
+            let status = response.status().as_u16();
+            seen.push(format!(
+                "{path} {status} {}",
+                response.text().await.unwrap_or_default()
+            ));
+        }
+        seen
+    }
+
+    /// The path with Bob's ids in it.
+    fn ids_in(&self, path: &str) -> String {
+        path.replace("{carrier_call_id}", "carrier-bob-secret")
+            .replace(
+                "{id}",
+                &if path.starts_with("/people") {
+                    self.person.to_string()
+                } else {
+                    self.call.to_string()
+                },
+            )
+    }
+}
+
 #[tokio::test]
 async fn every_route_refuses_strangers_and_other_reps() {
     let t = TestServer::start().await;
-    // Bob's data: a Person, a call, a carrier id.
-    let bob = t.sign_in(&t.bob).await;
-    let created = t
-        .send_json(
-            Method::POST,
-            &bob,
-            "/api/v1/people",
-            &json!({"name": "Bobs Secret Prospect", "phones": ["+14155550999"]}),
-        )
-        .await;
-    assert_eq!(created.status(), 201, "Bob's Person");
-    let bob_person = created.json::<serde_json::Value>().await.expect("person")["id"]
-        .as_i64()
-        .expect("an id");
-    let bob_call = t
-        .ring("+14155550999", &t.bob, "carrier-bob-secret")
-        .await
-        .call_id;
-    assert_eq!(
-        t.carrier_event("carrier-bob-secret", "caller_hung_up")
-            .await,
-        204
-    );
+    let bob = BobsData::create(&t).await;
+    let before = bob.snapshot(&t).await;
     let signed_out = t.sign_in(&t.alice).await;
     assert_eq!(t.sign_out(&signed_out).await, 204);
 
     let mut checked = 0;
     for route in routes() {
-        let path = route
-            .path
-            .replace("{carrier_call_id}", "carrier-bob-secret")
-            .replace(
-                "{id}",
-                &if route.path.starts_with("/people") {
-                    bob_person.to_string()
-                } else {
-                    bob_call.0.to_string()
-                },
-            );
+        let path = bob.ids_in(route.path);
         let declared = |m: &Method| route.methods.contains(m);
         for method in &ALL_METHODS {
             let (status, _) = call(&t, method, &path, None).await;
@@ -140,4 +188,138 @@ async fn every_route_refuses_strangers_and_other_reps() {
         }
     }
     assert!(checked >= 20, "only {checked} route methods were checked");
+    assert_eq!(bob.snapshot(&t).await, before, "Bob's data is unchanged");
+}
+
+/// A page request with the session cookie (or none), as a browser sends it,
+/// without following redirects.
+async fn page(
+    t: &TestServer,
+    method: &Method,
+    path: &str,
+    session: Option<&str>,
+    csrf: &str,
+) -> (u16, String, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut request = client.request(method.clone(), t.url(path));
+    if let Some(session) = session {
+        request = request.header("cookie", format!("{}={session}", web::SESSION_COOKIE));
+    }
+    if matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+        // Every field any of the forms takes, so a form is not refused for
+        // a missing field before it reaches what it would change.
+        request = request.form(&[
+            ("csrf", csrf),
+            ("notes", "written by Alice"),
+            ("disposition", "1"),
+            ("sentiment", "1"),
+            ("key", "alice-walk"),
+            ("back", "/calls"),
+            ("inbound_enabled", "on"),
+            ("forwarding_number", "+14155550111"),
+            ("no_answer_action", "voicemail"),
+            ("ring_timeout_secs", "20"),
+            ("list", "dispositions"),
+            ("action", "add"),
+            ("label", "Added by Alice"),
+        ]);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, location, response.text().await.unwrap_or_default())
+}
+
+/// The CSRF token of a session, as its pages carry it.
+async fn csrf_of(t: &TestServer, session: &str) -> String {
+    let (status, _, html) = page(t, &Method::GET, "/calls", Some(session), "").await;
+    assert_eq!(status, 200, "the Calls page");
+    let (_, rest) = html
+        .split_once(r#"name="csrf" value=""#)
+        .expect("the page has a form with its CSRF token");
+    rest.split('"').next().expect("token").to_owned()
+}
+
+#[tokio::test]
+async fn every_page_refuses_strangers_and_other_reps() {
+    let t = TestServer::start().await;
+    let bob = BobsData::create(&t).await;
+    let before = bob.snapshot(&t).await;
+    let signed_out = t.sign_in(&t.alice).await;
+    let signed_out_csrf = csrf_of(&t, &signed_out).await;
+    assert_eq!(t.sign_out(&signed_out).await, 204);
+
+    let mut checked = 0;
+    for route in web::routes() {
+        let path = bob.ids_in(route.path);
+        for method in &ALL_METHODS {
+            let what = format!("{method} {}", route.path);
+            let declared = route.methods.contains(method);
+            let (status, _, _) = page(&t, method, &path, None, "").await;
+            assert!(status < 500, "{what} (no cookie): {status}");
+            if !declared {
+                assert_eq!(
+                    status, 405,
+                    "{what}: the route list says it takes no {method}"
+                );
+                continue;
+            }
+            assert_ne!(status, 405, "{what}: the route list says it takes {method}");
+            checked += 1;
+            let strangers = [
+                (None, ""),
+                (Some("garbage-token"), ""),
+                (Some(signed_out.as_str()), signed_out_csrf.as_str()),
+            ];
+            for (session, csrf) in strangers {
+                let (status, location, body) = page(&t, method, &path, session, csrf).await;
+                let what = format!("{what} with {session:?}");
+                match route.access {
+                    Access::Rep => {
+                        assert!((300..400).contains(&status), "{what}: {status} {body}");
+                        assert!(
+                            location.starts_with("/login"),
+                            "{what} goes to {location:?}"
+                        );
+                    }
+                    _ => assert!(status < 500, "{what}: {status}"),
+                }
+                for secret in BOB_SECRETS {
+                    assert!(!body.contains(secret), "{what} leaked {secret:?}");
+                }
+            }
+            if route.access == Access::Rep {
+                // Alice, signed in, with her own valid CSRF token and Bob's
+                // ids (a fresh session each time: one of these signs out).
+                let alice = t.sign_in(&t.alice).await;
+                let csrf = csrf_of(&t, &alice).await;
+                let (status, location, body) = page(&t, method, &path, Some(&alice), &csrf).await;
+                let what = format!("{what} as Alice with Bob's ids");
+                assert!(status < 500, "{what}: {status} {body}");
+                if route.path.contains('{') {
+                    assert!(!(200..300).contains(&status), "{what}: {status} {body}");
+                    assert!(
+                        !location.contains("notice"),
+                        "{what} claims success: {location}"
+                    );
+                }
+                for secret in BOB_SECRETS {
+                    assert!(!body.contains(secret), "{what} leaked {secret:?}: {body}");
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 15,
+        "only {checked} page route methods were checked"
+    );
+    assert_eq!(bob.snapshot(&t).await, before, "Bob's data is unchanged");
 }

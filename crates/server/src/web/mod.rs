@@ -17,48 +17,117 @@ mod settings;
 mod signin;
 mod time;
 
+use crate::api::Access;
 use crate::error::AppError;
 use crate::secrets::{ServerKey, hashes_equal, token_hash};
 use crate::state::AppState;
 use crate::store::RepAuth;
 use axum::Router;
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use maud::{DOCTYPE, Markup, html};
 
 /// The session cookie's name.
 /// The cookie that carries the session token on the pages.
 pub const SESSION_COOKIE: &str = "rb_session";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/calls") }))
-        .route("/login", get(signin::page).post(signin::submit))
-        .route("/logout", post(signin::sign_out))
-        .route("/calls", get(calls::page))
-        .route("/calls/{id}/notes", post(calls::save_notes))
-        .route("/calls/{id}/log", post(calls::log))
-        .route("/calls/{id}/no-answer", post(calls::mark_no_answer))
-        .route("/calls/{id}/recording", get(calls::recording))
-        .route("/people/{id}", get(people::page))
-        .route("/settings", get(settings::page).post(settings::save))
-        .route("/settings/greeting.wav", get(settings::greeting_audio))
-        .route(
+/// One route of the pages. The router is built from [`routes`], and
+/// `tests/authorization.rs` walks the same list, so a page added later is
+/// checked for who may use it without anyone remembering to.
+pub struct PageRoute {
+    pub path: &'static str,
+    pub methods: &'static [Method],
+    /// [`Access::Public`] or [`Access::Rep`] (the session cookie).
+    pub access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+fn page(
+    path: &'static str,
+    methods: &'static [Method],
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> PageRoute {
+    PageRoute {
+        path,
+        methods,
+        access,
+        handler,
+    }
+}
+
+/// Every page route, with the methods it takes and who may use it.
+pub fn routes() -> Vec<PageRoute> {
+    use Access::{Public, Rep};
+    const GET: &[Method] = &[Method::GET];
+    const POST: &[Method] = &[Method::POST];
+    const GET_POST: &[Method] = &[Method::GET, Method::POST];
+    let greeting_limit = axum::extract::DefaultBodyLimit::max(
+        crate::api::recordings::MAX_GREETING_BYTES + 16 * 1024,
+    );
+    vec![
+        page("/", GET, Public, get(|| async { Redirect::to("/calls") })),
+        page(
+            "/login",
+            GET_POST,
+            Public,
+            get(signin::page).post(signin::submit),
+        ),
+        page("/logout", POST, Rep, post(signin::sign_out)),
+        page("/calls", GET, Rep, get(calls::page)),
+        page("/calls/{id}/notes", POST, Rep, post(calls::save_notes)),
+        page("/calls/{id}/log", POST, Rep, post(calls::log)),
+        page(
+            "/calls/{id}/no-answer",
+            POST,
+            Rep,
+            post(calls::mark_no_answer),
+        ),
+        page("/calls/{id}/recording", GET, Rep, get(calls::recording)),
+        page("/people/{id}", GET, Rep, get(people::page)),
+        page(
+            "/settings",
+            GET_POST,
+            Rep,
+            get(settings::page).post(settings::save),
+        ),
+        page(
+            "/settings/greeting.wav",
+            GET,
+            Rep,
+            get(settings::greeting_audio),
+        ),
+        page(
             "/settings/greeting",
-            post(settings::upload_greeting).layer(axum::extract::DefaultBodyLimit::max(
-                crate::api::recordings::MAX_GREETING_BYTES + 16 * 1024,
-            )),
-        )
-        .route("/settings/greeting/reset", post(settings::reset_greeting))
-        .route(
+            POST,
+            Rep,
+            post(settings::upload_greeting).layer(greeting_limit),
+        ),
+        page(
+            "/settings/greeting/reset",
+            POST,
+            Rep,
+            post(settings::reset_greeting),
+        ),
+        page(
             "/team",
+            GET_POST,
+            Rep,
             get(settings::team_page).post(settings::team_change),
-        )
-        .route("/static/web.css", get(stylesheet))
-        .route("/static/web.js", get(script))
+        ),
+        page("/static/web.css", GET, Public, get(stylesheet)),
+        page("/static/web.js", GET, Public, get(script)),
+    ]
+}
+
+pub fn router() -> Router<AppState> {
+    routes().into_iter().fold(Router::new(), |router, route| {
+        router.route(route.path, route.handler)
+    })
 }
 
 async fn stylesheet() -> impl IntoResponse {
