@@ -3,7 +3,7 @@
 // one rep never seeing another's data.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEMO, SAM, launchPlainBrowser, startServer } from './harness.mjs';
+import { DEMO, SAM, launchPlainBrowser, startServer, until } from './harness.mjs';
 
 const NUMBERS = { ada: '+14155550111', grace: '+14155550112', katherine: '+14155550113' };
 const SEEDED = 210;
@@ -289,17 +289,15 @@ describe('web pages', () => {
     // straight to voicemail and is logged by the server.
     const call = await server.placeCall('+14155550121', SAM.dialer);
     assert.equal(call.outcome, 'voicemail');
-    // The default greeting lasts 4.9 s; the stand-in caller then speaks for about 1.5 s.
-    await new Promise((resolve) => setTimeout(resolve, 6_400));
+    // The default greeting lasts 4.9 s; the stand-in caller then speaks for
+    // about 1.5 s. Hang up once the server has recorded a second of it.
+    const media = () => server.api('GET', `/carrier/calls/${call.carrier_call_id}/media`, { carrier: true });
+    await until('a second of the message to be recorded', async () => (await media()).recorded_ms >= 1_000, { timeout: 15_000 });
     await server.carrierEvent(call, 'caller_hung_up');
     const samToken = await server.signIn(SAM);
-    let recording;
-    for (let i = 0; i < 100 && !recording; i++) {
-      recording = (await server.api('GET', `/calls/${call.call_id}`, { token: samToken })).recording;
-      if (!recording) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    assert.ok(recording, 'the voicemail was recorded');
-    assert.ok(recording.duration_ms > 800 && recording.duration_ms < 2_500, `recorded ${recording.duration_ms} ms`);
+    const recording = await until('the voicemail to be saved', async () =>
+      (await server.api('GET', `/calls/${call.call_id}`, { token: samToken })).recording);
+    assert.ok(recording.duration_ms >= 1_000 && recording.duration_ms < 2_500, `recorded ${recording.duration_ms} ms`);
 
     const page = await signedIn(SAM);
     const row = `#call-${call.call_id}`;
