@@ -32,6 +32,12 @@ chrome.tabs.onUpdated.addListener(later((tabId, _change, tab) => worker.on_tab_u
 chrome.tabs.onRemoved.addListener(later((tabId) => worker.on_tab_removed(tabId)));
 chrome.contextMenus.onClicked.addListener(later((info, tab) => worker.on_context_menu(String(info.menuItemId), tab)));
 chrome.action.onClicked.addListener(() => chrome.runtime.openOptionsPage());
+// The offscreen document holds this port so that, when Chrome stops this
+// worker, connecting again starts it at once (crates/extension-offscreen,
+// wake.rs). Starting is all it is for: the boot above reconnects.
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.name !== 'ringback-wake' || port.sender?.url !== chrome.runtime.getURL('offscreen.html')) port.disconnect();
+});
 
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
   if (message?.to !== 'worker') return false;

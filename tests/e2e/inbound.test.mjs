@@ -225,8 +225,10 @@ describe('inbound calls in Chrome', () => {
     // What the server knows, not the badge, says when the worker is back: a
     // Hello newer than the stop, on a socket that is open.
     const before = await server.api('GET', '/presence', { token });
+    // Without its 30-second watchdog alarm, only the offscreen document's
+    // port can bring the worker back, and it must.
+    assert.equal(await browser.inWorker(() => chrome.alarms.clear('ringback-watchdog')), true);
     const stopped = await browser.stopWorker();
-    // Nothing of ours wakes it: only the extension's own watchdog alarm can.
     await stopped.restarted();
     await until('the restarted worker to say Hello to the server', async () => {
       const presence = await server.api('GET', '/presence', { token });
@@ -238,6 +240,21 @@ describe('inbound calls in Chrome', () => {
     assert.equal(call.ring_browser, true);
     await until('the ringing notification', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
     await server.carrierEvent(call, 'caller_hung_up');
+    assert.ok(await browser.inExtension(async () => (await chrome.alarms.getAll()).some((a) => a.name === 'ringback-watchdog')),
+      'the restarted worker set its watchdog again');
+  });
+
+  it('a call that comes while Chrome has stopped the worker rings once it is back', async () => {
+    const stopped = await browser.stopWorker();
+    // The socket went with the worker: the server rings the browser anyway
+    // (it was here a moment ago) and re-sends the ring on the next Hello.
+    const call = await server.placeCall(GRACE.number);
+    assert.equal(call.ring_browser, true, 'the presence grace keeps the browser in the call');
+    await stopped.restarted();
+    await stopped.done();
+    await until('the ringing notification after the restart', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
+    await server.carrierEvent(call, 'caller_hung_up');
+    await until('the notification to clear', async () => !(await browser.notificationIds()).includes(`ring:${call.call_id}`));
   });
 
   it('a script in a CRM tab cannot read the session token from the extension storage', async () => {

@@ -116,7 +116,7 @@ impl Call {
     /// A call that can ring nowhere goes straight to the no-answer rule, so
     /// the caller is never left hanging on silence.
     pub fn ring(request: &RingRequest, now: UnixMillis) -> (Self, Vec<Action>) {
-        let route = route(request);
+        let route = route(request, now);
         let mut call = Self {
             phase: Phase::Ringing,
             browser: if route.ring_browser {

@@ -61,7 +61,7 @@ mod tests {
         let request = RingRequest {
             inbound_enabled: true,
             custom_caller_id_set: false,
-            browser_connected: true,
+            browser: crate::BrowserPresence::Connected,
             forwarding_number: None,
             no_answer_action: NoAnswerAction::Voicemail,
             ring_timeout_ms: 20_000,

@@ -21,4 +21,4 @@ pub const DEFAULT_MAX_CALL_MS: i64 = 4 * 60 * 60 * 1000;
 
 pub use call::{Action, Answerer, Audience, Call, Event, MAX_VOICEMAIL_MS, Phase, Refusal};
 pub use identify::caller_snapshot;
-pub use route::{RingRequest, Route, route};
+pub use route::{BrowserPresence, PRESENCE_GRACE_MS, RingRequest, Route, route};

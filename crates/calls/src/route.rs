@@ -1,6 +1,34 @@
 //! Rule 2: who rings when a call arrives.
 
-use protocol::NoAnswerAction;
+use protocol::{NoAnswerAction, UnixMillis};
+
+/// How long after a rep's last browser went a call still rings in it: a
+/// worker Chrome stopped, or a network blip, is back within seconds, and the
+/// server re-sends what still rings when it says Hello again.
+pub const PRESENCE_GRACE_MS: i64 = 10_000;
+
+/// Where the rep's browsers stand when a call arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserPresence {
+    /// At least one of the rep's extensions is signed in and connected.
+    Connected,
+    /// The last connected one went at this time (not by signing out).
+    LeftAt(UnixMillis),
+    /// None has been connected lately, or the rep signed out.
+    Away,
+}
+
+impl BrowserPresence {
+    /// Whether a call arriving `now` rings the browser: connected, or gone
+    /// for at most [`PRESENCE_GRACE_MS`].
+    pub fn reachable(self, now: UnixMillis) -> bool {
+        match self {
+            Self::Connected => true,
+            Self::LeftAt(at) => now.saturating_sub(at) <= PRESENCE_GRACE_MS,
+            Self::Away => false,
+        }
+    }
+}
 
 /// Everything routing needs to know about the called rep at ring time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,8 +37,8 @@ pub struct RingRequest {
     pub inbound_enabled: bool,
     /// A custom caller ID sends inbound calls to the phone only.
     pub custom_caller_id_set: bool,
-    /// At least one of the rep's extensions is signed in and connected.
-    pub browser_connected: bool,
+    /// Whether the rep's browsers are connected, or were a moment ago.
+    pub browser: BrowserPresence,
     /// The rep's forwarding phone, rung alongside the browser.
     pub forwarding_number: Option<String>,
     pub no_answer_action: NoAnswerAction,
@@ -28,12 +56,13 @@ pub struct Route {
 }
 
 /// The browser rings only when inbound calling is on, no custom caller ID is
-/// set and an extension is connected; the phone rings whenever there is one.
-pub fn route(request: &RingRequest) -> Route {
+/// set and an extension is connected (or was, within the grace); the phone
+/// rings whenever there is one.
+pub fn route(request: &RingRequest, now: UnixMillis) -> Route {
     Route {
         ring_browser: request.inbound_enabled
             && !request.custom_caller_id_set
-            && request.browser_connected,
+            && request.browser.reachable(now),
         ring_phone: request.forwarding_number.clone(),
     }
 }
@@ -42,11 +71,13 @@ pub fn route(request: &RingRequest) -> Route {
 mod tests {
     use super::*;
 
+    const NOW: UnixMillis = 1_000_000;
+
     fn eligible() -> RingRequest {
         RingRequest {
             inbound_enabled: true,
             custom_caller_id_set: false,
-            browser_connected: true,
+            browser: BrowserPresence::Connected,
             forwarding_number: Some("+14155550199".into()),
             no_answer_action: NoAnswerAction::Voicemail,
             ring_timeout_ms: 20_000,
@@ -56,48 +87,91 @@ mod tests {
 
     #[test]
     fn browser_and_phone_ring_together_when_everything_allows_it() {
-        let r = route(&eligible());
+        let r = route(&eligible(), NOW);
         assert!(r.ring_browser);
         assert_eq!(r.ring_phone.as_deref(), Some("+14155550199"));
     }
 
     #[test]
     fn inbound_calling_off_means_phone_only() {
-        let r = route(&RingRequest {
-            inbound_enabled: false,
-            ..eligible()
-        });
+        let r = route(
+            &RingRequest {
+                inbound_enabled: false,
+                ..eligible()
+            },
+            NOW,
+        );
         assert!(!r.ring_browser);
         assert!(r.ring_phone.is_some());
     }
 
     #[test]
     fn custom_caller_id_means_phone_only() {
-        let r = route(&RingRequest {
-            custom_caller_id_set: true,
-            ..eligible()
-        });
+        let r = route(
+            &RingRequest {
+                custom_caller_id_set: true,
+                ..eligible()
+            },
+            NOW,
+        );
         assert!(!r.ring_browser);
         assert!(r.ring_phone.is_some());
     }
 
     #[test]
     fn rep_offline_means_phone_only() {
-        let r = route(&RingRequest {
-            browser_connected: false,
-            ..eligible()
-        });
+        let r = route(
+            &RingRequest {
+                browser: BrowserPresence::Away,
+                ..eligible()
+            },
+            NOW,
+        );
         assert!(!r.ring_browser);
         assert!(r.ring_phone.is_some());
     }
 
     #[test]
     fn no_forwarding_number_means_browser_only() {
-        let r = route(&RingRequest {
-            forwarding_number: None,
-            ..eligible()
-        });
+        let r = route(
+            &RingRequest {
+                forwarding_number: None,
+                ..eligible()
+            },
+            NOW,
+        );
         assert!(r.ring_browser);
         assert_eq!(r.ring_phone, None);
+    }
+
+    #[test]
+    fn a_browser_gone_for_a_moment_still_rings_and_one_gone_longer_does_not() {
+        let left = |ago: i64| RingRequest {
+            browser: BrowserPresence::LeftAt(NOW - ago),
+            ..eligible()
+        };
+        assert!(route(&left(0), NOW).ring_browser);
+        assert!(route(&left(PRESENCE_GRACE_MS), NOW).ring_browser);
+        assert!(!route(&left(PRESENCE_GRACE_MS + 1), NOW).ring_browser);
+        // The phone rings alongside, as always.
+        assert!(route(&left(3_000), NOW).ring_phone.is_some());
+        // A clock that went backwards is not "gone for long".
+        assert!(route(&left(-5_000), NOW).ring_browser);
+    }
+
+    #[test]
+    fn the_grace_does_not_override_the_settings() {
+        let request = RingRequest {
+            browser: BrowserPresence::LeftAt(NOW - 1_000),
+            inbound_enabled: false,
+            ..eligible()
+        };
+        assert!(!route(&request, NOW).ring_browser);
+        let request = RingRequest {
+            browser: BrowserPresence::LeftAt(NOW - 1_000),
+            custom_caller_id_set: true,
+            ..eligible()
+        };
+        assert!(!route(&request, NOW).ring_browser);
     }
 }

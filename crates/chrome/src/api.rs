@@ -23,7 +23,14 @@ pub mod runtime {
         /// Registers a listener; pages (not the worker) may do this from Rust.
         #[wasm_bindgen(js_namespace = ["chrome", "runtime", "onMessage"], js_name = addListener)]
         pub fn add_message_listener(listener: &js_sys::Function);
+        /// Opens a long-lived port to the worker, starting it if it is stopped.
+        #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = connect, catch)]
+        pub fn connect(info: &JsValue) -> Result<JsValue, JsValue>;
     }
+
+    /// The port the offscreen document holds to the worker: when Chrome
+    /// stops the worker the port disconnects, and connecting again starts it.
+    pub const WAKE_PORT: &str = "ringback-wake";
 }
 
 pub mod storage {
@@ -112,6 +119,8 @@ pub mod offscreen {
     extern "C" {
         #[wasm_bindgen(js_namespace = ["chrome", "offscreen"], js_name = createDocument, catch)]
         pub fn create_document(parameters: &JsValue) -> Result<Promise, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "offscreen"], js_name = closeDocument, catch)]
+        pub fn close_document() -> Result<Promise, JsValue>;
     }
 }
 

@@ -2,7 +2,8 @@
 //! open the microphone and hold an `RTCPeerConnection`.
 //!
 //! It plays the ringtone ([`ringtone`]) and carries each accepted call's
-//! audio ([`audio`]). The worker decides: on load this document asks whether
+//! audio ([`audio`]), and wakes the worker when Chrome stops it ([`wake`]).
+//! The worker decides: on load this document asks whether
 //! to ring ([`WorkerRequest::OffscreenReady`]), then obeys
 //! [`OffscreenCommand`]s. Only the worker may start, mute or end a call's
 //! audio; any extension page may ask for the status (the tests do).
@@ -11,6 +12,7 @@ mod audio;
 pub mod offer;
 pub mod quality;
 mod ringtone;
+mod wake;
 
 use chrome::api::{call, runtime};
 use chrome::messages::{
@@ -114,6 +116,7 @@ pub async fn start() -> Result<(), JsValue> {
     let listener =
         Closure::<dyn FnMut(JsValue, JsValue, js_sys::Function) -> bool>::new(on_message);
     runtime::add_message_listener(listener.into_js_value().unchecked_ref());
+    wake::keep_worker_awake();
 
     let ready = chrome::js::to_js(&Envelope::new(
         Target::Worker,

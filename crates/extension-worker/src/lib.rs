@@ -71,8 +71,12 @@ pub async fn boot() -> Result<(), JsValue> {
     .await?;
     badge::refresh();
     socket::ensure_connected();
-    // Not awaited: every event waits for boot, and must not wait for the outbox.
+    // Not awaited: every event waits for boot, and must not wait for the
+    // outbox or the offscreen document.
     wasm_bindgen_futures::spawn_local(outbox::flush());
+    if state::read(|s| s.durable.session.is_some()) {
+        wasm_bindgen_futures::spawn_local(offscreen::ensure_open());
+    }
     Ok(())
 }
 
@@ -321,6 +325,7 @@ async fn sign_in(server: &str, email: String, password: String) -> Result<(), St
     .map_err(|e| chrome::js::error_text(&e))?;
     state::transient(|t| t.reconnect_attempt = 0);
     socket::ensure_connected();
+    offscreen::ensure_open().await;
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! The offscreen document, where the ringtone and the call's audio live (a
 //! service worker has neither audio nor WebRTC). Chrome allows one per
-//! extension; the worker creates it when it is first needed and keeps it.
+//! extension. The worker opens it while the rep is signed in, and closes it
+//! on sign-out: besides sound, it brings the worker back at once when Chrome
+//! stops it (it holds a port to the worker; see the offscreen crate's `wake`).
 
 use chrome::api::{call, offscreen, runtime};
 use chrome::messages::{Envelope, OffscreenCommand, Target};
@@ -51,6 +53,21 @@ pub async fn create() {
     if let Ok(request) = chrome::js::to_js(&request) {
         // Fails only if it exists already (a race with another event): fine.
         let _ = call(offscreen::create_document(&request)).await;
+    }
+}
+
+/// Open the document unless it is open (at boot and sign-in: it is what
+/// wakes a stopped worker).
+pub async fn ensure_open() {
+    if !exists().await {
+        create().await;
+    }
+}
+
+/// Close it (signed out: nothing to ring, nothing to keep awake).
+pub async fn close() {
+    if exists().await {
+        let _ = call(offscreen::close_document()).await;
     }
 }
 

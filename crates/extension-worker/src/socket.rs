@@ -235,6 +235,7 @@ pub async fn signed_out(reason: Option<String>) {
     crate::calls::expire_ringing(true).await;
     crate::audio::end_all().await;
     set_connection(ConnectionState::SignedOut, reason);
+    crate::offscreen::close().await;
 }
 
 /// Record the connection state, update the badge and tell open pages.

@@ -159,7 +159,7 @@ impl AppState {
         let ring = RingRequest {
             inbound_enabled: settings.inbound_enabled,
             custom_caller_id_set: settings.custom_caller_id.is_some(),
-            browser_connected: self.hub().is_connected(rep.rep_id),
+            browser: self.hub().browser_presence(rep.rep_id),
             forwarding_number: settings.forwarding_number.clone(),
             no_answer_action: settings.no_answer_action,
             ring_timeout_ms: i64::from(settings.ring_timeout_secs) * 1000,

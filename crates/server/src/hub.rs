@@ -3,15 +3,18 @@
 //!
 //! A rep counts as connected while at least one socket has said Hello and not
 //! gone silent (the socket task closes itself after the presence timeout), and
-//! the session that opened it is still signed in.
+//! the session that opened it is still signed in. When a rep's last socket
+//! goes (not by signing out), the hub remembers when, for the presence grace
+//! ([`calls::PRESENCE_GRACE_MS`]): a worker Chrome stopped is back at once.
 
+use crate::clock::{Clock, SystemClock};
 use axum::extract::ws::Utf8Bytes;
-use calls::Audience;
-use protocol::RepId;
+use calls::{Audience, BrowserPresence};
 use protocol::signal::{ServerMessage, close_code};
+use protocol::{RepId, UnixMillis};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// Messages queued per socket before it counts as stuck and is dropped.
@@ -31,9 +34,12 @@ pub enum Outbound {
     Close(u16, &'static str),
 }
 
-#[derive(Debug)]
 pub struct Hub {
     reps: Mutex<HashMap<RepId, Vec<Connection>>>,
+    /// When each rep's last socket went, until one registers again or the
+    /// rep signs out. One entry per rep at most, so bounded by the accounts.
+    left_at: Mutex<HashMap<RepId, UnixMillis>>,
+    clock: Arc<dyn Clock>,
     /// Sockets one rep may hold at once.
     max_devices: usize,
     next_id: AtomicU64,
@@ -72,22 +78,44 @@ pub struct Registration<'a> {
     id: u64,
 }
 
+impl Registration<'_> {
+    /// Unregisters with no presence grace: the socket was signed out, or
+    /// had been silent for the presence timeout already.
+    pub fn without_grace(self) {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.hub.remove_then(this.rep, false, |c| c.id == this.id);
+    }
+}
+
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        self.hub.remove(self.rep, |c| c.id == self.id);
+        self.hub.remove_then(self.rep, true, |c| c.id == self.id);
+    }
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (reps, sockets) = self.counts();
+        f.debug_struct("Hub")
+            .field("reps", &reps)
+            .field("sockets", &sockets)
+            .field("max_devices", &self.max_devices)
+            .finish_non_exhaustive()
     }
 }
 
 impl Default for Hub {
     fn default() -> Self {
-        Self::with_device_limit(MAX_DEVICES_PER_REP)
+        Self::new(MAX_DEVICES_PER_REP, Arc::new(SystemClock))
     }
 }
 
 impl Hub {
-    pub fn with_device_limit(max_devices: usize) -> Self {
+    pub fn new(max_devices: usize, clock: Arc<dyn Clock>) -> Self {
         Self {
             reps: Mutex::default(),
+            left_at: Mutex::default(),
+            clock,
             max_devices: max_devices.max(1),
             next_id: AtomicU64::default(),
             hellos: Mutex::default(),
@@ -134,6 +162,7 @@ impl Hub {
             tx,
         });
         drop(reps);
+        self.left().remove(&rep);
         *self
             .hellos
             .lock()
@@ -159,13 +188,29 @@ impl Hub {
         }
     }
 
+    fn left(&self) -> std::sync::MutexGuard<'_, HashMap<RepId, UnixMillis>> {
+        self.left_at.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn is_connected(&self, rep: RepId) -> bool {
         self.lock().contains_key(&rep)
     }
 
+    /// Whether a call for `rep` finds a browser: connected, gone a moment
+    /// ago, or away.
+    pub fn browser_presence(&self, rep: RepId) -> BrowserPresence {
+        if self.is_connected(rep) {
+            return BrowserPresence::Connected;
+        }
+        self.left()
+            .get(&rep)
+            .map_or(BrowserPresence::Away, |at| BrowserPresence::LeftAt(*at))
+    }
+
     /// Closes the sockets a session opened (the rep signed out).
+    /// Signing out is final: no grace for the browsers it closed.
     pub fn sign_out(&self, rep: RepId, session_hash: &str) {
-        self.remove(rep, |c| {
+        self.remove_then(rep, false, |c| {
             let signed_out = c.session_hash == session_hash;
             if signed_out {
                 let _ = c.tx.try_send(Outbound::Close(
@@ -209,13 +254,29 @@ impl Hub {
     }
 
     /// Drops the rep's connections for which `gone` says so.
-    fn remove(&self, rep: RepId, mut gone: impl FnMut(&Connection) -> bool) {
+    fn remove(&self, rep: RepId, gone: impl FnMut(&Connection) -> bool) {
+        self.remove_then(rep, true, gone);
+    }
+
+    /// [`Self::remove`]; when the rep's last socket goes, remembers when if
+    /// `grace`, and forgets an earlier departure if not.
+    fn remove_then(&self, rep: RepId, grace: bool, mut gone: impl FnMut(&Connection) -> bool) {
         let mut reps = self.lock();
-        if let Some(connections) = reps.get_mut(&rep) {
-            connections.retain(|c| !gone(c));
-            if connections.is_empty() {
-                reps.remove(&rep);
-            }
+        let Some(connections) = reps.get_mut(&rep) else {
+            return;
+        };
+        connections.retain(|c| !gone(c));
+        if !connections.is_empty() {
+            return;
+        }
+        reps.remove(&rep);
+        // Under the sockets' lock, so a socket registering meanwhile (which
+        // clears the entry after taking that lock) cannot be undone.
+        let mut left = self.left();
+        if grace {
+            left.insert(rep, self.clock.now());
+        } else {
+            left.remove(&rep);
         }
     }
 

@@ -107,6 +107,7 @@ pub async fn upgrade(
                 grant,
                 socket,
                 errors: 0,
+                closed_with: None,
                 rate: RateBucket::new(SOCKET_BURST, SOCKET_PER_SECOND, std::time::Instant::now()),
             }
             .run()
@@ -123,6 +124,8 @@ struct Connection {
     socket: WebSocket,
     /// Bad frames so far; past the configured limit the socket is closed.
     errors: u32,
+    /// The close code the server sent, if it closed the socket.
+    closed_with: Option<u16>,
     /// Frames the client may still send; a flood is closed.
     rate: RateBucket,
 }
@@ -153,11 +156,27 @@ impl Connection {
             return;
         };
         let state = self.state.clone();
-        let rep = self.grant.rep.rep_id;
-        let (_registration, mut outbox) =
+        let (registration, outbox) =
             state
                 .hub()
-                .register(rep, &device_id, &self.grant.session_hash);
+                .register(self.grant.rep.rep_id, &device_id, &self.grant.session_hash);
+        self.serve(&device_id, outbox).await;
+        // A socket gone otherwise (a worker Chrome stopped, a dropped
+        // connection) leaves the rep reachable for the presence grace; one
+        // that was signed out or had already been silent does not.
+        if matches!(
+            self.closed_with,
+            Some(close_code::SIGNED_OUT | close_code::IDLE_TIMEOUT)
+        ) {
+            registration.without_grace();
+        }
+    }
+
+    /// The registered socket's life: Welcome, resume, then frames both ways
+    /// until one side ends it.
+    async fn serve(&mut self, device_id: &str, mut outbox: tokio::sync::mpsc::Receiver<Outbound>) {
+        let state = self.state.clone();
+        let rep = self.grant.rep.rep_id;
         // Signing out deletes the session, then closes the sockets the hub
         // holds for it. Checking the session only after registering closes
         // the gap between the two: a sign-out either finds this socket in the
@@ -207,7 +226,7 @@ impl Connection {
                 return;
             }
         }
-        for call_id in state.connected_to(rep, &device_id).await {
+        for call_id in state.connected_to(rep, device_id).await {
             let confirm = ServerMessage::CallUpdate {
                 call_id,
                 update: protocol::signal::CallUpdate::Accepted,
@@ -232,7 +251,7 @@ impl Connection {
                     last_heard = Instant::now();
                     match self.read(frame) {
                         Frame::Message(message) => {
-                            let reply = self.handle(message, &device_id).await;
+                            let reply = self.handle(message, device_id).await;
                             if self.send(&reply).await.is_err() {
                                 return;
                             }
@@ -447,6 +466,7 @@ impl Connection {
     /// is read and dropped until its own Close (or [`CLOSE_GRACE`]), so the
     /// connection ends cleanly and the client reads every reply it was sent.
     async fn close(&mut self, code: u16, reason: &'static str) {
+        self.closed_with = Some(code);
         let frame = CloseFrame {
             code,
             reason: reason.into(),

@@ -78,7 +78,7 @@ impl AppState {
             phone,
             webhook_phone,
         } = carriers;
-        let hub = Hub::with_device_limit(config.max_devices_per_rep);
+        let hub = Hub::new(config.max_devices_per_rep, clock.clone());
         // Kept with the data; without a writable data dir, a key for this run.
         let server_key = ServerKey::load_or_create(&config.files_dir).unwrap_or_else(|error| {
             tracing::warn!(%error, "no server key on disk; forms will need a reload after a restart");

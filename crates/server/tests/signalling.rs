@@ -266,9 +266,11 @@ async fn signing_out_closes_that_sessions_socket_and_the_browser_stops_ringing()
     assert_eq!(laptop.closed().await, Some(close_code::SIGNED_OUT));
     // The other session's socket is untouched.
     keepalive_is_acked(&mut desktop, "still-here").await;
-    drop(desktop);
+    assert_eq!(t.sign_out(&desktop_token).await, 204);
+    assert_eq!(desktop.closed().await, Some(close_code::SIGNED_OUT));
 
-    // With no signed-in extension left, calls ring the phone only.
+    // With no signed-in extension left, calls ring the phone only (signing
+    // out is final: no presence grace).
     t.wait_until_no_sockets().await;
     assert!(
         !t.ring(ADA_PHONE, &t.alice, "carrier-after-sign-out")
@@ -537,5 +539,54 @@ async fn a_session_holds_a_bounded_number_of_tickets() {
     assert!(
         t.open_socket(&last, Some(ORIGIN)).await.is_ok(),
         "the newest works"
+    );
+}
+
+#[tokio::test]
+async fn a_call_while_the_only_socket_is_briefly_gone_rings_when_it_reconnects() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let signal = t.connect_with_token(&token, "laptop").await;
+    // Chrome stops the worker: its socket just goes, with no close frame.
+    drop(signal);
+    t.wait_until_no_sockets().await;
+
+    let ringing = t.ring(ADA_PHONE, &t.alice, "carrier-during-restart").await;
+    assert!(ringing.ring_browser, "the browser was here a moment ago");
+
+    // The worker is back: the call rings there, and Accept wins it.
+    let mut back = t.connect_with_token(&token, "laptop").await;
+    assert_eq!(back.expect_incoming().await.call_id, ringing.call_id);
+    back.send(&accept("a", ringing.call_id)).await;
+    assert_eq!(
+        back.expect_ack_and_update("a", ringing.call_id).await,
+        protocol::signal::CallUpdate::Accepted
+    );
+
+    // Gone for longer than the grace: the phone only.
+    drop(back);
+    t.wait_until_no_sockets().await;
+    t.clock
+        .advance(Duration::from_millis(calls::PRESENCE_GRACE_MS as u64 + 1));
+    assert!(
+        !t.ring(ADA_PHONE, &t.alice, "carrier-long-gone")
+            .await
+            .ring_browser
+    );
+}
+
+#[tokio::test]
+async fn a_socket_closed_for_silence_leaves_no_grace() {
+    let mut config = config();
+    config.presence_timeout = Duration::from_millis(300);
+    let t = TestServer::start_with(config).await;
+    let mut signal = t.connect(&t.alice, "laptop").await;
+    // Silent for the whole presence timeout already: not "a moment ago".
+    assert_eq!(signal.closed().await, Some(close_code::IDLE_TIMEOUT));
+    t.wait_until_no_sockets().await;
+    assert!(
+        !t.ring(ADA_PHONE, &t.alice, "carrier-after-silence")
+            .await
+            .ring_browser
     );
 }

@@ -10,7 +10,7 @@ fn request() -> RingRequest {
     RingRequest {
         inbound_enabled: true,
         custom_caller_id_set: false,
-        browser_connected: true,
+        browser: crate::BrowserPresence::Connected,
         forwarding_number: Some(PHONE.into()),
         no_answer_action: NoAnswerAction::Voicemail,
         ring_timeout_ms: TIMEOUT,
@@ -65,7 +65,7 @@ fn ineligible_browser_means_the_phone_rings_alone() {
             ..request()
         },
         RingRequest {
-            browser_connected: false,
+            browser: crate::BrowserPresence::Away,
             ..request()
         },
     ] {
@@ -90,13 +90,67 @@ fn ineligible_browser_means_the_phone_rings_alone() {
 #[test]
 fn a_call_that_can_ring_nowhere_goes_to_voicemail_at_once() {
     let (call, actions) = ring(RingRequest {
-        browser_connected: false,
+        browser: crate::BrowserPresence::Away,
         forwarding_number: None,
         ..request()
     });
     assert_eq!(actions, vec![Action::StartVoicemail]);
     assert_eq!(call.outcome(), Some(CallOutcome::Voicemail));
     assert_eq!(call.phase(), &Phase::Connected(Answerer::Voicemail));
+}
+
+#[test]
+fn a_browser_gone_a_moment_ago_rings_with_the_phone_and_can_still_answer() {
+    // Its worker restarts: the call rings there once it says Hello again.
+    let (mut call, actions) = ring(RingRequest {
+        browser: crate::BrowserPresence::LeftAt(T0 - 4_000),
+        ..request()
+    });
+    assert_eq!(
+        actions,
+        vec![
+            Action::RingBrowser,
+            Action::RingPhone {
+                number: PHONE.into()
+            }
+        ]
+    );
+    assert!(call.rings_in_browser());
+    assert!(call.handle(accept("d1"), T0 + 2_000).is_ok());
+    assert_eq!(
+        call.phase(),
+        &Phase::Connected(Answerer::Browser {
+            device_id: "d1".into()
+        })
+    );
+}
+
+#[test]
+fn with_no_phone_a_call_waits_for_a_browser_gone_a_moment_ago_instead_of_voicemail_at_once() {
+    let (mut call, actions) = ring(RingRequest {
+        browser: crate::BrowserPresence::LeftAt(T0 - 4_000),
+        forwarding_number: None,
+        ..request()
+    });
+    assert_eq!(actions, vec![Action::RingBrowser]);
+    // Nobody came back: the no-answer rule, at the usual time.
+    assert!(call.on_time(T0 + TIMEOUT - 1).is_empty());
+    assert!(call.on_time(T0 + TIMEOUT).contains(&Action::StartVoicemail));
+}
+
+#[test]
+fn a_browser_gone_past_the_grace_does_not_ring() {
+    let (call, actions) = ring(RingRequest {
+        browser: crate::BrowserPresence::LeftAt(T0 - crate::PRESENCE_GRACE_MS - 1),
+        ..request()
+    });
+    assert_eq!(
+        actions,
+        vec![Action::RingPhone {
+            number: PHONE.into()
+        }]
+    );
+    assert!(!call.rings_in_browser());
 }
 
 #[test]
