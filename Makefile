@@ -100,6 +100,6 @@ bench: toolchain e2e-deps sipp
 	$(CARGO) bench -p ringback-media --bench media
 	$(CARGO) bench -p ringback-server --bench sip
 	$(CARGO) build --release -p ringback-server --bin ringback
-	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/notification-latency.mjs
+	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/cold-start.mjs
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/pages-latency.mjs
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/ringtone-stop.mjs

@@ -9,14 +9,14 @@ OUT=target/extension
 WASM_OPT=${WASM_OPT:-extension/node_modules/.bin/wasm-opt}
 PROFILE=wasm-release
 WASM_DIR=target/wasm32-unknown-unknown/$PROFILE
-# Budgets after wasm-opt, in bytes (issue 3: worker ≤ 100 KB, panel ≤ 300 KB).
+# Ceilings after wasm-opt, in bytes: past one, the build fails.
+# The worker's was 310 KB (issue 12) and is lowered to what it reached, with
+# a little room: reading the server's internally tagged messages by hand
+# (crates/extension-worker/src/wire.rs) took it from 315 KB to 265 KB.
 # The offscreen document checks the call's SDP offer with the `sdp` crate,
 # which brings url/idna (about 200 KB): 81 KB of ringtone became 321 KB with
 # call audio (136 KB gzip), so its budget is 350 KB.
-declare -A BUDGET=([worker]=100000 [offscreen]=350000 [options]=300000 [panel]=300000)
-# The worker is three times over: serde-wasm-bindgen instantiates a deserializer
-# per type it reads (wire messages, stored state, REST answers). README says more.
-KNOWN_OVER=(worker)
+declare -A BUDGET=([worker]=270000 [offscreen]=350000 [options]=300000 [panel]=300000)
 # wasm-opt must be told which post-MVP features current rustc emits.
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)
@@ -45,12 +45,8 @@ for module in worker offscreen options panel; do
   budget=${BUDGET[$module]}
   printf '    %-10s %7d bytes (%d gzip), budget %d\n' "$module" "$size" "$gz" "$budget"
   if (( size > budget )); then
-    if [[ " ${KNOWN_OVER[*]} " == *" $module "* ]]; then
-      echo "    over budget (known, see README): $module is $size bytes, budget $budget" >&2
-    else
-      echo "error: $module wasm is $size bytes, over its budget of $budget bytes. Look for a new dependency or a big enum being deserialised." >&2
-      status=1
-    fi
+    echo "error: $module wasm is $size bytes, over its ceiling of $budget bytes. Look for a new dependency or a big enum being deserialised (see crates/extension-worker/src/wire.rs)." >&2
+    status=1
   fi
 done
 echo "==> unpacked extension ready in $OUT"

@@ -215,17 +215,20 @@ export async function startCrm() {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Chromium with the built extension, headless. `microphone: false` leaves the permission unasked. */
 /** Flags that let Chromium run headless as root on this closed network. */
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-export async function launchBrowser({ microphone = true } = {}) {
+/**
+ * Chromium with the built extension, headless. `microphone: false` leaves the
+ * permission unasked; `extensionDir` loads another build (the benchmark's peer).
+ */
+export async function launchBrowser({ microphone = true, extensionDir = EXTENSION_DIR } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'ringback-chromium-'));
   const args = [
     ...CHROMIUM_FLAGS,
     '--autoplay-policy=no-user-gesture-required',
-    `--disable-extensions-except=${EXTENSION_DIR}`,
-    `--load-extension=${EXTENSION_DIR}`,
+    `--disable-extensions-except=${extensionDir}`,
+    `--load-extension=${extensionDir}`,
   ];
   if (microphone) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
   const context = await chromium.launchPersistentContext(profile, {

@@ -33,6 +33,7 @@ mod ringtone;
 pub mod rules;
 mod socket;
 mod state;
+mod wire;
 
 use chrome::api::{alarms, call, context_menus};
 use chrome::messages::{

@@ -168,8 +168,7 @@ fn wire(socket: &WebSocket, generation: u32) {
         let Some(text) = event.data().as_string() else {
             return;
         };
-        let parsed = js_sys::JSON::parse(&text).and_then(chrome::js::from_js::<ServerMessage>);
-        match parsed {
+        match crate::wire::server_message(&text) {
             Ok(message) => wasm_bindgen_futures::spawn_local(on_server_message(message)),
             Err(error) => web_sys::console::warn_2(&"ringback: unreadable frame".into(), &error),
         }

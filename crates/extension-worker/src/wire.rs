@@ -1,0 +1,70 @@
+//! Reads the server's signalling frames.
+//!
+//! [`ServerMessage`] and [`CallUpdate`] are internally tagged (`"type"`,
+//! `"kind"`). Deserialising such an enum through serde buffers the whole
+//! value first and brings a generic deserializer per enum into the wasm;
+//! reading the tag here and each variant's fields directly costs a fraction
+//! of that, on the path every ring takes. The server's own serde is the
+//! reference: the e2e suite sends every variant through here.
+
+use chrome::js::from_js;
+use protocol::signal::{CallUpdate, ServerMessage};
+use wasm_bindgen::JsValue;
+
+fn field(value: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    js_sys::Reflect::get(value, &JsValue::from_str(name))
+}
+
+fn tag(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    field(value, name)?
+        .as_string()
+        .ok_or_else(|| JsValue::from_str(&format!("no \"{name}\" in the message")))
+}
+
+fn unknown(name: &str) -> JsValue {
+    JsValue::from_str(&format!("unknown message {name:?}"))
+}
+
+/// One text frame from the server.
+pub fn server_message(text: &str) -> Result<ServerMessage, JsValue> {
+    let value = js_sys::JSON::parse(text)?;
+    let kind = tag(&value, "type")?;
+    Ok(match kind.as_str() {
+        // The struct's deserializer ignores the extra "type" field.
+        "incoming_call" => ServerMessage::IncomingCall(from_js(value)?),
+        "call_update" => ServerMessage::CallUpdate {
+            call_id: from_js(field(&value, "call_id")?)?,
+            update: call_update(&field(&value, "update")?)?,
+        },
+        "ack" => ServerMessage::Ack {
+            id: from_js(field(&value, "id")?)?,
+        },
+        "welcome" => ServerMessage::Welcome {
+            protocol: from_js(field(&value, "protocol")?)?,
+            rep_id: from_js(field(&value, "rep_id")?)?,
+            rep_name: from_js(field(&value, "rep_name")?)?,
+            keepalive_secs: from_js(field(&value, "keepalive_secs")?)?,
+        },
+        "error" => ServerMessage::Error {
+            id: from_js(field(&value, "id")?)?,
+            code: from_js(field(&value, "code")?)?,
+            message: from_js(field(&value, "message")?)?,
+        },
+        other => return Err(unknown(other)),
+    })
+}
+
+fn call_update(value: &JsValue) -> Result<CallUpdate, JsValue> {
+    let kind = tag(value, "kind")?;
+    Ok(match kind.as_str() {
+        "accepted" => CallUpdate::Accepted,
+        "answered_elsewhere" => CallUpdate::AnsweredElsewhere,
+        "ringing_closed" => CallUpdate::RingingClosed,
+        "caller_hung_up" => CallUpdate::CallerHungUp,
+        "no_answer" => CallUpdate::NoAnswer {
+            outcome: from_js(field(value, "outcome")?)?,
+        },
+        "ended" => CallUpdate::Ended,
+        other => return Err(unknown(other)),
+    })
+}

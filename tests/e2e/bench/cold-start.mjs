@@ -1,0 +1,183 @@
+// Ringback's Rust worker against a plain-JavaScript peer that does only the
+// ring path (bench/peer/), in one run, alternating rounds, each ring seen the
+// same way: an extension page polling chrome.notifications.getAll every 2 ms.
+//
+// warm: both workers running and connected; t0 is just before the carrier's
+//       POST, t1 when the probe page sees the ring.
+// cold: Chrome has stopped the worker (CDP) while a call rings; t0 is when
+//       the stop is seen, and the probe page at once sends the worker a
+//       runtime message (which starts either worker); t1 when it sees the
+//       ring. Ringback's offscreen document also starts its worker by itself.
+// storm: Ringback alone. Chrome stops its worker every 3 s while a call comes
+//       every 5 s, for 2 minutes; how many of the calls rang in Chrome.
+//
+// Run by `make bench` (ROUNDS, STORM_SECS to change the counts). The figures
+// depend on the machine; the ratios are what to compare.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DEMO, EXTENSION_ID, ROOT, SAM, launchBrowser, signIn, startServer, until } from '../harness.mjs';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 30);
+const STORM_SECS = Number(process.env.STORM_SECS ?? 120);
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/** The peer, unpacked with Ringback's manifest key (so the same Origin). */
+function buildPeer() {
+  const dir = mkdtempSync(join(tmpdir(), 'ringback-peer-'));
+  const key = readFileSync(join(ROOT, 'static/manifest-key.pub'), 'utf8').replace(/\n/g, '');
+  const manifest = readFileSync(join(ROOT, 'tests/e2e/bench/peer/manifest.json'), 'utf8').replace('@MANIFEST_KEY@', key);
+  writeFileSync(join(dir, 'manifest.json'), manifest);
+  copyFileSync(join(ROOT, 'tests/e2e/bench/peer/sw.js'), join(dir, 'sw.js'));
+  copyFileSync(join(ROOT, 'static/icons/icon-128.png'), join(dir, 'icon-128.png'));
+  return dir;
+}
+
+/** One browser under test: its probe page, and a CDP session that sees the worker stop. */
+async function contestant(name, browser, dialer, { clearsItsRings }) {
+  const probe = await browser.context.newPage();
+  await probe.goto(`chrome-extension://${EXTENSION_ID}/manifest.json`);
+  const cdp = await browser.context.newCDPSession(probe);
+  const states = [];
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => states.push(...versions.map((v) => v.runningStatus)));
+  await cdp.send('ServiceWorker.enable');
+  /** Resolves with the time the probe first sees a ring it had not seen, polling every 2 ms. */
+  const nextRing = () => probe.evaluate(async () => {
+    const known = new Set(Object.keys(await chrome.notifications.getAll()));
+    for (;;) {
+      const ids = Object.keys(await chrome.notifications.getAll());
+      if (ids.some((id) => id.startsWith('ring:') && !known.has(id))) return performance.timeOrigin + performance.now();
+      await new Promise((ok) => setTimeout(ok, 2));
+    }
+  });
+  const cleared = async (id) => {
+    // The peer does only the ring path: the bench takes its notification down.
+    if (!clearsItsRings) await probe.evaluate((id) => chrome.notifications.clear(id), id);
+    await gone(id);
+  };
+  const gone = (id) => until(`${name}: the ring to clear`, async () => !(await probe.evaluate(async (id) => Boolean((await chrome.notifications.getAll())[id]), id)), { interval: 5 });
+  return {
+    name, browser, dialer, probe,
+    async warm(server) {
+      const seen = nextRing();
+      await sleep(20); // the poller has taken its first snapshot
+      const t0 = now();
+      const call = await server.placeCall('+14155550111', dialer);
+      const t1 = await seen;
+      await server.carrierEvent(call, 'caller_hung_up');
+      await cleared(`ring:${call.call_id}`);
+      return t1 - t0;
+    },
+    async cold(server) {
+      const call = await server.placeCall('+14155550111', dialer);
+      const id = `ring:${call.call_id}`;
+      await until(`${name}: the ring before stopping`, () => probe.evaluate(async (id) => Boolean((await chrome.notifications.getAll())[id]), id), { interval: 5 });
+      // Forget that this browser showed it, then stop the worker while it rings.
+      await probe.evaluate(async (id) => {
+        await chrome.notifications.clear(id);
+        await chrome.storage.session.clear();
+      }, id);
+      states.length = 0;
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await until(`${name}: the worker to stop`, async () => states.includes('stopped'), { interval: 1 });
+      const t0 = now();
+      const t1 = await probe.evaluate(async (id) => {
+        chrome.runtime.sendMessage({ to: 'worker', body: 'status' }).catch(() => {});
+        for (;;) {
+          if ((await chrome.notifications.getAll())[id]) return performance.timeOrigin + performance.now();
+          await new Promise((ok) => setTimeout(ok, 2));
+        }
+      }, id);
+      await server.carrierEvent(call, 'caller_hung_up');
+      await cleared(id);
+      return t1 - t0;
+    },
+    async stop() {
+      states.length = 0;
+      await cdp.send('ServiceWorker.stopAllWorkers');
+    },
+  };
+}
+
+function percentile(samples, q) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+const server = await startServer();
+const peerDir = buildPeer();
+const ringbackBrowser = await launchBrowser({ microphone: false });
+const peerBrowser = await launchBrowser({ microphone: false, extensionDir: peerDir });
+try {
+  // Two reps, so each call rings one browser only.
+  const demoToken = await server.signIn(DEMO);
+  const samToken = await server.signIn(SAM);
+  await server.updateSettings(demoToken, { ring_timeout_secs: 120 });
+  await server.updateSettings(samToken, { ring_timeout_secs: 120 });
+  await (await signIn(ringbackBrowser, server)).close();
+  const ringback = await contestant('ringback', ringbackBrowser, DEMO.dialer, { clearsItsRings: true });
+  const peer = await contestant('peer', peerBrowser, SAM.dialer, { clearsItsRings: false });
+  // The peer reads its session at start: store it, then restart the worker.
+  await peerBrowser.inWorker((session) => chrome.storage.local.set({ peer: session }), { server: server.url, token: samToken });
+  await peer.stop();
+  const peerOnline = async () => (await server.api('GET', '/presence', { token: samToken })).online;
+  await until('the peer to connect', async () => {
+    await peer.probe.evaluate(() => chrome.runtime.sendMessage({}).catch(() => {}));
+    return peerOnline();
+  });
+
+  const results = { ringback: { warm: [], cold: [] }, peer: { warm: [], cold: [] } };
+  for (let i = 0; i < ROUNDS; i++) {
+    // Alternate who goes first, so neither always runs on a warmer machine.
+    const order = i % 2 === 0 ? [ringback, peer] : [peer, ringback];
+    for (const c of order) results[c.name].warm.push(await c.warm(server));
+    for (const c of order) results[c.name].cold.push(await c.cold(server));
+    process.stderr.write(`\rround ${i + 1}/${ROUNDS}`);
+  }
+  process.stderr.write('\n');
+
+  console.log(`ring latency, Ringback's worker vs a plain-JS peer, ${ROUNDS} alternating rounds (Chromium headless, this machine):`);
+  for (const mode of ['warm', 'cold']) {
+    const line = (name) => {
+      const s = results[name][mode];
+      return `${name} p50 ${percentile(s, 0.5).toFixed(1)} ms p90 ${percentile(s, 0.9).toFixed(1)} ms`;
+    };
+    const ratio = (q) => (percentile(results.ringback[mode], q) / percentile(results.peer[mode], q)).toFixed(2);
+    console.log(`${mode.padEnd(5)} ${line('ringback')} | ${line('peer')} | ratio p50 ${ratio(0.5)}x p90 ${ratio(0.9)}x`);
+  }
+
+  // The stop storm.
+  const calls = [];
+  const seen = new Set();
+  const started = Date.now();
+  let nextStop = started;
+  let nextCall = started + 1000;
+  while (Date.now() - started < STORM_SECS * 1000 || calls.some((c) => !c.over)) {
+    const t = Date.now();
+    if (t >= nextStop && t - started < STORM_SECS * 1000) {
+      await ringback.stop();
+      nextStop += 3000;
+    }
+    if (t >= nextCall && t - started < STORM_SECS * 1000) {
+      calls.push({ call: await server.placeCall('+14155550111', DEMO.dialer), at: t, over: false });
+      nextCall += 5000;
+    }
+    for (const id of Object.keys(await ringback.probe.evaluate(() => chrome.notifications.getAll()))) seen.add(id);
+    for (const c of calls) {
+      if (!c.over && Date.now() - c.at > 4500) {
+        await server.carrierEvent(c.call, 'caller_hung_up');
+        c.over = true;
+      }
+    }
+    await sleep(20);
+  }
+  const rang = calls.filter((c) => seen.has(`ring:${c.call.call_id}`)).length;
+  console.log(`storm  worker stopped every 3 s, a call every 5 s for ${STORM_SECS} s: ${rang} of ${calls.length} calls rang in Chrome (${((100 * rang) / calls.length).toFixed(0)} %)`);
+} finally {
+  await ringbackBrowser.close();
+  await peerBrowser.close();
+  rmSync(peerDir, { recursive: true, force: true });
+  await server.cleanup();
+}
