@@ -34,9 +34,9 @@ pub async fn load_local(key: &str) -> Result<Option<JsValue>, JsValue> {
     )
 }
 
-pub async fn load_session(key: &str) -> Result<Option<JsValue>, JsValue> {
-    value_of(
-        call(storage::session_get(&JsValue::from_str(key))).await?,
-        key,
-    )
+/// Starts the read at once (not when first polled), so it can overlap
+/// another read.
+pub fn load_session(key: &str) -> impl Future<Output = Result<Option<JsValue>, JsValue>> + '_ {
+    let started = storage::session_get(&JsValue::from_str(key));
+    async move { value_of(call(started).await?, key) }
 }

@@ -58,27 +58,37 @@ pub async fn boot() -> Result<(), JsValue> {
         let id = format!("dev-{}", random_id());
         state::durable(|d| d.device_id = Some(id)).await?;
     }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Period {
-        period_in_minutes: f64,
-    }
-    call(alarms::create(
-        WATCHDOG,
-        &chrome::js::to_js(&Period {
-            period_in_minutes: WATCHDOG_MINUTES,
-        })?,
-    ))
-    .await?;
-    badge::refresh();
+    // The ring path first: connect, and have the microphone's state ready
+    // for the notification's text.
     socket::ensure_connected();
+    wasm_bindgen_futures::spawn_local(microphone::warm_up());
+    badge::refresh();
     // Not awaited: every event waits for boot, and must not wait for the
-    // outbox or the offscreen document.
+    // alarm, the outbox or the offscreen document.
+    wasm_bindgen_futures::spawn_local(set_watchdog());
     wasm_bindgen_futures::spawn_local(outbox::flush());
     if state::read(|s| s.durable.session.is_some()) {
         wasm_bindgen_futures::spawn_local(offscreen::ensure_open());
     }
     Ok(())
+}
+
+/// The last resort that starts a stopped worker (the offscreen document's
+/// port is the first).
+async fn set_watchdog() {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Period {
+        period_in_minutes: f64,
+    }
+    let Ok(period) = chrome::js::to_js(&Period {
+        period_in_minutes: WATCHDOG_MINUTES,
+    }) else {
+        return;
+    };
+    if let Err(error) = call(alarms::create(WATCHDOG, &period)).await {
+        web_sys::console::error_2(&"ringback: could not set the watchdog alarm".into(), &error);
+    }
 }
 
 /// A random UUID (`crypto.randomUUID`, always there in a Chrome 116+ worker).

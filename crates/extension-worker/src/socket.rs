@@ -37,6 +37,9 @@ thread_local! {
 /// change, or stuck connecting): close it and reconnect.
 const SILENCE_LIMIT_MS: f64 = 2.0 * KEEPALIVE_INTERVAL_SECS as f64 * 1000.0 + 5000.0;
 
+/// How long after Welcome the worker waits before its own requests.
+const AFTER_THE_RING_MS: u32 = 250;
+
 fn is_current(generation: u32) -> bool {
     GENERATION.with(Cell::get) == generation
 }
@@ -198,6 +201,10 @@ async fn on_server_message(message: ServerMessage) {
         ServerMessage::Welcome { .. } => {
             state::transient(|t| t.reconnect_attempt = 0);
             set_connection(ConnectionState::Online, None);
+            // The server re-sends what rings right after Welcome: let that
+            // ring go first, then send the queued logs and re-read the
+            // team's lists (neither is on the ring path).
+            gloo_timers::future::TimeoutFuture::new(AFTER_THE_RING_MS).await;
             outbox::flush().await;
             calls::refresh_choices().await;
         }

@@ -236,6 +236,8 @@ async fn save_live() -> Result<(), JsValue> {
 /// Load both halves at start. A stored value this version cannot read is
 /// dropped rather than keeping the worker from starting.
 pub async fn load() -> Result<(), JsValue> {
+    // Both reads at once: this is on the way to connecting.
+    let live = js_storage::load_session(LIVE_KEY);
     let durable: Durable = match js_storage::load_local(DURABLE_KEY).await? {
         None => Durable::default(),
         Some(raw) => match chrome::js::from_js(raw.clone()) {
@@ -252,7 +254,7 @@ pub async fn load() -> Result<(), JsValue> {
             }
         },
     };
-    let live: Live = js_storage::load_session(LIVE_KEY)
+    let live: Live = live
         .await?
         .and_then(|value| chrome::js::from_js(value).ok())
         .unwrap_or_default();
