@@ -22,6 +22,17 @@ pub fn free_udp_port() -> u16 {
     socket.local_addr().expect("its address").port()
 }
 
+/// A port free right now for both TCP and UDP.
+pub fn free_tcp_and_udp_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("a free TCP port");
+        let port = tcp.local_addr().expect("its address").port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// The shipped prospect recording as headerless mu-law, what sipp streams.
 pub fn write_voice(dir: &std::path::Path) -> u64 {
     let clip = media::audio::Clip::from_wav(media::audio::shipped::PROSPECT_WAV, 600)
@@ -95,7 +106,10 @@ impl Sipp {
 
     pub fn run(scenario_name: &str, target: SocketAddr, extra: &[&str]) -> Self {
         let mut args = extra.to_vec();
-        let port = free_udp_port().to_string();
+        // Over TCP (`-t t1`) sipp binds this port for TCP too: a port that
+        // is only free for UDP can be held by a TCP socket (one of the
+        // suite's own connections in TIME_WAIT), and sipp then never calls.
+        let port = free_tcp_and_udp_port().to_string();
         args.extend(["-p", &port]);
         Self::start(scenario_name, Some(target), &args)
     }
