@@ -135,59 +135,9 @@ pub struct StatusView {
     pub pending_logs: u32,
 }
 
-/// Where a call the rep was rung for stands, in this browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallPhase {
-    Ringing,
-    /// Accept sent; waiting for the server to confirm.
-    Accepting,
-    Connected,
-    Ended,
-    /// Not for this browser any more: closed, answered elsewhere, missed.
-    Gone,
-}
-
-impl CallPhase {
-    /// A call answered in this browser, on or over: the panel can log it.
-    pub fn loggable(self) -> bool {
-        matches!(self, Self::Connected | Self::Ended)
-    }
-
-    /// The serialised name, for `data-` attributes and CSS.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ringing => "ringing",
-            Self::Accepting => "accepting",
-            Self::Connected => "connected",
-            Self::Ended => "ended",
-            Self::Gone => "gone",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogDelivery {
-    /// Kept in `chrome.storage`; retried until the server confirms.
-    Queued {
-        attempts: u32,
-        last_error: Option<String>,
-    },
-    Logged,
-    /// The server refused it for good; the message says why.
-    Refused {
-        message: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogState {
-    pub notes: String,
-    pub disposition_id: Option<DispositionId>,
-    pub sentiment_id: Option<SentimentId>,
-    pub delivery: LogDelivery,
-}
+// The call's phase and its log's state are the worker core's model, shown
+// to the pages as they are.
+pub use worker_core::{CallPhase, LogDelivery, LogState};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PanelCall {

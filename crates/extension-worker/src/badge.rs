@@ -1,6 +1,6 @@
 //! The toolbar badge: "off" while not connected, else the missed-call count.
 
-use crate::{socket, state};
+use crate::state;
 use chrome::api::{action, call};
 use chrome::messages::ConnectionState;
 use serde::Serialize;
@@ -52,7 +52,7 @@ pub fn content(
 pub fn refresh() {
     let (text, color, title) = state::read(|s| {
         content(
-            socket::connection(),
+            state::connection(),
             s.durable.missed_calls,
             s.transient.last_error.as_deref(),
         )

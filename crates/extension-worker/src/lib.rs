@@ -10,7 +10,10 @@
 //!   ([`socket`]), reconnecting with backoff and, if Chrome stopped the
 //!   worker, from the watchdog alarm;
 //! - rings: a notification with Accept and Close, and the ringtone in the
-//!   offscreen document ([`calls`], [`ringtone`], [`offscreen`]);
+//!   offscreen document ([`calls`], [`ringtone`], [`offscreen`]). What to do
+//!   about a call is decided by `worker_core::update` (pure, tested on the
+//!   host); [`calls`] turns Chrome's events into its inputs and runs its
+//!   effects;
 //! - on Accept has the offscreen document answer the server's audio offer,
 //!   and ends that audio when the call ends ([`audio`]);
 //! - on Accept opens the CRM record and injects the panel once the record is
@@ -23,6 +26,7 @@
 mod audio;
 mod badge;
 mod calls;
+mod choices;
 mod http;
 mod js_storage;
 mod microphone;
@@ -60,6 +64,7 @@ pub async fn boot() -> Result<(), JsValue> {
     }
     // The ring path first: connect, and have the microphone's state ready
     // for the notification's text.
+    socket::on_event(calls::on_socket_event);
     socket::ensure_connected();
     wasm_bindgen_futures::spawn_local(microphone::warm_up());
     badge::refresh();
@@ -285,7 +290,7 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             WorkerReply::Done
         }
         WorkerRequest::OffscreenReady => WorkerReply::Ringtone {
-            ringing: state::read(|s| s.live.ringing()),
+            ringing: state::read(|s| s.live.ringing(state::now())),
         },
     })
 }
@@ -295,7 +300,7 @@ fn status() -> StatusView {
         server: s.durable.session.as_ref().map(|x| x.server.clone()),
         rep_name: s.durable.session.as_ref().map(|x| x.rep_name.clone()),
         email: s.durable.session.as_ref().map(|x| x.email.clone()),
-        connection: socket::connection(),
+        connection: state::connection(),
         last_error: s.transient.last_error.clone(),
         missed_calls: s.durable.missed_calls,
         pending_logs: outbox::pending_count(),
@@ -345,7 +350,7 @@ async fn sign_out() {
         // Best effort: the token is forgotten here whatever the server says.
         let _ = Api::for_session(&session).delete("/sessions/current").await;
     }
-    socket::signed_out(None).await;
+    calls::signed_out(None).await;
 }
 
 /// Tell open pages (options, panels) to ask again. Nobody listening is fine.

@@ -10,7 +10,7 @@
 
 use crate::http::Api;
 use crate::state::{self, CallEntry, PanelTab};
-use crate::{rules, socket};
+use crate::{choices, rules};
 use chrome::api::{call, scripting, tabs, windows};
 use chrome::messages::{PanelCall, PanelView};
 use protocol::CallId;
@@ -239,13 +239,13 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         None => JsValue::NULL,
     };
     if state::read(|s| s.durable.choices.is_null()) {
-        crate::calls::refresh_choices().await;
+        choices::refresh().await;
     }
     PanelView {
         call,
         choices: state::read(|s| s.durable.choices.clone()),
         history,
-        connection: socket::connection(),
+        connection: state::connection(),
     }
 }
 

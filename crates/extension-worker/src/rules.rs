@@ -57,15 +57,7 @@ pub fn ring_text(person: &PersonSnapshot, microphone_ok: bool) -> RingText {
     }
 }
 
-/// Grace after a call's ring deadline before the worker gives up on hearing
-/// how it ended (the server decides at the deadline; this covers a lost frame).
-pub const RING_GRACE_MS: i64 = 10_000;
-
-/// A call still marked ringing here whose deadline passed long enough ago
-/// that its end must have been lost.
-pub fn ring_is_over(ring_deadline: i64, now: i64) -> bool {
-    now > ring_deadline.saturating_add(RING_GRACE_MS)
-}
+pub use worker_core::{RING_GRACE_MS, ring_is_over};
 
 /// "Missed call from Ada Lovelace" (or the number).
 pub fn missed_text(person: &PersonSnapshot) -> String {

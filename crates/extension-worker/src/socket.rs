@@ -4,10 +4,11 @@
 //! callback to the socket it was made for, so events from a socket already
 //! replaced are ignored. Reconnects wait [`rules::backoff_delay`]; if the worker
 //! is stopped meanwhile, the watchdog alarm starts it again and
-//! [`ensure_connected`] picks up from there.
+//! [`ensure_connected`] picks up from there. What arrives goes to the
+//! handler set with [`on_event`].
 
 use crate::http::{Api, ApiError};
-use crate::{badge, calls, outbox, rules, state};
+use crate::{badge, rules, state};
 use chrome::messages::ConnectionState;
 use gloo_timers::callback::{Interval, Timeout};
 use protocol::api::TicketResponse;
@@ -17,6 +18,14 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+/// What the socket tells the rest of the worker, through the handler
+/// [`on_event`] installs (so this module needs nothing of the call logic).
+pub enum SocketEvent {
+    Message(ServerMessage),
+    /// The server says this session is signed out; why, for the rep.
+    SignedOut(String),
+}
 
 struct Link {
     socket: WebSocket,
@@ -31,14 +40,23 @@ thread_local! {
     static NEXT_MESSAGE_ID: Cell<u64> = const { Cell::new(0) };
     /// When the current socket last heard from the server (it acks every keepalive).
     static LAST_HEARD: Cell<f64> = const { Cell::new(0.0) };
+    static HANDLER: Cell<Option<fn(SocketEvent)>> = const { Cell::new(None) };
+}
+
+/// Where the socket's events go (set once, at boot).
+pub fn on_event(handler: fn(SocketEvent)) {
+    HANDLER.with(|h| h.set(Some(handler)));
+}
+
+fn emit(event: SocketEvent) {
+    if let Some(handler) = HANDLER.with(Cell::get) {
+        handler(event);
+    }
 }
 
 /// A socket silent this long is dead (half-open after sleep or a network
 /// change, or stuck connecting): close it and reconnect.
 const SILENCE_LIMIT_MS: f64 = 2.0 * KEEPALIVE_INTERVAL_SECS as f64 * 1000.0 + 5000.0;
-
-/// How long after Welcome the worker waits before its own requests.
-const AFTER_THE_RING_MS: u32 = 250;
 
 fn is_current(generation: u32) -> bool {
     GENERATION.with(Cell::get) == generation
@@ -105,7 +123,7 @@ async fn connect() {
     let ticket = match api.post::<_, TicketResponse>("/ws-tickets", &()).await {
         Ok(ticket) => ticket,
         Err(ApiError::SignedOut) if is_current(generation) => {
-            return signed_out(Some(ApiError::SignedOut.message())).await;
+            return emit(SocketEvent::SignedOut(ApiError::SignedOut.message()));
         }
         Err(error) => return retry_later(generation, error.message()),
     };
@@ -172,7 +190,7 @@ fn wire(socket: &WebSocket, generation: u32) {
             return;
         };
         match crate::wire::server_message(&text) {
-            Ok(message) => wasm_bindgen_futures::spawn_local(on_server_message(message)),
+            Ok(message) => on_server_message(message),
             Err(error) => web_sys::console::warn_2(&"ringback: unreadable frame".into(), &error),
         }
     });
@@ -184,7 +202,7 @@ fn wire(socket: &WebSocket, generation: u32) {
         }
         LINK.with(|l| l.borrow_mut().take());
         if event.code() == close_code::SIGNED_OUT {
-            wasm_bindgen_futures::spawn_local(signed_out(Some(ApiError::SignedOut.message())));
+            emit(SocketEvent::SignedOut(ApiError::SignedOut.message()));
         } else {
             let reason = match event.reason() {
                 reason if reason.is_empty() => format!("connection closed (code {})", event.code()),
@@ -196,23 +214,12 @@ fn wire(socket: &WebSocket, generation: u32) {
     socket.set_onclose(Some(on_close.into_js_value().unchecked_ref()));
 }
 
-async fn on_server_message(message: ServerMessage) {
-    match message {
-        ServerMessage::Welcome { .. } => {
-            state::transient(|t| t.reconnect_attempt = 0);
-            set_connection(ConnectionState::Online, None);
-            // The server re-sends what rings right after Welcome: let that
-            // ring go first, then send the queued logs and re-read the
-            // team's lists (neither is on the ring path).
-            gloo_timers::future::TimeoutFuture::new(AFTER_THE_RING_MS).await;
-            outbox::flush().await;
-            calls::refresh_choices().await;
-        }
-        ServerMessage::IncomingCall(call) => calls::on_incoming(call).await,
-        ServerMessage::CallUpdate { call_id, update } => calls::on_update(call_id, update).await,
-        ServerMessage::Ack { .. } => {}
-        ServerMessage::Error { id, code, message } => calls::on_refused(id, code, message).await,
+fn on_server_message(message: ServerMessage) {
+    if let ServerMessage::Welcome { .. } = message {
+        state::transient(|t| t.reconnect_attempt = 0);
+        set_connection(ConnectionState::Online, None);
     }
+    emit(SocketEvent::Message(message));
 }
 
 fn retry_later(generation: u32, reason: String) {
@@ -233,17 +240,6 @@ fn retry_later(generation: u32, reason: String) {
     RETRY.with(|r| *r.borrow_mut() = Some(timeout));
 }
 
-/// Forget the session: close the socket, stop ringing and any call's audio, say why (`None` when
-/// the rep signed out themselves).
-pub async fn signed_out(reason: Option<String>) {
-    disconnect();
-    let _ = state::durable(|d| d.session = None).await;
-    crate::calls::expire_ringing(true).await;
-    crate::audio::end_all().await;
-    set_connection(ConnectionState::SignedOut, reason);
-    crate::offscreen::close().await;
-}
-
 /// Record the connection state, update the badge and tell open pages.
 pub fn set_connection(connection: ConnectionState, error: Option<String>) {
     state::transient(|t| {
@@ -254,12 +250,4 @@ pub fn set_connection(connection: ConnectionState, error: Option<String>) {
     });
     badge::refresh();
     crate::notify_pages();
-}
-
-/// The state the badge and options page show.
-pub fn connection() -> ConnectionState {
-    if state::read(|s| s.durable.session.is_none()) {
-        return ConnectionState::SignedOut;
-    }
-    state::read(|s| s.transient.connection).unwrap_or(ConnectionState::Connecting)
 }

@@ -7,10 +7,9 @@
 //! back in time, and no two events interleave a read-modify-write.
 
 use crate::js_storage;
-use chrome::messages::{CallPhase, ConnectionState, LogDelivery, LogState};
+use chrome::messages::ConnectionState;
+use protocol::CallId;
 use protocol::api::LogCallRequest;
-use protocol::signal::IncomingCall;
-use protocol::{CallId, UnixMillis};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;
@@ -63,42 +62,7 @@ fn null() -> JsValue {
     JsValue::NULL
 }
 
-/// In `chrome.storage.session`: survives the worker stopping, not the browser.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Live {
-    pub calls: Vec<CallEntry>,
-    /// The call the panel shows by default: the one last accepted here.
-    pub active_call: Option<CallId>,
-    /// The tab opened on Accept, waiting to reach the CRM record.
-    pub panel_tab: Option<PanelTab>,
-    /// Tabs the worker put a panel into; only panels there may see calls.
-    pub injected_tabs: Vec<i32>,
-    /// The site each of those tabs showed when the panel went in; a tab
-    /// that leaves it is forgotten.
-    pub injected_origins: Vec<(i32, String)>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CallEntry {
-    pub call: IncomingCall,
-    pub phase: CallPhase,
-    pub answered_at: Option<UnixMillis>,
-    pub ended_at: Option<UnixMillis>,
-    pub log: Option<LogState>,
-    /// The browser's SDP answer once made, kept to resend Accept after a
-    /// reconnect (the offscreen document keeps the connection it belongs to).
-    #[serde(default)]
-    pub answer: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PanelTab {
-    pub tab_id: i32,
-    pub record_url: String,
-    /// Set once injected, so later loads of the same page do not re-inject.
-    pub injected: bool,
-}
+pub use worker_core::{CallEntry, Live, PanelTab};
 
 /// What lives only as long as the worker: not worth storing.
 #[derive(Debug, Default)]
@@ -114,65 +78,6 @@ pub struct State {
     pub live: Live,
     pub transient: Transient,
 }
-
-impl Live {
-    pub fn entry(&self, call_id: CallId) -> Option<&CallEntry> {
-        self.calls.iter().find(|e| e.call.call_id == call_id)
-    }
-
-    pub fn entry_mut(&mut self, call_id: CallId) -> Option<&mut CallEntry> {
-        self.calls.iter_mut().find(|e| e.call.call_id == call_id)
-    }
-
-    /// Whether the ringtone should play: some call rings here and its
-    /// deadline has not long passed.
-    pub fn ringing(&self) -> bool {
-        let now = js_sys::Date::now() as i64;
-        self.calls.iter().any(|e| {
-            e.phase == CallPhase::Ringing && !crate::rules::ring_is_over(e.call.ring_deadline, now)
-        })
-    }
-
-    /// Bounds the list for storage without losing a call a panel may still
-    /// need: every call not over yet, every call answered here and not yet
-    /// logged, and the active one are kept, however many calls came after;
-    /// of the rest (missed, closed, logged), the newest [`KEEP_SETTLED`].
-    /// Past [`KEEP_AT_MOST`] even unlogged calls go, oldest first.
-    pub fn prune(&mut self) {
-        let active = self.active_call;
-        let needed = |e: &CallEntry| {
-            Some(e.call.call_id) == active
-                || !matches!(e.phase, CallPhase::Ended | CallPhase::Gone)
-                || (e.answered_at.is_some()
-                    && !matches!(
-                        e.log.as_ref().map(|l| &l.delivery),
-                        Some(LogDelivery::Logged)
-                    ))
-        };
-        self.calls
-            .sort_by_key(|e| std::cmp::Reverse(e.call.started_at));
-        let mut settled = 0;
-        let mut kept = 0;
-        self.calls.retain(|e| {
-            let keep = if needed(e) {
-                true
-            } else {
-                settled += 1;
-                settled <= KEEP_SETTLED
-            };
-            if keep {
-                kept += 1;
-            }
-            keep && kept <= KEEP_AT_MOST
-        });
-        self.calls.sort_by_key(|e| e.call.started_at);
-    }
-}
-
-/// Settled calls (missed, closed, logged) kept for panels opened late.
-pub const KEEP_SETTLED: usize = 20;
-/// The most calls kept at all, needed or not: storage stays bounded.
-pub const KEEP_AT_MOST: usize = 200;
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
@@ -266,86 +171,20 @@ pub async fn load() -> Result<(), JsValue> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use protocol::PersonSnapshot;
-
-    fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> CallEntry {
-        CallEntry {
-            call: IncomingCall {
-                call_id: CallId(id),
-                person: PersonSnapshot {
-                    id: None,
-                    name: None,
-                    title: None,
-                    account: None,
-                    crm_url: None,
-                    number: "+14155550123".into(),
-                },
-                to: "+14155550100".into(),
-                started_at: 1_000 * id,
-                ring_deadline: 1_000 * id + 20_000,
-                offer: None,
-            },
-            phase,
-            answered_at: answered.then_some(1_000 * id + 5_000),
-            ended_at: None,
-            log: logged.then(|| LogState {
-                notes: String::new(),
-                disposition_id: None,
-                sentiment_id: None,
-                delivery: LogDelivery::Logged,
-            }),
-            answer: None,
+/// The state the badge and the pages show.
+pub fn connection() -> ConnectionState {
+    read(|s| {
+        if s.durable.session.is_none() {
+            ConnectionState::SignedOut
+        } else {
+            s.transient
+                .connection
+                .unwrap_or(ConnectionState::Connecting)
         }
-    }
+    })
+}
 
-    fn ids(live: &Live) -> Vec<i64> {
-        live.calls.iter().map(|e| e.call.call_id.0).collect()
-    }
-
-    #[test]
-    fn a_call_answered_here_and_not_logged_survives_any_number_of_later_calls() {
-        let mut live = Live::default();
-        live.calls.push(entry(1, CallPhase::Ended, true, false));
-        for id in 2..=100 {
-            live.calls.push(entry(id, CallPhase::Gone, false, false));
-            live.prune();
-        }
-        assert!(ids(&live).contains(&1), "the unlogged call is kept");
-        assert_eq!(live.calls.len(), 1 + KEEP_SETTLED);
-        // The settled ones kept are the newest, in order.
-        assert_eq!(ids(&live)[1..], (81..=100).collect::<Vec<_>>()[..]);
-    }
-
-    #[test]
-    fn a_live_or_active_call_is_kept_and_a_logged_one_is_just_history() {
-        let mut live = Live::default();
-        live.calls.push(entry(1, CallPhase::Connected, true, false));
-        live.calls.push(entry(2, CallPhase::Ended, true, true));
-        live.calls.push(entry(61, CallPhase::Ringing, false, false));
-        live.calls.push(entry(3, CallPhase::Gone, false, false));
-        live.active_call = Some(CallId(3));
-        for id in 4..=60 {
-            live.calls.push(entry(id, CallPhase::Gone, false, false));
-        }
-        live.prune();
-        let kept = ids(&live);
-        assert!(kept.contains(&1), "the connected call");
-        assert!(kept.contains(&3), "the active call");
-        assert!(kept.contains(&61), "a ringing call");
-        assert!(!kept.contains(&2), "a logged call is history like the rest");
-    }
-
-    #[test]
-    fn storage_stays_bounded_even_by_calls_that_are_never_logged() {
-        let mut live = Live::default();
-        for id in 1..=500 {
-            live.calls.push(entry(id, CallPhase::Ended, true, false));
-        }
-        live.prune();
-        assert_eq!(live.calls.len(), KEEP_AT_MOST);
-        assert_eq!(ids(&live)[0], 301, "the oldest go first");
-    }
+/// What `Date.now()` says: the core is given the time, never reads it.
+pub fn now() -> protocol::UnixMillis {
+    js_sys::Date::now() as i64
 }

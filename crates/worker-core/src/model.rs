@@ -1,0 +1,199 @@
+//! What the worker knows about the calls it was rung for.
+
+use protocol::signal::IncomingCall;
+use protocol::{CallId, DispositionId, SentimentId, UnixMillis};
+use serde::{Deserialize, Serialize};
+
+/// Where a call the rep was rung for stands, in this browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallPhase {
+    Ringing,
+    /// Accept sent; waiting for the server to confirm.
+    Accepting,
+    Connected,
+    Ended,
+    /// Not for this browser any more: closed, answered elsewhere, missed.
+    Gone,
+}
+
+impl CallPhase {
+    /// A call answered in this browser, on or over: the panel can log it.
+    pub fn loggable(self) -> bool {
+        matches!(self, Self::Connected | Self::Ended)
+    }
+
+    /// Ringing here, or Accept pressed and not yet confirmed.
+    pub fn ringing(self) -> bool {
+        matches!(self, Self::Ringing | Self::Accepting)
+    }
+
+    /// The serialised name, for `data-` attributes and CSS.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ringing => "ringing",
+            Self::Accepting => "accepting",
+            Self::Connected => "connected",
+            Self::Ended => "ended",
+            Self::Gone => "gone",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogDelivery {
+    /// Kept in `chrome.storage`; retried until the server confirms.
+    Queued {
+        attempts: u32,
+        last_error: Option<String>,
+    },
+    Logged,
+    /// The server refused it for good; the message says why.
+    Refused {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogState {
+    pub notes: String,
+    pub disposition_id: Option<DispositionId>,
+    pub sentiment_id: Option<SentimentId>,
+    pub delivery: LogDelivery,
+}
+
+/// In `chrome.storage.session`: survives the worker stopping, not the browser.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Live {
+    pub calls: Vec<CallEntry>,
+    /// The call the panel shows by default: the one last accepted here.
+    pub active_call: Option<CallId>,
+    /// The tab opened on Accept, waiting to reach the CRM record.
+    pub panel_tab: Option<PanelTab>,
+    /// Tabs the worker put a panel into; only panels there may see calls.
+    pub injected_tabs: Vec<i32>,
+    /// The site each of those tabs showed when the panel went in; a tab
+    /// that leaves it is forgotten.
+    pub injected_origins: Vec<(i32, String)>,
+    /// Numbers the ids of the messages this worker sends (per worker run:
+    /// the server only matches an id to its reply).
+    #[serde(skip)]
+    pub sent: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallEntry {
+    pub call: IncomingCall,
+    pub phase: CallPhase,
+    pub answered_at: Option<UnixMillis>,
+    pub ended_at: Option<UnixMillis>,
+    pub log: Option<LogState>,
+    /// The browser's SDP answer once made, kept to resend Accept after a
+    /// reconnect (the offscreen document keeps the connection it belongs to).
+    #[serde(default)]
+    pub answer: Option<String>,
+}
+
+impl CallEntry {
+    pub fn ringing(call: IncomingCall) -> Self {
+        Self {
+            call,
+            phase: CallPhase::Ringing,
+            answered_at: None,
+            ended_at: None,
+            log: None,
+            answer: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelTab {
+    pub tab_id: i32,
+    pub record_url: String,
+    /// Set once injected, so later loads of the same page do not re-inject.
+    pub injected: bool,
+}
+
+/// How long after its deadline a call still marked ringing here is taken to
+/// have ended unseen (its end was lost with a socket).
+pub const RING_GRACE_MS: i64 = 10_000;
+
+/// A call still marked ringing here whose deadline passed long enough ago
+/// that its end must have been lost.
+pub fn ring_is_over(ring_deadline: i64, now: i64) -> bool {
+    now > ring_deadline.saturating_add(RING_GRACE_MS)
+}
+
+/// Settled calls (missed, closed, logged) kept for panels opened late.
+pub const KEEP_SETTLED: usize = 20;
+/// The most calls kept at all, needed or not: storage stays bounded.
+pub const KEEP_AT_MOST: usize = 200;
+
+impl Live {
+    pub fn entry(&self, call_id: CallId) -> Option<&CallEntry> {
+        self.calls.iter().find(|e| e.call.call_id == call_id)
+    }
+
+    pub fn entry_mut(&mut self, call_id: CallId) -> Option<&mut CallEntry> {
+        self.calls.iter_mut().find(|e| e.call.call_id == call_id)
+    }
+
+    pub fn phase_of(&self, call_id: CallId) -> Option<CallPhase> {
+        self.entry(call_id).map(|e| e.phase)
+    }
+
+    /// Whether the ringtone should play: some call rings here and its
+    /// deadline has not long passed.
+    pub fn ringing(&self, now: UnixMillis) -> bool {
+        self.calls
+            .iter()
+            .any(|e| e.phase == CallPhase::Ringing && !ring_is_over(e.call.ring_deadline, now))
+    }
+
+    /// A fresh id for a message to the server.
+    pub fn message_id(&mut self, prefix: &str) -> String {
+        self.sent += 1;
+        format!("{prefix}-{}", self.sent)
+    }
+
+    /// Bounds the list for storage without losing a call a panel may still
+    /// need: every call not over yet, every call answered here and not yet
+    /// logged, and the active one are kept, however many calls came after;
+    /// of the rest (missed, closed, logged), the newest [`KEEP_SETTLED`].
+    /// Past [`KEEP_AT_MOST`] even unlogged calls go, oldest first.
+    pub fn prune(&mut self) {
+        let active = self.active_call;
+        let needed = |e: &CallEntry| {
+            Some(e.call.call_id) == active
+                || !matches!(e.phase, CallPhase::Ended | CallPhase::Gone)
+                || (e.answered_at.is_some()
+                    && !matches!(
+                        e.log.as_ref().map(|l| &l.delivery),
+                        Some(LogDelivery::Logged)
+                    ))
+        };
+        self.calls
+            .sort_by_key(|e| std::cmp::Reverse(e.call.started_at));
+        let mut settled = 0;
+        let mut kept = 0;
+        self.calls.retain(|e| {
+            let keep = if needed(e) {
+                true
+            } else {
+                settled += 1;
+                settled <= KEEP_SETTLED
+            };
+            if keep {
+                kept += 1;
+            }
+            keep && kept <= KEEP_AT_MOST
+        });
+        self.calls.sort_by_key(|e| e.call.started_at);
+    }
+}
+
+#[cfg(test)]
+mod tests;

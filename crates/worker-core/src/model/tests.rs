@@ -1,0 +1,79 @@
+use super::*;
+use protocol::PersonSnapshot;
+pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> CallEntry {
+    CallEntry {
+        call: IncomingCall {
+            call_id: CallId(id),
+            person: PersonSnapshot {
+                id: None,
+                name: None,
+                title: None,
+                account: None,
+                crm_url: None,
+                number: "+14155550123".into(),
+            },
+            to: "+14155550100".into(),
+            started_at: 1_000 * id,
+            ring_deadline: 1_000 * id + 20_000,
+            offer: None,
+        },
+        phase,
+        answered_at: answered.then_some(1_000 * id + 5_000),
+        ended_at: None,
+        log: logged.then(|| LogState {
+            notes: String::new(),
+            disposition_id: None,
+            sentiment_id: None,
+            delivery: LogDelivery::Logged,
+        }),
+        answer: None,
+    }
+}
+
+fn ids(live: &Live) -> Vec<i64> {
+    live.calls.iter().map(|e| e.call.call_id.0).collect()
+}
+
+#[test]
+fn a_call_answered_here_and_not_logged_survives_any_number_of_later_calls() {
+    let mut live = Live::default();
+    live.calls.push(entry(1, CallPhase::Ended, true, false));
+    for id in 2..=100 {
+        live.calls.push(entry(id, CallPhase::Gone, false, false));
+        live.prune();
+    }
+    assert!(ids(&live).contains(&1), "the unlogged call is kept");
+    assert_eq!(live.calls.len(), 1 + KEEP_SETTLED);
+    // The settled ones kept are the newest, in order.
+    assert_eq!(ids(&live)[1..], (81..=100).collect::<Vec<_>>()[..]);
+}
+
+#[test]
+fn a_live_or_active_call_is_kept_and_a_logged_one_is_just_history() {
+    let mut live = Live::default();
+    live.calls.push(entry(1, CallPhase::Connected, true, false));
+    live.calls.push(entry(2, CallPhase::Ended, true, true));
+    live.calls.push(entry(61, CallPhase::Ringing, false, false));
+    live.calls.push(entry(3, CallPhase::Gone, false, false));
+    live.active_call = Some(CallId(3));
+    for id in 4..=60 {
+        live.calls.push(entry(id, CallPhase::Gone, false, false));
+    }
+    live.prune();
+    let kept = ids(&live);
+    assert!(kept.contains(&1), "the connected call");
+    assert!(kept.contains(&3), "the active call");
+    assert!(kept.contains(&61), "a ringing call");
+    assert!(!kept.contains(&2), "a logged call is history like the rest");
+}
+
+#[test]
+fn storage_stays_bounded_even_by_calls_that_are_never_logged() {
+    let mut live = Live::default();
+    for id in 1..=500 {
+        live.calls.push(entry(id, CallPhase::Ended, true, false));
+    }
+    live.prune();
+    assert_eq!(live.calls.len(), KEEP_AT_MOST);
+    assert_eq!(ids(&live)[0], 301, "the oldest go first");
+}
