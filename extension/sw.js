@@ -30,6 +30,7 @@ chrome.notifications.onClicked.addListener(later((id) => worker.on_notification_
 chrome.notifications.onClosed.addListener(later((id, byUser) => worker.on_notification_closed(id, byUser)));
 chrome.tabs.onUpdated.addListener(later((tabId, _change, tab) => worker.on_tab_updated(tabId, tab)));
 chrome.tabs.onRemoved.addListener(later((tabId) => worker.on_tab_removed(tabId)));
+chrome.commands.onCommand.addListener(later((command, tab) => worker.on_command(command, tab)));
 chrome.contextMenus.onClicked.addListener(later((info, tab) => worker.on_context_menu(String(info.menuItemId), tab)));
 chrome.action.onClicked.addListener(() => chrome.runtime.openOptionsPage());
 // The offscreen document holds this port so that, when Chrome stops this

@@ -163,6 +163,42 @@ describe('inbound calls in Chrome', () => {
     await server.carrierEvent(call, 'caller_hung_up');
   });
 
+  it('keyboard shortcuts close and accept the ringing call, and the options page lists them', async () => {
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${EXTENSION_ID}/options.html`);
+    const key = (name) => options.textContent(`#shortcuts tr[data-command="${name}"] kbd`);
+    await options.waitForSelector('#shortcuts tr[data-command="accept-call"] kbd');
+    // Chromium keeps Alt+Shift+A and Alt+Shift+X for itself (an extension
+    // asking for them gets no key), so: Y for yes, K to keep it on the phone.
+    assert.equal(await key('accept-call'), 'Alt+Shift+Y');
+    assert.equal(await key('close-call'), 'Alt+Shift+K');
+    assert.equal(await key('open-dialer'), 'Alt+Shift+D');
+    await options.close();
+    // A pressed shortcut reaches the worker as chrome.commands.onCommand.
+    const shortcut = (name) => browser.inWorker((name) => chrome.commands.onCommand.dispatch(name), name);
+
+    const closed = await server.placeCall(GRACE.number);
+    await until('the ring', async () => (await browser.notificationIds()).includes(`ring:${closed.call_id}`));
+    await shortcut('close-call');
+    await until('the server to record the Close', async () =>
+      (await server.api('GET', `/calls/${closed.call_id}`, { token })).browser_leg === 'closed');
+    assert.ok(!(await browser.notificationIds()).includes(`ring:${closed.call_id}`));
+    await server.carrierEvent(closed, 'caller_hung_up');
+
+    const accepted = await server.placeCall(GRACE.number);
+    await until('the ring', async () => (await browser.notificationIds()).includes(`ring:${accepted.call_id}`));
+    const tabOpened = browser.context.waitForEvent('page');
+    await shortcut('accept-call');
+    const view = await until('the server to connect the browser', async () => {
+      const v = await server.api('GET', `/calls/${accepted.call_id}`, { token });
+      return v.browser_leg === 'answered' && v;
+    });
+    assert.equal(view.status, 'connected');
+    const tab = await tabOpened;
+    await server.carrierEvent(accepted, 'caller_hung_up');
+    await tab.close();
+  });
+
   it('a call answered on the phone clears the notification, with no missed call', async () => {
     const call = await server.placeCall(GRACE.number);
     const id = `ring:${call.call_id}`;

@@ -134,6 +134,17 @@ pub mod alarms {
     }
 }
 
+pub mod commands {
+    use super::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// The keyboard shortcuts with the keys the rep has now.
+        #[wasm_bindgen(js_namespace = ["chrome", "commands"], js_name = getAll, catch)]
+        pub fn get_all() -> Result<Promise, JsValue>;
+    }
+}
+
 pub mod context_menus {
     use super::*;
 

@@ -1,9 +1,11 @@
 //! The options page, in Yew: server address and sign-in, the connection,
 //! whether Chrome allows notifications, and the microphone — which Chrome
-//! only lets an extension ask for on a visible page like this one.
+//! only lets an extension ask for on a visible page like this one — and the
+//! keyboard shortcuts.
 
 mod microphone;
 mod options;
+mod shortcuts;
 
 use wasm_bindgen::prelude::*;
 

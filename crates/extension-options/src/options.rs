@@ -1,4 +1,5 @@
-//! The options page: server and sign-in, connection, notifications, microphone.
+//! The options page: server and sign-in, connection, notifications,
+//! microphone, keyboard shortcuts.
 
 use crate::microphone;
 use chrome::api::{call, notifications};
@@ -226,6 +227,7 @@ pub fn options_page() -> Html {
                     <button id="enable-microphone" onclick={on_microphone}>{ "Enable microphone" }</button>
                 }
             </section>
+            <crate::shortcuts::Shortcuts />
         </main>
     }
 }

@@ -224,7 +224,7 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
     };
     html! {
         <section class="call-state">
-            <span id="call-state" data-phase={call.phase.as_str()}>{ label }</span>
+            <span id="call-state" data-phase={call.phase.as_str()} role="status" aria-live="polite">{ label }</span>
             if let Some(elapsed) = timer { <span id="call-timer" class="timer">{ protocol::duration_text(elapsed) }</span> }
             if call.phase == CallPhase::Connected { <button id="hang-up" class="danger" onclick={hang_up}>{ "Hang up" }</button> }
         </section>

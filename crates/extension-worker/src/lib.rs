@@ -166,6 +166,22 @@ pub async fn on_tab_removed(tab_id: i32) {
     panel::forget_tab(tab_id).await;
 }
 
+/// A keyboard shortcut (`commands` in the manifest; the rep can change the
+/// keys at `chrome://extensions/shortcuts`).
+#[wasm_bindgen]
+pub async fn on_command(command: String, tab: JsValue) {
+    match command.as_str() {
+        "accept-call" => calls::on_shortcut(0).await,
+        "close-call" => calls::on_shortcut(1).await,
+        "open-dialer" => {
+            if let Ok(tab) = chrome::js::from_js(tab) {
+                panel::on_context_menu(tab).await;
+            }
+        }
+        _ => {}
+    }
+}
+
 #[wasm_bindgen]
 pub async fn on_context_menu(menu_item_id: String, tab: JsValue) {
     if menu_item_id != CONTEXT_MENU_ID {

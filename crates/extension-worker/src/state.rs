@@ -115,17 +115,21 @@ pub async fn live<R>(f: impl FnOnce(&mut Live) -> R) -> Result<R, JsValue> {
     Ok(result)
 }
 
-/// Like [`live`], but the write happens in the background: for the ring
-/// path, where the notification must not wait for storage. Writes still
-/// reach storage in the order the changes were made.
-pub fn live_soon<R>(f: impl FnOnce(&mut Live) -> R) -> R {
-    let result = STATE.with(|s| f(&mut s.borrow_mut().live));
+/// Changes the live half now; the caller has it written with
+/// [`save_live_soon`] when it can (the ring path writes after the
+/// notification is up). Writes reach storage in the order the changes
+/// were made.
+pub fn live_unsaved<R>(f: impl FnOnce(&mut Live) -> R) -> R {
+    STATE.with(|s| f(&mut s.borrow_mut().live))
+}
+
+/// Writes the live half in the background.
+pub fn save_live_soon() {
     wasm_bindgen_futures::spawn_local(async {
         if let Err(error) = save_live().await {
             web_sys::console::error_2(&"ringback: could not store the calls".into(), &error);
         }
     });
-    result
 }
 
 async fn save_durable() -> Result<(), JsValue> {

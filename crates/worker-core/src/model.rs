@@ -153,6 +153,15 @@ impl Live {
             .any(|e| e.phase == CallPhase::Ringing && !ring_is_over(e.call.ring_deadline, now))
     }
 
+    /// The call a keyboard shortcut acts on: the newest one ringing here.
+    pub fn ringing_call(&self, now: UnixMillis) -> Option<CallId> {
+        self.calls
+            .iter()
+            .filter(|e| e.phase == CallPhase::Ringing && !ring_is_over(e.call.ring_deadline, now))
+            .max_by_key(|e| e.call.started_at)
+            .map(|e| e.call.call_id)
+    }
+
     /// A fresh id for a message to the server.
     pub fn message_id(&mut self, prefix: &str) -> String {
         self.sent += 1;

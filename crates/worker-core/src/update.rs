@@ -136,7 +136,9 @@ pub enum Effect {
     NotifyPages,
 }
 
-/// Applies `input` to `live` at `now`, and says what to do.
+/// Applies `input` to `live` at `now`, and says what to do. A step that
+/// says nothing leaves `live` as it was, so the worker stores the model
+/// only after steps with effects.
 pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
     let mut effects = Vec::new();
     let fx = &mut effects;

@@ -36,7 +36,7 @@ function buildPeer() {
 }
 
 /** One browser under test: its probe page, and a CDP session that sees the worker stop. */
-async function contestant(name, browser, dialer, { clearsItsRings }) {
+async function contestant(name, browser, dialer, { clearsItsRings, storesCalls }) {
   const probe = await browser.context.newPage();
   await probe.goto(`chrome-extension://${EXTENSION_ID}/manifest.json`);
   const cdp = await browser.context.newCDPSession(probe);
@@ -74,6 +74,12 @@ async function contestant(name, browser, dialer, { clearsItsRings }) {
       const call = await server.placeCall('+14155550111', dialer);
       const id = `ring:${call.call_id}`;
       await until(`${name}: the ring before stopping`, () => probe.evaluate(async (id) => Boolean((await chrome.notifications.getAll())[id]), id), { interval: 5 });
+      // Ringback stores the call once the notification is up: wait for that
+      // write, or it could land after the clear below.
+      if (storesCalls) {
+        await until(`${name}: the call stored`, () => probe.evaluate(async (callId) =>
+          ((await chrome.storage.session.get('ringback_live')).ringback_live?.calls ?? []).some((c) => c.call.call_id === callId), call.call_id), { interval: 5 });
+      }
       // Forget that this browser showed it, then stop the worker while it rings.
       await probe.evaluate(async (id) => {
         await chrome.notifications.clear(id);
@@ -117,8 +123,8 @@ try {
   await server.updateSettings(demoToken, { ring_timeout_secs: 120 });
   await server.updateSettings(samToken, { ring_timeout_secs: 120 });
   await (await signIn(ringbackBrowser, server)).close();
-  const ringback = await contestant('ringback', ringbackBrowser, DEMO.dialer, { clearsItsRings: true });
-  const peer = await contestant('peer', peerBrowser, SAM.dialer, { clearsItsRings: false });
+  const ringback = await contestant('ringback', ringbackBrowser, DEMO.dialer, { clearsItsRings: true, storesCalls: true });
+  const peer = await contestant('peer', peerBrowser, SAM.dialer, { clearsItsRings: false, storesCalls: false });
   // The peer reads its session at start: store it, then restart the worker.
   await peerBrowser.inWorker((session) => chrome.storage.local.set({ peer: session }), { server: server.url, token: samToken });
   await peer.stop();

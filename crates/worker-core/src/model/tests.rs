@@ -77,3 +77,17 @@ fn storage_stays_bounded_even_by_calls_that_are_never_logged() {
     assert_eq!(live.calls.len(), KEEP_AT_MOST);
     assert_eq!(ids(&live)[0], 301, "the oldest go first");
 }
+
+#[test]
+fn a_shortcut_acts_on_the_newest_call_still_ringing() {
+    let mut live = Live::default();
+    assert_eq!(live.ringing_call(0), None);
+    live.calls.push(entry(1, CallPhase::Ringing, false, false));
+    live.calls.push(entry(2, CallPhase::Ringing, false, false));
+    live.calls.push(entry(3, CallPhase::Gone, false, false));
+    assert_eq!(live.ringing_call(2_000), Some(CallId(2)));
+    // Call 2's ring is long over (its end was lost): call 1's is not yet.
+    let later = 2_000 + 20_000 + RING_GRACE_MS + 1;
+    live.calls[0].call.ring_deadline = later;
+    assert_eq!(live.ringing_call(later), Some(CallId(1)));
+}

@@ -561,3 +561,47 @@ fn a_call_kept_for_its_panel_survives_many_rings_after_it() {
     let entry: Option<&CallEntry> = live.entry(CallId(1));
     assert!(entry.is_some_and(|e| e.phase.loggable()));
 }
+
+#[test]
+fn a_step_with_no_effects_leaves_the_model_as_it_was() {
+    // The worker stores the model only after steps with effects: a write
+    // of an unchanged model could undo what another context stored.
+    let noops = [
+        Input::Incoming(ring(1, true)),
+        Input::Dismissed {
+            notification: "ring:1".into(),
+            by_user: false,
+        },
+        Input::Clicked {
+            notification: "ring:1".into(),
+        },
+        Input::Update {
+            call_id: CallId(9),
+            update: CallUpdate::Ended,
+        },
+        Input::Expire { everything: false },
+        Input::Button {
+            notification: "not-ours".into(),
+            button: 0,
+            microphone: true,
+            connected: true,
+        },
+    ];
+    for input in noops {
+        let mut live = ringing();
+        let before = live.clone();
+        let effects = update(&mut live, input.clone(), NOW + 1_000);
+        if effects.is_empty() {
+            assert_eq!(live, before, "{input:?} changed the model silently");
+        } else {
+            panic!("{input:?} was expected to be a no-op: {effects:?}");
+        }
+    }
+    // And one with effects that changes nothing is still fine to store;
+    // what matters is the converse.
+    let mut live = ringing();
+    press(&mut live, 0);
+    let before = live.clone();
+    assert!(update(&mut live, Input::Incoming(ring(1, true)), NOW + 1_200).is_empty());
+    assert_eq!(live, before);
+}
