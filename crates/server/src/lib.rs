@@ -16,6 +16,7 @@ pub mod hub;
 pub mod metrics;
 pub mod phone_leg;
 pub mod rate;
+pub mod route;
 pub mod secrets;
 pub mod signal;
 pub mod state;

@@ -10,47 +10,15 @@ pub(crate) mod settings;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::Method;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{delete, get, post};
 
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone (signing in).
-    Public,
-    /// A signed-in rep, and only for their own data.
-    Rep,
-    /// The carrier, with the carrier token.
-    Carrier,
-    /// A WebSocket ticket (which a signed-in rep gets from `/ws-tickets`).
-    Ticket,
-}
-
-/// One route of the API.
-pub struct ApiRoute {
-    pub path: &'static str,
-    pub methods: &'static [Method],
-    pub access: Access,
-    handler: MethodRouter<AppState>,
-}
-
-fn route(
-    path: &'static str,
-    methods: &'static [Method],
-    access: Access,
-    handler: MethodRouter<AppState>,
-) -> ApiRoute {
-    ApiRoute {
-        path,
-        methods,
-        access,
-        handler,
-    }
-}
+use crate::route::route;
+pub use crate::route::{Access, Route};
 
 /// Every route of the API. The router is built from this list and the
 /// authorization test walks it, so a route added later cannot be left out
 /// of either (the test also checks that `methods` says what the handler takes).
-pub fn routes() -> Vec<ApiRoute> {
+pub fn routes() -> Vec<Route> {
     use Access::{Carrier, Public, Rep, Ticket};
     const GET: &[Method] = &[Method::GET];
     const POST: &[Method] = &[Method::POST];
@@ -125,7 +93,5 @@ pub fn routes() -> Vec<ApiRoute> {
 }
 
 pub fn router() -> Router<AppState> {
-    routes().into_iter().fold(Router::new(), |router, route| {
-        router.route(route.path, route.handler)
-    })
+    crate::route::router(routes())
 }

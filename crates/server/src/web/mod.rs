@@ -17,8 +17,8 @@ mod settings;
 mod signin;
 mod time;
 
-use crate::api::Access;
 use crate::error::AppError;
+use crate::route::{Access, Route, route as page};
 use crate::secrets::{ServerKey, hashes_equal, token_hash};
 use crate::state::AppState;
 use crate::store::RepAuth;
@@ -28,40 +28,15 @@ use axum::http::Method;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 
 /// The session cookie's name.
 /// The cookie that carries the session token on the pages.
 pub const SESSION_COOKIE: &str = "rb_session";
 
-/// One route of the pages. The router is built from [`routes`], and
-/// `tests/authorization.rs` walks the same list, so a page added later is
-/// checked for who may use it without anyone remembering to.
-pub struct PageRoute {
-    pub path: &'static str,
-    pub methods: &'static [Method],
-    /// [`Access::Public`] or [`Access::Rep`] (the session cookie).
-    pub access: Access,
-    handler: MethodRouter<AppState>,
-}
-
-fn page(
-    path: &'static str,
-    methods: &'static [Method],
-    access: Access,
-    handler: MethodRouter<AppState>,
-) -> PageRoute {
-    PageRoute {
-        path,
-        methods,
-        access,
-        handler,
-    }
-}
-
 /// Every page route, with the methods it takes and who may use it.
-pub fn routes() -> Vec<PageRoute> {
+pub fn routes() -> Vec<Route> {
     use Access::{Public, Rep};
     const GET: &[Method] = &[Method::GET];
     const POST: &[Method] = &[Method::POST];
@@ -125,9 +100,7 @@ pub fn routes() -> Vec<PageRoute> {
 }
 
 pub fn router() -> Router<AppState> {
-    routes().into_iter().fold(Router::new(), |router, route| {
-        router.route(route.path, route.handler)
-    })
+    crate::route::router(routes())
 }
 
 async fn stylesheet() -> impl IntoResponse {

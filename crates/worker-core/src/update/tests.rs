@@ -43,6 +43,28 @@ fn press(live: &mut Live, button: u32) -> Vec<Effect> {
     )
 }
 
+/// The offscreen document's answer (or failure) for call 1, at `at`.
+fn answer(live: &mut Live, answer: Result<&str, &str>, at: UnixMillis) -> Vec<Effect> {
+    let answer = answer.map(str::to_owned).map_err(str::to_owned);
+    update(
+        live,
+        Input::Answer {
+            call_id: CallId(1),
+            answer,
+        },
+        at,
+    )
+}
+
+/// The Accept for call 1 the server should get.
+fn accept_with(answer: Option<&str>) -> ClientMessage {
+    ClientMessage::Accept {
+        id: "accept-1".into(),
+        call_id: CallId(1),
+        answer: answer.map(str::to_owned),
+    }
+}
+
 fn phase(live: &Live) -> Option<CallPhase> {
     live.phase_of(CallId(1))
 }
@@ -72,14 +94,7 @@ fn on(live: &mut Live, update_: CallUpdate) -> Vec<Effect> {
 fn connected() -> Live {
     let mut live = ringing();
     press(&mut live, 0);
-    update(
-        &mut live,
-        Input::Answer {
-            call_id: CallId(1),
-            answer: Ok("v=0 answer".into()),
-        },
-        NOW + 1_500,
-    );
+    answer(&mut live, Ok("v=0 answer"), NOW + 1_500);
     on(&mut live, CallUpdate::Accepted);
     live
 }
@@ -130,22 +145,8 @@ fn accept_silences_clears_and_makes_the_audio_answer() {
 fn the_answer_goes_to_the_server_with_accept_as_soon_as_it_is_made() {
     let mut live = ringing();
     press(&mut live, 0);
-    let effects = update(
-        &mut live,
-        Input::Answer {
-            call_id: CallId(1),
-            answer: Ok("v=0 answer".into()),
-        },
-        NOW + 1_500,
-    );
-    assert_eq!(
-        sent(&effects),
-        vec![&ClientMessage::Accept {
-            id: "accept-1".into(),
-            call_id: CallId(1),
-            answer: Some("v=0 answer".into())
-        }]
-    );
+    let effects = answer(&mut live, Ok("v=0 answer"), NOW + 1_500);
+    assert_eq!(sent(&effects), vec![&accept_with(Some("v=0 answer"))]);
 }
 
 #[test]
@@ -153,14 +154,7 @@ fn a_call_without_audio_is_accepted_at_once() {
     let mut live = Live::default();
     update(&mut live, Input::Incoming(ring(1, false)), NOW);
     let effects = press(&mut live, 0);
-    assert_eq!(
-        sent(&effects),
-        vec![&ClientMessage::Accept {
-            id: "accept-1".into(),
-            call_id: CallId(1),
-            answer: None
-        }]
-    );
+    assert_eq!(sent(&effects), vec![&accept_with(None)]);
 }
 
 #[test]
@@ -206,23 +200,9 @@ fn an_accept_lost_with_the_socket_is_sent_again_when_the_ring_is_re_sent() {
     press(&mut live, 0);
     // The answer is still being made: it goes when it is ready.
     assert!(update(&mut live, Input::Incoming(ring(1, true)), NOW + 1_200).is_empty());
-    update(
-        &mut live,
-        Input::Answer {
-            call_id: CallId(1),
-            answer: Ok("v=0 answer".into()),
-        },
-        NOW + 1_500,
-    );
+    answer(&mut live, Ok("v=0 answer"), NOW + 1_500);
     let again = update(&mut live, Input::Incoming(ring(1, true)), NOW + 3_000);
-    assert_eq!(
-        sent(&again),
-        vec![&ClientMessage::Accept {
-            id: "accept-1".into(),
-            call_id: CallId(1),
-            answer: Some("v=0 answer".into())
-        }]
-    );
+    assert_eq!(sent(&again), vec![&accept_with(Some("v=0 answer"))]);
 }
 
 #[test]
@@ -376,14 +356,7 @@ fn a_click_on_a_missed_call_opens_the_options_and_on_a_ring_does_nothing() {
 fn the_answer_failing_closes_here_and_says_the_phone_still_rings() {
     let mut live = ringing();
     press(&mut live, 0);
-    let effects = update(
-        &mut live,
-        Input::Answer {
-            call_id: CallId(1),
-            answer: Err("no microphone".into()),
-        },
-        NOW + 1_500,
-    );
+    let effects = answer(&mut live, Err("no microphone"), NOW + 1_500);
     assert_eq!(effects[0], Effect::EndAudio(CallId(1)));
     assert!(matches!(sent(&effects)[..], [ClientMessage::Close { .. }]));
     assert!(effects.contains(&Effect::ShowNoAudio {
@@ -398,14 +371,7 @@ fn an_answer_made_after_the_call_went_elsewhere_only_releases_the_audio() {
     let mut live = ringing();
     press(&mut live, 0);
     on(&mut live, CallUpdate::AnsweredElsewhere);
-    let effects = update(
-        &mut live,
-        Input::Answer {
-            call_id: CallId(1),
-            answer: Ok("v=0 answer".into()),
-        },
-        NOW + 3_000,
-    );
+    let effects = answer(&mut live, Ok("v=0 answer"), NOW + 3_000);
     assert_eq!(effects, vec![Effect::EndAudio(CallId(1))]);
 }
 
