@@ -29,6 +29,10 @@ cargo build --quiet --profile "$PROFILE" --target wasm32-unknown-unknown \
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cp -r static/. "$OUT/"
+# The worker's own call tab (an unknown caller) is the panel as an extension
+# page that is not web-accessible, so it keeps its static URL (panel.html is
+# framed only at its per-session dynamic URL).
+cp "$OUT/panel.html" "$OUT/call.html"
 rm -f "$OUT/manifest-key.pub"
 cp extension/*.js "$OUT/"
 key=$(tr -d '\n' < static/manifest-key.pub)

@@ -33,6 +33,23 @@ struct Button<'a> {
     title: &'a str,
 }
 
+impl NotificationOptions<'_> {
+    /// A silent notification with Ringback's icon and no buttons.
+    fn basic(title: String, message: String, context: String, priority: i32) -> Self {
+        Self {
+            r#type: "basic",
+            icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
+            title,
+            message,
+            context_message: context,
+            buttons: Vec::new(),
+            require_interaction: false,
+            priority,
+            silent: true,
+        }
+    }
+}
+
 /// Applies `input` and carries out what the core says. `Err` is the
 /// core's refusal of a page's request (or the audio's, for Mute).
 pub async fn dispatch(input: Input) -> Result<(), String> {
@@ -44,10 +61,13 @@ pub async fn dispatch(input: Input) -> Result<(), String> {
     run(effects, changed).await
 }
 
-/// For a reply that comes later (the audio answer): dispatched on its own.
-fn dispatch_later(input: Input) {
+/// Has the offscreen document answer the call's offer, in the background;
+/// its reply comes back to the core as [`Input::Answer`]. (A plain fn, so
+/// the future it spawns is not part of `dispatch`'s own.)
+fn make_answer(call_id: CallId, offer: String) {
     wasm_bindgen_futures::spawn_local(async move {
-        let _ = dispatch(input).await;
+        let answer = audio::answer(call_id, offer).await;
+        let _ = dispatch(Input::Answer { call_id, answer }).await;
     });
 }
 
@@ -87,12 +107,7 @@ async fn run(effects: Vec<Effect>, changed: bool) -> Result<(), String> {
                 // still rings on reconnect, and the core sends Accept again.
                 socket::send(&message);
             }
-            Effect::MakeAnswer { call_id, offer } => {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let answer = audio::answer(call_id, offer).await;
-                    dispatch_later(Input::Answer { call_id, answer });
-                });
-            }
+            Effect::MakeAnswer { call_id, offer } => make_answer(call_id, offer),
             Effect::EndAudio(call_id) => audio::end(call_id).await,
             Effect::MuteAudio { call_id, muted } => reply = audio::mute(call_id, muted).await,
             Effect::OpenRecord(call_id) => {
@@ -255,15 +270,9 @@ async fn show_ring(call_id: CallId) {
     let microphone_ok = microphone::allowed().await;
     let text = rules::ring_text(&person, microphone_ok);
     let options = NotificationOptions {
-        r#type: "basic",
-        icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
-        title: text.title,
-        message: text.message,
-        context_message: text.context,
         buttons: vec![Button { title: "Accept" }, Button { title: "Close" }],
         require_interaction: true,
-        priority: 2,
-        silent: true,
+        ..NotificationOptions::basic(text.title, text.message, text.context, 2)
     };
     if phase_of(call_id) != Some(CallPhase::Ringing) {
         return;
@@ -282,17 +291,12 @@ async fn show_missed(missed: Missed) {
     };
     show(
         &notification::missed(missed.call_id),
-        &NotificationOptions {
-            r#type: "basic",
-            icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
-            title: rules::missed_text(&person),
-            message: person.details(),
-            context_message: missed.context.into(),
-            buttons: Vec::new(),
-            require_interaction: false,
-            priority: 1,
-            silent: true,
-        },
+        &NotificationOptions::basic(
+            rules::missed_text(&person),
+            person.details(),
+            missed.context.into(),
+            1,
+        ),
     )
     .await;
 }
@@ -300,17 +304,12 @@ async fn show_missed(missed: Missed) {
 async fn show_no_audio(call_id: CallId, message: String) {
     show(
         &notification::no_audio(call_id),
-        &NotificationOptions {
-            r#type: "basic",
-            icon_url: chrome::api::runtime::get_url("icons/icon-128.png"),
-            title: "Could not answer in Chrome".into(),
+        &NotificationOptions::basic(
+            "Could not answer in Chrome".into(),
             message,
-            context_message: "The call is still ringing on your phone.".into(),
-            buttons: Vec::new(),
-            require_interaction: false,
-            priority: 2,
-            silent: true,
-        },
+            "The call is still ringing on your phone.".into(),
+            2,
+        ),
     )
     .await;
 }

@@ -57,8 +57,6 @@ pub fn ring_text(person: &PersonSnapshot, microphone_ok: bool) -> RingText {
     }
 }
 
-pub use worker_core::{RING_GRACE_MS, ring_is_over};
-
 /// "Missed call from Ada Lovelace" (or the number).
 pub fn missed_text(person: &PersonSnapshot) -> String {
     format!("Missed call from {}", person.display_name())

@@ -35,34 +35,40 @@ function buildPeer() {
   return dir;
 }
 
-/** One browser under test: its probe page, and a CDP session that sees the worker stop. */
-async function contestant(name, browser, dialer, { clearsItsRings, storesCalls }) {
+/**
+ * One browser under test: its probe page, and a CDP session that sees the
+ * worker stop. `onlyRings`: the peer, which shows rings and nothing else (the
+ * bench takes its notifications down, and it stores no calls).
+ */
+async function contestant(name, browser, dialer, { onlyRings }) {
   const probe = await browser.context.newPage();
   await probe.goto(`chrome-extension://${EXTENSION_ID}/manifest.json`);
   const cdp = await browser.context.newCDPSession(probe);
   const states = [];
   cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => states.push(...versions.map((v) => v.runningStatus)));
   await cdp.send('ServiceWorker.enable');
-  /** Resolves with the time the probe first sees a ring it had not seen, polling every 2 ms. */
-  const nextRing = () => probe.evaluate(async () => {
-    const known = new Set(Object.keys(await chrome.notifications.getAll()));
+  /** The rings showing now, to tell a new one by. */
+  const ringsNow = () => probe.evaluate(async () => Object.keys(await chrome.notifications.getAll()));
+  /** Resolves with the time the probe first sees a ring not in `known`, polling every 2 ms. */
+  const nextRing = (known) => probe.evaluate(async (known) => {
     for (;;) {
       const ids = Object.keys(await chrome.notifications.getAll());
-      if (ids.some((id) => id.startsWith('ring:') && !known.has(id))) return performance.timeOrigin + performance.now();
+      if (ids.some((id) => id.startsWith('ring:') && !known.includes(id))) return performance.timeOrigin + performance.now();
       await new Promise((ok) => setTimeout(ok, 2));
     }
-  });
+  }, known);
   const cleared = async (id) => {
     // The peer does only the ring path: the bench takes its notification down.
-    if (!clearsItsRings) await probe.evaluate((id) => chrome.notifications.clear(id), id);
+    if (onlyRings) await probe.evaluate((id) => chrome.notifications.clear(id), id);
     await gone(id);
   };
   const gone = (id) => until(`${name}: the ring to clear`, async () => !(await probe.evaluate(async (id) => Boolean((await chrome.notifications.getAll())[id]), id)), { interval: 5 });
   return {
     name, browser, dialer, probe,
     async warm(server) {
-      const seen = nextRing();
-      await sleep(20); // the poller has taken its first snapshot
+      // What shows before the call is read first, so the poller cannot
+      // miss a ring that comes quickly.
+      const seen = nextRing(await ringsNow());
       const t0 = now();
       const call = await server.placeCall('+14155550111', dialer);
       const t1 = await seen;
@@ -76,7 +82,7 @@ async function contestant(name, browser, dialer, { clearsItsRings, storesCalls }
       await until(`${name}: the ring before stopping`, () => probe.evaluate(async (id) => Boolean((await chrome.notifications.getAll())[id]), id), { interval: 5 });
       // Ringback stores the call once the notification is up: wait for that
       // write, or it could land after the clear below.
-      if (storesCalls) {
+      if (!onlyRings) {
         await until(`${name}: the call stored`, () => probe.evaluate(async (callId) =>
           ((await chrome.storage.session.get('ringback_live')).ringback_live?.calls ?? []).some((c) => c.call.call_id === callId), call.call_id), { interval: 5 });
       }
@@ -123,8 +129,8 @@ try {
   await server.updateSettings(demoToken, { ring_timeout_secs: 120 });
   await server.updateSettings(samToken, { ring_timeout_secs: 120 });
   await (await signIn(ringbackBrowser, server)).close();
-  const ringback = await contestant('ringback', ringbackBrowser, DEMO.dialer, { clearsItsRings: true, storesCalls: true });
-  const peer = await contestant('peer', peerBrowser, SAM.dialer, { clearsItsRings: false, storesCalls: false });
+  const ringback = await contestant('ringback', ringbackBrowser, DEMO.dialer, { onlyRings: false });
+  const peer = await contestant('peer', peerBrowser, SAM.dialer, { onlyRings: true });
   // The peer reads its session at start: store it, then restart the worker.
   await peerBrowser.inWorker((session) => chrome.storage.local.set({ peer: session }), { server: server.url, token: samToken });
   await peer.stop();
@@ -177,7 +183,7 @@ try {
         c.over = true;
       }
     }
-    await sleep(20);
+    await sleep(20); // the storm loop polls: the clock for its next stop or call, and the rings showing
   }
   const rang = calls.filter((c) => seen.has(`ring:${c.call.call_id}`)).length;
   console.log(`storm  worker stopped every 3 s, a call every 5 s for ${STORM_SECS} s: ${rang} of ${calls.length} calls rang in Chrome (${((100 * rang) / calls.length).toFixed(0)} %)`);

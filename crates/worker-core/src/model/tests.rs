@@ -91,3 +91,11 @@ fn a_shortcut_acts_on_the_newest_call_still_ringing() {
     live.calls[0].call.ring_deadline = later;
     assert_eq!(live.ringing_call(later), Some(CallId(1)));
 }
+
+#[test]
+fn a_ring_is_over_only_after_its_deadline_and_the_grace() {
+    assert!(!ring_is_over(1_000, 1_000));
+    assert!(!ring_is_over(1_000, 1_000 + RING_GRACE_MS));
+    assert!(ring_is_over(1_000, 1_001 + RING_GRACE_MS));
+    assert!(!ring_is_over(i64::MAX, i64::MAX));
+}
