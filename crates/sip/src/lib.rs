@@ -48,6 +48,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
+/// A port no TCP socket holds right now (the kernel's own pick), or 0 if
+/// none can be had (UDP then picks, as before).
+fn port_free_for_tcp(ip: std::net::IpAddr) -> u16 {
+    std::net::TcpListener::bind((ip, 0))
+        .and_then(|listener| listener.local_addr())
+        .map_or(0, |addr| addr.port())
+}
+
 /// How the trunk listens and whom it believes.
 #[derive(Debug, Clone)]
 pub struct TrunkConfig {
@@ -230,13 +238,42 @@ impl Trunk {
             source: Box::new(source),
         };
         let transports = TransportLayer::new(cancel.child_token());
-        let udp = UdpConnection::create_connection(
-            config.listen,
-            config.public_addr,
-            Some(cancel.child_token()),
-        )
-        .await
-        .map_err(listen_error)?;
+        // rsipstack binds TCP later, in a background task that only logs a
+        // failure. With port 0, a port the kernel picked for UDP can be taken
+        // by a TCP socket (any client connection's ephemeral port), and
+        // calls over TCP would then find nobody listening: pick the port
+        // from TCP's side, then take it for UDP too.
+        let mut udp = None;
+        if config.listen.port() == 0 {
+            // A few tries: the port TCP offers may be UDP's already.
+            for _ in 0..8 {
+                let port = port_free_for_tcp(config.listen.ip());
+                if port == 0 {
+                    break;
+                }
+                let listen = SocketAddr::new(config.listen.ip(), port);
+                if let Ok(connection) = UdpConnection::create_connection(
+                    listen,
+                    config.public_addr,
+                    Some(cancel.child_token()),
+                )
+                .await
+                {
+                    udp = Some(connection);
+                    break;
+                }
+            }
+        }
+        let udp = match udp {
+            Some(udp) => udp,
+            None => UdpConnection::create_connection(
+                config.listen,
+                config.public_addr,
+                Some(cancel.child_token()),
+            )
+            .await
+            .map_err(listen_error)?,
+        };
         let local = udp.get_addr().get_socketaddr().map_err(listen_error)?;
         transports.add_transport(udp.into());
         // TCP on the port UDP got (the same one, when --sip-listen names it).
