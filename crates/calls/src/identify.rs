@@ -62,6 +62,7 @@ mod tests {
             inbound_enabled: true,
             custom_caller_id_set: false,
             browser: crate::BrowserPresence::Connected,
+            availability: protocol::Availability::AVAILABLE,
             forwarding_number: None,
             no_answer_action: NoAnswerAction::Voicemail,
             ring_timeout_ms: 20_000,

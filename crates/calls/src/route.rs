@@ -1,6 +1,6 @@
 //! Rule 2: who rings when a call arrives.
 
-use protocol::{NoAnswerAction, UnixMillis};
+use protocol::{Availability, AvailabilityMode, NoAnswerAction, UnixMillis};
 
 /// How long after a rep's last browser went a call still rings in it: a
 /// worker Chrome stopped, or a network blip, is back within seconds, and the
@@ -39,6 +39,9 @@ pub struct RingRequest {
     pub custom_caller_id_set: bool,
     /// Whether the rep's browsers are connected, or were a moment ago.
     pub browser: BrowserPresence,
+    /// Available or do not disturb, as stored; [`route`] reads it at `now`,
+    /// so one that has run out is Available.
+    pub availability: Availability,
     /// The rep's forwarding phone, rung alongside the browser.
     pub forwarding_number: Option<String>,
     pub no_answer_action: NoAnswerAction,
@@ -56,14 +59,21 @@ pub struct Route {
 }
 
 /// The browser rings only when inbound calling is on, no custom caller ID is
-/// set and an extension is connected (or was, within the grace); the phone
-/// rings whenever there is one.
+/// set, the rep is not on do not disturb, and an extension is connected (or
+/// was, within the grace); the phone rings whenever there is one, unless the
+/// rep is on do not disturb everywhere. A call that rings nowhere goes
+/// straight to the no-answer action ([`crate::Call::ring`]).
 pub fn route(request: &RingRequest, now: UnixMillis) -> Route {
+    let mode = request.availability.effective(now).mode;
     Route {
-        ring_browser: request.inbound_enabled
+        ring_browser: mode == AvailabilityMode::Available
+            && request.inbound_enabled
             && !request.custom_caller_id_set
             && request.browser.reachable(now),
-        ring_phone: request.forwarding_number.clone(),
+        ring_phone: request
+            .forwarding_number
+            .clone()
+            .filter(|_| mode != AvailabilityMode::DndEverywhere),
     }
 }
 
@@ -78,6 +88,7 @@ mod tests {
             inbound_enabled: true,
             custom_caller_id_set: false,
             browser: BrowserPresence::Connected,
+            availability: Availability::AVAILABLE,
             forwarding_number: Some("+14155550199".into()),
             no_answer_action: NoAnswerAction::Voicemail,
             ring_timeout_ms: 20_000,
@@ -171,6 +182,48 @@ mod tests {
             browser: BrowserPresence::LeftAt(NOW - 1_000),
             custom_caller_id_set: true,
             ..eligible()
+        };
+        assert!(!route(&request, NOW).ring_browser);
+    }
+
+    fn on(mode: AvailabilityMode, until: Option<UnixMillis>) -> RingRequest {
+        RingRequest {
+            availability: Availability { mode, until },
+            ..eligible()
+        }
+    }
+
+    #[test]
+    fn do_not_disturb_in_chrome_rings_the_phone_only() {
+        let r = route(&on(AvailabilityMode::DndBrowser, None), NOW);
+        assert!(!r.ring_browser);
+        assert_eq!(r.ring_phone.as_deref(), Some("+14155550199"));
+    }
+
+    #[test]
+    fn do_not_disturb_everywhere_rings_nothing() {
+        let r = route(&on(AvailabilityMode::DndEverywhere, Some(NOW + 1)), NOW);
+        assert!(!r.ring_browser);
+        assert_eq!(r.ring_phone, None);
+    }
+
+    #[test]
+    fn a_do_not_disturb_that_ran_out_routes_as_available() {
+        for mode in [
+            AvailabilityMode::DndBrowser,
+            AvailabilityMode::DndEverywhere,
+        ] {
+            let r = route(&on(mode, Some(NOW)), NOW);
+            assert!(r.ring_browser, "{mode:?}");
+            assert!(r.ring_phone.is_some(), "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn do_not_disturb_in_chrome_also_holds_within_the_presence_grace() {
+        let request = RingRequest {
+            browser: BrowserPresence::LeftAt(NOW - 1_000),
+            ..on(AvailabilityMode::DndBrowser, None)
         };
         assert!(!route(&request, NOW).ring_browser);
     }

@@ -8,13 +8,16 @@
 //! - [`api`]: REST request and response bodies.
 //! - [`model`]: the domain vocabulary (people, calls, logs, settings).
 //! - [`phone`]: E.164 normalisation, used for routing and for display.
+//! - [`availability`]: Available or do not disturb, and until when.
 
 pub mod api;
+pub mod availability;
 pub mod display;
 pub mod model;
 pub mod phone;
 pub mod signal;
 
+pub use availability::{Availability, AvailabilityMode, DndLength};
 pub use display::duration_text;
 pub use model::*;
 pub use phone::{PhoneError, PhoneNumber};

@@ -10,6 +10,7 @@
 //! An `incoming_call` can arrive twice for one call (a ring racing a reconnect's
 //! resume): clients key their ringing state by `call_id`.
 
+use crate::availability::Availability;
 use crate::model::{CallId, CallOutcome, PersonSnapshot, RepId, UnixMillis};
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +50,9 @@ pub enum ClientMessage {
     Close { id: MessageId, call_id: CallId },
     /// The rep hung up a call they answered in this browser.
     HangUp { id: MessageId, call_id: CallId },
+    /// "Test ring": ring this socket's browser with a test call, answered by
+    /// [`ServerMessage::TestRing`] on the same socket. No phone leg, no log.
+    TestRing { id: MessageId },
 }
 
 impl ClientMessage {
@@ -58,7 +62,8 @@ impl ClientMessage {
             | Self::Keepalive { id }
             | Self::Accept { id, .. }
             | Self::Close { id, .. }
-            | Self::HangUp { id, .. } => id,
+            | Self::HangUp { id, .. }
+            | Self::TestRing { id } => id,
         }
     }
 }
@@ -81,6 +86,12 @@ pub enum ServerMessage {
     CallUpdate { call_id: CallId, update: CallUpdate },
     /// The message with this id was applied (or had already been).
     Ack { id: MessageId },
+    /// The rep's availability: sent after Welcome and whenever it changes
+    /// (from the popup, another browser or the web settings page).
+    Availability { availability: Availability },
+    /// The answer to [`ClientMessage::TestRing`] `id`: ring as for a call,
+    /// marked as a test. `sent_at` is the server's clock when it sent this.
+    TestRing { id: MessageId, sent_at: UnixMillis },
     /// The message with this id (if it could be read) was refused.
     Error {
         id: Option<MessageId>,
@@ -249,6 +260,47 @@ mod tests {
             serde_json::json!({"kind": "no_answer", "outcome": "voicemail"})
         );
         assert_eq!(round_trip(&update), update);
+    }
+
+    #[test]
+    fn availability_and_test_ring_round_trip() {
+        let test_ring: ClientMessage =
+            serde_json::from_str(r#"{"type":"test_ring","id":"t1"}"#).expect("parses");
+        assert_eq!(test_ring, ClientMessage::TestRing { id: "t1".into() });
+        assert_eq!(test_ring.id(), "t1");
+
+        let answer = ServerMessage::TestRing {
+            id: "t1".into(),
+            sent_at: 1_000,
+        };
+        assert_eq!(
+            serde_json::to_value(&answer).expect("serialises"),
+            serde_json::json!({"type": "test_ring", "id": "t1", "sent_at": 1000})
+        );
+        assert_eq!(round_trip(&answer), answer);
+
+        let dnd = ServerMessage::Availability {
+            availability: Availability {
+                mode: crate::AvailabilityMode::DndBrowser,
+                until: Some(5_000),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&dnd).expect("serialises"),
+            serde_json::json!({
+                "type": "availability",
+                "availability": {"mode": "dnd_browser", "until": 5000}
+            })
+        );
+        assert_eq!(round_trip(&dnd), dnd);
+        let available = ServerMessage::Availability {
+            availability: Availability::AVAILABLE,
+        };
+        assert_eq!(
+            serde_json::to_value(&available).expect("serialises")["availability"],
+            serde_json::json!({"mode": "available"})
+        );
+        assert_eq!(round_trip(&available), available);
     }
 
     #[test]

@@ -154,12 +154,13 @@ impl AppState {
             },
         };
         let from = from.map_or_else(|| WITHHELD.to_owned(), |n| n.as_str().to_owned());
-        let settings = store.dialer_settings(rep.rep_id).await?;
+        let (settings, availability) = store.ring_settings(rep.rep_id).await?;
 
         let ring = RingRequest {
             inbound_enabled: settings.inbound_enabled,
             custom_caller_id_set: settings.custom_caller_id.is_some(),
             browser: self.hub().browser_presence(rep.rep_id),
+            availability,
             forwarding_number: settings.forwarding_number.clone(),
             no_answer_action: settings.no_answer_action,
             ring_timeout_ms: i64::from(settings.ring_timeout_secs) * 1000,

@@ -172,7 +172,7 @@ impl Connection {
         }
     }
 
-    /// The registered socket's life: Welcome, resume, then frames both ways
+    /// The registered socket's life: Welcome, availability, resume, then frames both ways
     /// until one side ends it.
     async fn serve(&mut self, device_id: &str, mut outbox: tokio::sync::mpsc::Receiver<Outbound>) {
         let state = self.state.clone();
@@ -213,6 +213,21 @@ impl Connection {
             keepalive_secs: KEEPALIVE_INTERVAL_SECS,
         };
         if self.send(&welcome).await.is_err() {
+            return;
+        }
+        // Then whether calls ring here at all; later changes come through the hub.
+        let availability = match crate::api::availability::current(&state, rep).await {
+            Ok(availability) => availability,
+            Err(error) => {
+                tracing::error!(%error, "loading the rep's availability for a socket failed");
+                return self.close(1011, "server error; reconnect").await;
+            }
+        };
+        if self
+            .send(&ServerMessage::Availability { availability })
+            .await
+            .is_err()
+        {
             return;
         }
         // Resume: whatever still rings for this rep rings here too, and a
@@ -397,6 +412,14 @@ impl Connection {
         let (id, event, call_id) = match message {
             ClientMessage::Hello { id, .. } | ClientMessage::Keepalive { id } => {
                 return ServerMessage::Ack { id };
+            }
+            // Answered on this socket alone, and nothing is kept: no call,
+            // no phone leg, no log (the socket's rate limit bounds them).
+            ClientMessage::TestRing { id } => {
+                return ServerMessage::TestRing {
+                    id,
+                    sent_at: self.state.now(),
+                };
             }
             ClientMessage::Accept {
                 id,

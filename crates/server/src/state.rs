@@ -56,6 +56,9 @@ struct Inner {
     sign_in_throttle: std::sync::Mutex<SignInThrottle>,
     /// Argon2 runs here, a few at a time, so sign-ins cannot exhaust memory.
     hashing: HashingSlots,
+    /// Held while an availability is stored and pushed, so the rep's
+    /// browsers are told the changes in the order they were stored.
+    availability_writes: tokio::sync::Mutex<()>,
     /// Flips to `true` when the server starts shutting down.
     shutdown: watch::Receiver<bool>,
     /// Cloned into every signalling socket's task; taken (dropped) at
@@ -101,6 +104,7 @@ impl AppState {
             metrics: crate::metrics::Metrics::default(),
             sign_in_throttle: std::sync::Mutex::default(),
             hashing: HashingSlots::for_this_machine(),
+            availability_writes: tokio::sync::Mutex::default(),
             shutdown,
             sockets_alive: std::sync::Mutex::new(Some(sockets_alive)),
         }))
@@ -164,6 +168,11 @@ impl AppState {
 
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.0.metrics
+    }
+
+    /// Taken while an availability is stored and pushed (one change at a time).
+    pub async fn availability_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.0.availability_writes.lock().await
     }
 
     pub fn server_key(&self) -> &ServerKey {

@@ -76,6 +76,16 @@ impl BobsData {
                 .await,
             204
         );
+        // Not the default, so a change by anyone else would show.
+        let dnd = t
+            .send_json(
+                Method::PUT,
+                &token,
+                "/api/v1/availability",
+                &json!({"mode": "dnd_browser"}),
+            )
+            .await;
+        assert_eq!(dnd.status(), 200, "Bob's availability");
         Self {
             token,
             person,
@@ -91,6 +101,7 @@ impl BobsData {
             format!("/api/v1/calls/{}", self.call),
             "/api/v1/settings/dialer".to_owned(),
             "/api/v1/settings/greeting".to_owned(),
+            "/api/v1/availability".to_owned(),
         ] {
             let response = t
                 .http
@@ -225,6 +236,8 @@ async fn page(
             ("list", "dispositions"),
             ("action", "add"),
             ("label", "Added by Alice"),
+            ("mode", "dnd_everywhere"),
+            ("length", "until_turned_off"),
         ]);
     }
     let response = request.send().await.expect("request");

@@ -11,6 +11,7 @@ fn request() -> RingRequest {
         inbound_enabled: true,
         custom_caller_id_set: false,
         browser: crate::BrowserPresence::Connected,
+        availability: protocol::Availability::AVAILABLE,
         forwarding_number: Some(PHONE.into()),
         no_answer_action: NoAnswerAction::Voicemail,
         ring_timeout_ms: TIMEOUT,
@@ -472,4 +473,52 @@ fn a_connected_call_whose_hang_up_never_comes_ends_at_its_maximum() {
     assert_eq!(call.status(), CallStatus::Ended);
     assert_eq!(call.outcome(), Some(CallOutcome::AnsweredInBrowser));
     assert_eq!(call.next_deadline(), None);
+}
+
+#[test]
+fn do_not_disturb_everywhere_goes_straight_to_the_no_answer_action() {
+    let dnd = protocol::Availability {
+        mode: protocol::AvailabilityMode::DndEverywhere,
+        until: None,
+    };
+    let (call, actions) = ring(RingRequest {
+        availability: dnd,
+        ..request()
+    });
+    assert_eq!(actions, vec![Action::StartVoicemail]);
+    assert_eq!(call.outcome(), Some(CallOutcome::Voicemail));
+    assert_eq!(call.browser_leg(), LegState::NotRung);
+    assert_eq!(call.phone_leg(), LegState::NotRung);
+
+    let (call, actions) = ring(RingRequest {
+        availability: dnd,
+        no_answer_action: NoAnswerAction::Forward,
+        ..request()
+    });
+    assert_eq!(
+        actions,
+        vec![Action::ForwardToPhone {
+            number: PHONE.into()
+        }]
+    );
+    assert_eq!(call.outcome(), Some(CallOutcome::Forwarded));
+}
+
+#[test]
+fn do_not_disturb_in_chrome_rings_the_phone_and_its_timeout_still_applies() {
+    let (mut call, actions) = ring(RingRequest {
+        availability: protocol::Availability {
+            mode: protocol::AvailabilityMode::DndBrowser,
+            until: Some(T0 + 60_000),
+        },
+        ..request()
+    });
+    assert_eq!(
+        actions,
+        vec![Action::RingPhone {
+            number: PHONE.into()
+        }]
+    );
+    assert_eq!(call.browser_leg(), LegState::NotRung);
+    assert!(call.on_time(T0 + TIMEOUT).contains(&Action::StartVoicemail));
 }

@@ -1,5 +1,6 @@
 //! The REST API, `/api/v1/...`.
 
+pub(crate) mod availability;
 pub(crate) mod calls;
 mod carrier;
 mod people;
@@ -51,6 +52,12 @@ pub fn routes() -> Vec<Route> {
             &[Method::GET, Method::PUT],
             Rep,
             get(settings::read).put(settings::update),
+        ),
+        route(
+            "/availability",
+            &[Method::GET, Method::PUT],
+            Rep,
+            get(availability::read).put(availability::update),
         ),
         route("/team/choices", GET, Rep, get(settings::team_choices)),
         route("/calls", GET, Rep, get(calls::list)),

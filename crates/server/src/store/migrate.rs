@@ -22,6 +22,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "recordings",
         sql: include_str!("../../migrations/sqlite/0002_recordings.sql"),
     },
+    Migration {
+        version: 3,
+        name: "availability",
+        sql: include_str!("../../migrations/sqlite/0003_availability.sql"),
+    },
 ];
 
 pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {

@@ -5,12 +5,14 @@
 //! pages arrive complete (nothing to download and run before a rep sees their
 //! calls), and there is no build step at run time. Forms post back and
 //! redirect, so every page works without JavaScript; one small script only
-//! shows times in the rep's own time zone.
+//! shows times in the rep's own time zone (and tells the availability form
+//! that zone's offset, for "until tomorrow").
 //!
 //! Sessions are the API's sessions, carried in an HttpOnly, SameSite=Lax
 //! cookie. Every form carries a CSRF token derived from the session, checked
 //! on every POST.
 
+mod availability;
 mod calls;
 mod people;
 mod settings;
@@ -70,6 +72,7 @@ pub fn routes() -> Vec<Route> {
             Rep,
             get(settings::page).post(settings::save),
         ),
+        page(availability::PATH, POST, Rep, post(availability::save)),
         page(
             "/settings/greeting.wav",
             GET,

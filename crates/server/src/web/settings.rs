@@ -2,6 +2,7 @@
 //! (admins).
 
 use super::{Flash, PageError, WebRep, back_with, flash, layout};
+use crate::api::availability::current as current_availability;
 use crate::api::recordings;
 use crate::api::settings::validate;
 use crate::error::AppError;
@@ -13,12 +14,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use media::audio::MAX_GREETING_SECS;
-use protocol::{DialerSettings, NoAnswerAction};
+use protocol::{Availability, DialerSettings, NoAnswerAction};
 use serde::Deserialize;
 
 fn settings_form(
     rep: &WebRep,
     settings: &DialerSettings,
+    availability: Availability,
     own_greeting: bool,
     notice: Option<&str>,
     error: Option<&str>,
@@ -27,6 +29,8 @@ fn settings_form(
     let body = html! {
         h1 { "Dialer settings" }
         (flash(notice, error))
+        (super::availability::section(rep, availability))
+        h2 { "Inbound calls" }
         form.settings id="dialer-settings" method="post" action="/settings" {
             input type="hidden" name="csrf" value=(rep.csrf());
             label.check {
@@ -84,9 +88,17 @@ pub async fn page(
     Query(messages): Query<Flash>,
 ) -> Result<Markup, PageError> {
     let settings = state.store().dialer_settings(rep.rep.rep_id).await?;
+    let availability = current_availability(&state, rep.rep.rep_id).await?;
     let own_greeting = recordings::has_own_greeting(&state, rep.rep.rep_id).await;
     let (notice, error) = messages.verified(&rep);
-    Ok(settings_form(&rep, &settings, own_greeting, notice, error))
+    Ok(settings_form(
+        &rep,
+        &settings,
+        availability,
+        own_greeting,
+        notice,
+        error,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -144,6 +156,7 @@ pub async fn save(
             settings_form(
                 &rep,
                 &submitted,
+                current_availability(&state, rep.rep.rep_id).await?,
                 recordings::has_own_greeting(&state, rep.rep.rep_id).await,
                 None,
                 Some(&field_names(&message)),

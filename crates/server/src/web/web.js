@@ -7,3 +7,9 @@ for (const el of document.querySelectorAll('time[datetime]')) {
     el.title = el.getAttribute('datetime');
   }
 }
+
+// "Until tomorrow" on the settings page ends at 8:00 the rep's time: the
+// server needs this zone's offset from UTC (without it, UTC's 8:00).
+for (const el of document.querySelectorAll('input[name="utc_offset_minutes"]')) {
+  el.value = String(-new Date().getTimezoneOffset());
+}

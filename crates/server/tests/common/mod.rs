@@ -260,7 +260,8 @@ impl TestServer {
         ticket.ticket
     }
 
-    /// Signs in, opens a socket, says Hello and reads Welcome.
+    /// Signs in, opens a socket, says Hello and reads Welcome and the
+    /// availability that follows it.
     pub async fn connect(&self, rep: &Rep, device_id: &str) -> Signal {
         let token = self.sign_in(rep).await;
         self.connect_with_token(&token, device_id).await
@@ -289,6 +290,10 @@ impl TestServer {
         match signal.recv().await {
             ServerMessage::Welcome { .. } => {}
             other => panic!("expected welcome, got {other:?}"),
+        }
+        match signal.recv().await {
+            ServerMessage::Availability { .. } => {}
+            other => panic!("expected the availability after welcome, got {other:?}"),
         }
         signal
     }
