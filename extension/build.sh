@@ -13,11 +13,15 @@ WASM_DIR=target/wasm32-unknown-unknown/$PROFILE
 # The worker's was 310 KB (issue 12) and is lowered to what it reached, with
 # a little room: reading the server's internally tagged messages by hand
 # (crates/extension-worker/src/wire.rs) took it from 315 KB to 265 KB; the
-# worker core and the keyboard shortcuts brought it to 271 KB.
+# worker core and the keyboard shortcuts brought it to 271 KB. Availability
+# (the badge, relayed to the popup unread) and the test ring took it to
+# 287 KB; about 14 KB of it is core's float formatting that serde's error
+# messages pull in, the next thing to take out.
 # The offscreen document checks the call's SDP offer with the `sdp` crate,
 # which brings url/idna (about 200 KB): 81 KB of ringtone became 321 KB with
 # call audio (136 KB gzip), so its budget is 350 KB.
-declare -A BUDGET=([worker]=275000 [offscreen]=350000 [options]=300000 [panel]=300000)
+# The options module also holds the toolbar popup (one module, two pages).
+declare -A BUDGET=([worker]=290000 [offscreen]=350000 [options]=340000 [panel]=300000)
 # wasm-opt must be told which post-MVP features current rustc emits.
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)

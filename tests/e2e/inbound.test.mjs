@@ -195,7 +195,38 @@ describe('inbound calls in Chrome', () => {
     });
     assert.equal(view.status, 'connected');
     const tab = await tabOpened;
-    await server.carrierEvent(accepted, 'caller_hung_up');
+
+    // The panel from the keyboard alone: Tab to each control, type, pick
+    // with the arrow keys, log with Enter, then hang up with Enter.
+    await tab.waitForURL(/\/contacts\/grace$/);
+    const panel = await panelFrame(tab);
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+    await tab.bringToFront();
+    const focused = () => panel.evaluate(() => document.activeElement?.id ?? '');
+    const tabTo = async (id, back = false) => {
+      for (let presses = 0; presses < 30; presses++) {
+        if ((await focused()) === id) return;
+        await tab.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+      }
+      throw new Error(`Tab never reached #${id} (focus on #${await focused()})`);
+    };
+    await tabTo('notes');
+    await tab.keyboard.type('Typed without a mouse');
+    await tabTo('disposition');
+    await tab.keyboard.press('ArrowDown');
+    await tabTo('sentiment');
+    await tab.keyboard.press('ArrowDown');
+    await tabTo('log-call');
+    await tab.keyboard.press('Enter');
+    await panel.waitForSelector('#log-status[data-state="logged"]');
+    const logged = await server.api('GET', `/calls/${accepted.call_id}`, { token });
+    assert.equal(logged.log.notes, 'Typed without a mouse');
+    assert.ok(logged.log.disposition, 'a disposition was chosen with the keyboard');
+    assert.ok(logged.log.sentiment, 'a sentiment was chosen with the keyboard');
+    await tabTo('hang-up', true);
+    await tab.keyboard.press('Enter');
+    await panel.waitForSelector('#call-state[data-phase="ended"]');
+    assert.equal((await server.api('GET', `/calls/${accepted.call_id}`, { token })).status, 'ended');
     await tab.close();
   });
 

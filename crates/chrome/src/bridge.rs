@@ -1,21 +1,41 @@
 //! How pages talk to the worker over `chrome.runtime` messaging.
 
 use crate::api::{call, runtime};
-use crate::messages::{CallAudio, Envelope, PageNotice, Target, WorkerReply, WorkerRequest};
+use crate::messages::{
+    CallAudio, Envelope, PageNotice, PanelReply, PanelView, Target, WorkerReply, WorkerRequest,
+};
 use wasm_bindgen::prelude::*;
 
-/// Send a request to the worker and wait for its reply. The error is a
-/// sentence for the rep.
-pub async fn ask(request: WorkerRequest) -> Result<WorkerReply, String> {
+/// Send a request to the worker and wait for its reply, unread.
+async fn ask_raw(request: WorkerRequest) -> Result<JsValue, String> {
     let message = crate::js::to_js(&Envelope::new(Target::Worker, request))
         .map_err(|e| crate::js::error_text(&e))?;
-    let reply = call(runtime::send_message(&message)).await.map_err(|e| {
+    call(runtime::send_message(&message)).await.map_err(|e| {
         format!(
             "Ringback's background worker did not answer ({}). Reload the page.",
             crate::js::error_text(&e)
         )
-    })?;
-    match crate::js::from_js::<WorkerReply>(reply) {
+    })
+}
+
+/// The panel's requests: `Some(view)` for a [`WorkerRequest::Panel`],
+/// `None` when the worker says done. The error is a sentence for the rep.
+pub async fn ask_panel(request: WorkerRequest) -> Result<Option<Box<PanelView>>, String> {
+    match crate::js::from_js::<PanelReply>(ask_raw(request).await?) {
+        Ok(PanelReply::Panel(view)) => Ok(Some(view)),
+        Ok(PanelReply::Done) => Ok(None),
+        Ok(PanelReply::Error { message }) => Err(message),
+        Err(error) => Err(format!(
+            "Unreadable reply from the worker: {}",
+            crate::js::error_text(&error)
+        )),
+    }
+}
+
+/// Send a request to the worker and wait for its reply. The error is a
+/// sentence for the rep.
+pub async fn ask(request: WorkerRequest) -> Result<WorkerReply, String> {
+    match crate::js::from_js::<WorkerReply>(ask_raw(request).await?) {
         Ok(WorkerReply::Error { message }) => Err(message),
         Ok(reply) => Ok(reply),
         Err(error) => Err(format!(

@@ -13,7 +13,7 @@
 //! rather than a `"type"` field: internally tagged enums make serde buffer
 //! every message, which costs the worker's wasm tens of kilobytes.
 
-use protocol::{CallId, DispositionId, PersonSnapshot, SentimentId, UnixMillis};
+use protocol::{Availability, CallId, DispositionId, PersonSnapshot, SentimentId, UnixMillis};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
@@ -74,6 +74,16 @@ pub enum WorkerRequest {
     },
     /// Offscreen document loaded: should it be ringing?
     OffscreenReady,
+    /// Popup or options page: set the rep's availability (stored on the
+    /// server, which routes by it and checks it). An [`Availability`],
+    /// relayed to the server unread. Answered with the status.
+    SetAvailability {
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        availability: JsValue,
+    },
+    /// Options page or popup: have the server ring this browser with a test
+    /// call, and report each step ([`WorkerReply::TestRing`]).
+    TestRing,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +94,9 @@ pub enum WorkerReply {
     Ringtone {
         ringing: bool,
     },
+    /// What happened on a test ring, a [`TestRingRun`]; the page makes the
+    /// report from it ([`TestRingRun::report`]).
+    TestRing(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue),
     Done,
     /// Says what went wrong and what to do next.
     Error {
@@ -133,11 +146,76 @@ pub struct StatusView {
     pub missed_calls: u32,
     /// Logs written here and not yet confirmed by the server.
     pub pending_logs: u32,
+    /// The rep's [`Availability`] as the server last sent it (relayed
+    /// unread: read it with [`StatusView::availability`]); `null` before
+    /// the server has said.
+    #[serde(with = "serde_wasm_bindgen::preserve", default = "null")]
+    pub availability: JsValue,
+    /// The call ringing or being talked on in this browser, if any.
+    #[serde(default)]
+    pub live_call: Option<LiveCall>,
+}
+
+fn null() -> JsValue {
+    JsValue::NULL
+}
+
+impl StatusView {
+    /// The availability in force at `now`.
+    pub fn availability(&self, now: UnixMillis) -> Availability {
+        crate::js::from_js::<Availability>(self.availability.clone())
+            .unwrap_or_default()
+            .effective(now)
+    }
+}
+
+/// The worker's replies the panel reads, read on their own (the panel is at
+/// its size ceiling, and need not carry code to read the options page's and
+/// popup's). Same JSON as those [`WorkerReply`] variants (a test checks).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelReply {
+    Panel(Box<PanelView>),
+    Done,
+    Error { message: String },
+}
+
+/// What the worker saw on a test ring: when the rep asked, each step that
+/// happened and when (the worker's clock; the server's for "server sent"),
+/// the failure if one stopped it, and the rep's availability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRingRun {
+    pub asked_at: UnixMillis,
+    pub happened: Vec<(TestStep, UnixMillis)>,
+    pub failure: Option<StepFailure>,
+}
+
+impl TestRingRun {
+    pub fn report(&self, availability: Availability, now: UnixMillis) -> TestRingReport {
+        TestRingReport::new(
+            self.asked_at,
+            &self.happened,
+            self.failure.clone(),
+            availability,
+            now,
+        )
+    }
+}
+
+/// The call the popup shows: one ringing here, or the one the rep is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveCall {
+    pub call_id: CallId,
+    /// The Person's name, or the number for an unknown caller.
+    pub name: String,
+    pub phase: CallPhase,
 }
 
 // The call's phase and its log's state are the worker core's model, shown
 // to the pages as they are.
 pub use worker_core::{CallPhase, LogDelivery, LogState};
+// A test ring's report is the core's too.
+pub use worker_core::{StepFailure, StepTime, TestRingReport, TestStep};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PanelCall {
@@ -294,6 +372,23 @@ mod tests {
             let reply: RingtoneReply = serde_json::from_value(json).expect("reads");
             assert_eq!(reply, RingtoneReply::Ringtone { ringing });
         }
+    }
+
+    #[test]
+    fn the_panel_reads_the_worker_replies_it_needs() {
+        let json = serde_json::to_value(WorkerReply::Done).expect("serialises");
+        assert!(matches!(
+            serde_json::from_value::<PanelReply>(json),
+            Ok(PanelReply::Done)
+        ));
+        let json = serde_json::to_value(WorkerReply::Error {
+            message: "no".into(),
+        })
+        .expect("serialises");
+        assert!(matches!(
+            serde_json::from_value::<PanelReply>(json),
+            Ok(PanelReply::Error { message }) if message == "no"
+        ));
     }
 
     #[test]

@@ -227,6 +227,9 @@ pub fn options_page() -> Html {
                     <button id="enable-microphone" onclick={on_microphone}>{ "Enable microphone" }</button>
                 }
             </section>
+            if status.as_ref().is_some_and(|view| view.connection != ConnectionState::SignedOut) {
+                <crate::test_ring::TestRing />
+            }
             <crate::shortcuts::Shortcuts />
         </main>
     }

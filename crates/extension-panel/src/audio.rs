@@ -27,7 +27,9 @@ pub fn controls(call_id: CallId, audio: Option<&CallAudio>, failed: Callback<Str
         Callback::from(move |_| {
             let failed = failed.clone();
             spawn_local(async move {
-                if let Err(message) = bridge::ask(WorkerRequest::Mute { call_id, muted }).await {
+                if let Err(message) =
+                    bridge::ask_panel(WorkerRequest::Mute { call_id, muted }).await
+                {
                     failed.emit(message);
                 }
             })

@@ -9,9 +9,7 @@
 use crate::format;
 use crate::reason::{PreviousCall, previous_call};
 use chrome::bridge;
-use chrome::messages::{
-    CallAudio, CallPhase, LogDelivery, PanelCall, PanelView, WorkerReply, WorkerRequest,
-};
+use chrome::messages::{CallAudio, CallPhase, LogDelivery, PanelCall, PanelView, WorkerRequest};
 use gloo_timers::callback::Interval;
 use protocol::api::{CallPage, TeamChoices};
 use protocol::{CallId, DispositionId, SentimentId};
@@ -100,9 +98,9 @@ fn call_from_url() -> Option<CallId> {
 
 fn load(state: UseReducerHandle<PanelState>, call_id: Option<CallId>) {
     spawn_local(async move {
-        match bridge::ask(WorkerRequest::Panel { call_id }).await {
-            Ok(WorkerReply::Panel(view)) => state.dispatch(Action::Loaded(view)),
-            Ok(_) => state.dispatch(Action::Failed("Unexpected reply from the worker.".into())),
+        match bridge::ask_panel(WorkerRequest::Panel { call_id }).await {
+            Ok(Some(view)) => state.dispatch(Action::Loaded(view)),
+            Ok(None) => state.dispatch(Action::Failed("Unexpected reply from the worker.".into())),
             Err(message) => state.dispatch(Action::Failed(message)),
         }
     });
@@ -216,7 +214,7 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
         let call_id = call.call_id;
         Callback::from(move |_| {
             spawn_local(async move {
-                if let Err(message) = bridge::ask(WorkerRequest::HangUp { call_id }).await {
+                if let Err(message) = bridge::ask_panel(WorkerRequest::HangUp { call_id }).await {
                     web_sys::console::warn_1(&message.into());
                 }
             })
@@ -297,7 +295,7 @@ fn log_form(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
             };
             let state = state.clone();
             spawn_local(async move {
-                if let Err(message) = bridge::ask(request).await {
+                if let Err(message) = bridge::ask_panel(request).await {
                     state.dispatch(Action::Failed(message));
                 }
             });

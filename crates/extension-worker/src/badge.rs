@@ -1,9 +1,13 @@
-//! The toolbar badge: "off" while not connected, else the missed-call count.
+//! The toolbar badge: "off" while not connected, "dnd" on do not disturb,
+//! else the missed-call count.
 
 use crate::state;
 use chrome::api::{action, call};
 use chrome::messages::ConnectionState;
+use gloo_timers::callback::Timeout;
+use protocol::AvailabilityMode;
 use serde::Serialize;
+use std::cell::RefCell;
 
 #[derive(Serialize)]
 struct Text {
@@ -22,14 +26,32 @@ struct Title {
 
 const GREY: &str = "#5f6368";
 const RED: &str = "#d93025";
+const AMBER: &str = "#b06000";
+const PURPLE: &str = "#7b1fa2";
 
-/// What the badge shows: text, colour and tooltip.
+/// What the badge shows: text, colour and tooltip. `availability` is the
+/// effective one; `until` says when it ends, in the rep's words.
 pub fn content(
     connection: ConnectionState,
     missed: u32,
     error: Option<&str>,
+    availability: AvailabilityMode,
+    until: &str,
 ) -> (String, &'static str, String) {
+    let dnd = |color| {
+        (
+            "dnd".into(),
+            color,
+            format!(
+                "Ringback: {}{until}. {}",
+                availability.label(),
+                availability.explanation()
+            ),
+        )
+    };
     match connection {
+        ConnectionState::Online if availability == AvailabilityMode::DndBrowser => dnd(AMBER),
+        ConnectionState::Online if availability == AvailabilityMode::DndEverywhere => dnd(PURPLE),
         ConnectionState::SignedOut => (
             "off".into(),
             GREY,
@@ -49,14 +71,46 @@ pub fn content(
     }
 }
 
+thread_local! {
+    /// Refreshes the badge when a do-not-disturb runs out.
+    static AT_THE_END: RefCell<Option<Timeout>> = const { RefCell::new(None) };
+}
+
+/// " until 17:30", or nothing for a do-not-disturb until turned off.
+fn until_text(until: Option<i64>) -> String {
+    until.map_or_else(String::new, |at| {
+        let time = js_sys::Date::new(&(at as f64).into())
+            .to_locale_time_string_with_options("default", &time_format());
+        format!(" until {}", String::from(time))
+    })
+}
+
+fn time_format() -> js_sys::Object {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
+    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
+    options
+}
+
 pub fn refresh() {
+    let now = state::now();
+    let availability = state::availability(now);
     let (text, color, title) = state::read(|s| {
         content(
             state::connection(),
             s.durable.missed_calls,
             s.transient.last_error.as_deref(),
+            availability.mode,
+            &until_text(availability.until),
         )
     });
+    // A do-not-disturb ends by itself: show that when it does.
+    let timer = availability.until.map(|until| {
+        // setTimeout fires at once past 2^31 - 1 ms.
+        let wait = (until - now).clamp(0, i64::from(i32::MAX) - 100) as u32;
+        Timeout::new(wait.saturating_add(50), refresh)
+    });
+    AT_THE_END.with(|t| *t.borrow_mut() = timer);
     wasm_bindgen_futures::spawn_local(async move {
         if let (Ok(text), Ok(color), Ok(title)) = (
             chrome::js::to_js(&Text { text }),

@@ -11,6 +11,7 @@ use chrome::messages::ConnectionState;
 use protocol::CallId;
 use protocol::signal::ServerMessage;
 use serde::Serialize;
+use worker_core::test_ring::TEST_NOTIFICATION;
 use worker_core::{CallPhase, Effect, Input, Missed, notification};
 
 #[derive(Serialize)]
@@ -152,6 +153,9 @@ pub fn on_socket_event(event: socket::SocketEvent) {
         match event {
             socket::SocketEvent::Message(message) => on_server_message(message).await,
             socket::SocketEvent::SignedOut(reason) => signed_out(Some(reason)).await,
+            socket::SocketEvent::Availability(availability) => {
+                crate::set_availability_here(availability).await
+            }
         }
     });
 }
@@ -172,6 +176,9 @@ async fn on_server_message(message: ServerMessage) {
         ServerMessage::CallUpdate { call_id, update } => Input::Update { call_id, update },
         ServerMessage::Ack { .. } => return,
         ServerMessage::Error { id, code, message } => Input::Refused { id, code, message },
+        ServerMessage::TestRing { id, sent_at } => return crate::test_ring::on_reply(&id, sent_at),
+        // Read by hand where the socket reads frames (`wire`).
+        ServerMessage::Availability { .. } => return,
     };
     let _ = dispatch(input).await;
 }
@@ -181,6 +188,9 @@ const AFTER_THE_RING_MS: u32 = 250;
 
 /// Accept (button 0) or Close (button 1) on a notification.
 pub async fn on_button(notification: &str, button: u32) {
+    if notification == TEST_NOTIFICATION {
+        return crate::test_ring::end().await;
+    }
     let microphone = microphone::allowed().await;
     let _ = dispatch(Input::Button {
         notification: notification.to_owned(),
@@ -201,6 +211,9 @@ pub async fn on_shortcut(button: u32) {
 
 /// The rep (or Chrome) dismissed a notification; a dismissed ring is a Close.
 pub async fn on_closed(notification: &str, by_user: bool) {
+    if notification == TEST_NOTIFICATION {
+        return crate::test_ring::end().await;
+    }
     let _ = dispatch(Input::Dismissed {
         notification: notification.to_owned(),
         by_user,
@@ -210,6 +223,9 @@ pub async fn on_closed(notification: &str, by_user: bool) {
 
 /// A click on a notification's body.
 pub async fn on_clicked(notification: &str) {
+    if notification == TEST_NOTIFICATION {
+        return crate::test_ring::end().await;
+    }
     let _ = dispatch(Input::Clicked {
         notification: notification.to_owned(),
     })
@@ -283,6 +299,25 @@ async fn show_ring(call_id: CallId) {
     if phase_of(call_id) != Some(CallPhase::Ringing) {
         clear(&id).await;
     }
+}
+
+/// A test ring's notification: a real ring's, marked as a test.
+pub async fn show_test_ring() -> Result<(), String> {
+    let options = NotificationOptions {
+        buttons: vec![Button { title: "Accept" }, Button { title: "Close" }],
+        require_interaction: true,
+        ..NotificationOptions::basic(
+            "Test call from Ringback".into(),
+            "This is how a prospect's call rings in this browser.".into(),
+            "A test: nothing is logged and your phone does not ring.".into(),
+            2,
+        )
+    };
+    let options = chrome::js::to_js(&options).map_err(|e| chrome::js::error_text(&e))?;
+    call(notifications::create(TEST_NOTIFICATION, &options))
+        .await
+        .map(drop)
+        .map_err(|e| chrome::js::error_text(&e))
 }
 
 async fn show_missed(missed: Missed) {

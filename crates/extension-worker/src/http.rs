@@ -62,6 +62,11 @@ impl Api<'_> {
         decode(self.send("POST", path, Some(body)).await?)
     }
 
+    /// Sends `body` (already JSON for JavaScript) and returns the answer unread.
+    pub async fn put_raw(&self, path: &str, body: JsValue) -> Result<JsValue, ApiError> {
+        self.send("PUT", path, Some(body)).await
+    }
+
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
         self.send("DELETE", path, None).await.map(drop)
     }

@@ -18,8 +18,10 @@
 //!   and ends that audio when the call ends ([`audio`]);
 //! - on Accept opens the CRM record and injects the panel once the record is
 //!   showing ([`panel`]);
-//! - answers the panel and options pages ([`on_message`]) and sends their
-//!   logs through an outbox that survives everything ([`outbox`]).
+//! - answers the panel, popup and options pages ([`on_message`]) and sends
+//!   their logs through an outbox that survives everything ([`outbox`]);
+//! - shows the rep's availability on the badge ([`badge`]), sets it on the
+//!   server for the popup, and runs a test ring ([`test_ring`]).
 //!
 //! The session token stays here and in `chrome.storage`; pages get views.
 
@@ -37,11 +39,12 @@ mod ringtone;
 pub mod rules;
 mod socket;
 mod state;
+mod test_ring;
 mod wire;
 
 use chrome::api::{alarms, call, context_menus};
 use chrome::messages::{
-    CallPhase, Envelope, PageNotice, StatusView, Target, WorkerReply, WorkerRequest,
+    CallPhase, Envelope, LiveCall, PageNotice, StatusView, Target, WorkerReply, WorkerRequest,
 };
 use http::{Api, ApiError};
 use protocol::api::{SessionResponse, SignInRequest};
@@ -306,13 +309,48 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             WorkerReply::Done
         }
         WorkerRequest::OffscreenReady => WorkerReply::Ringtone {
-            ringing: state::read(|s| s.live.ringing(state::now())),
+            ringing: state::read(|s| s.live.ringing(state::now())) || test_ring::ringing(),
         },
+        WorkerRequest::SetAvailability { availability } => {
+            set_availability(availability).await?;
+            WorkerReply::Status(status())
+        }
+        WorkerRequest::TestRing => WorkerReply::TestRing(test_ring::run().await),
     })
 }
 
+/// Stores the rep's availability on the server, which checks it, routes by
+/// it and tells the rep's other browsers; then here.
+async fn set_availability(availability: JsValue) -> Result<(), String> {
+    let Some(session) = state::read(|s| s.durable.session.clone()) else {
+        return Err("You are signed out: sign in first.".into());
+    };
+    let stored = Api::for_session(&session)
+        .put_raw("/availability", availability)
+        .await
+        .map_err(|e| e.message())?;
+    set_availability_here(stored).await;
+    Ok(())
+}
+
+/// The server says (or confirmed) the rep's availability: keep it for the
+/// badge and the pages. The server says it on every connect: unchanged, it
+/// costs nothing (no storage write on the way to a resumed ring).
+pub(crate) async fn set_availability_here(availability: JsValue) {
+    let json = |value: &JsValue| js_sys::JSON::stringify(value).ok().map(String::from);
+    if json(&availability) == state::read(|s| json(&s.durable.availability)) {
+        return;
+    }
+    let _ = state::durable(|d| d.availability = availability).await;
+    badge::refresh();
+    notify_pages();
+}
+
 fn status() -> StatusView {
+    let now = state::now();
     state::read(|s| StatusView {
+        availability: s.durable.availability.clone(),
+        live_call: live_call(&s.live, now),
         server: s.durable.session.as_ref().map(|x| x.server.clone()),
         rep_name: s.durable.session.as_ref().map(|x| x.rep_name.clone()),
         email: s.durable.session.as_ref().map(|x| x.email.clone()),
@@ -320,6 +358,20 @@ fn status() -> StatusView {
         last_error: s.transient.last_error.clone(),
         missed_calls: s.durable.missed_calls,
         pending_logs: outbox::pending_count(),
+    })
+}
+
+/// The call the popup shows: the newest ringing here, else the active one
+/// while it is connected.
+fn live_call(live: &state::Live, now: protocol::UnixMillis) -> Option<LiveCall> {
+    let call_id = live.ringing_call(now).or(live
+        .active_call
+        .filter(|id| live.phase_of(*id) == Some(CallPhase::Connected)))?;
+    let entry = live.entry(call_id)?;
+    Some(LiveCall {
+        call_id,
+        name: entry.call.person.display_name().to_owned(),
+        phase: entry.phase,
     })
 }
 
@@ -352,6 +404,7 @@ async fn sign_in(server: &str, email: String, password: String) -> Result<(), St
             email: session.rep.email,
         });
         d.choices = JsValue::NULL;
+        d.availability = JsValue::NULL;
     })
     .await
     .map_err(|e| chrome::js::error_text(&e))?;

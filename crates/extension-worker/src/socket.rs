@@ -23,6 +23,9 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 /// [`on_event`] installs (so this module needs nothing of the call logic).
 pub enum SocketEvent {
     Message(ServerMessage),
+    /// The rep's availability, as the server sent it (an
+    /// [`protocol::Availability`], unread).
+    Availability(JsValue),
     /// The server says this session is signed out; why, for the rep.
     SignedOut(String),
 }
@@ -189,8 +192,9 @@ fn wire(socket: &WebSocket, generation: u32) {
         let Some(text) = event.data().as_string() else {
             return;
         };
-        match crate::wire::server_message(&text) {
-            Ok(message) => on_server_message(message),
+        match crate::wire::server_frame(&text) {
+            Ok(crate::wire::Frame::Message(message)) => on_server_message(message),
+            Ok(crate::wire::Frame::Availability(value)) => emit(SocketEvent::Availability(value)),
             Err(error) => web_sys::console::warn_2(&"ringback: unreadable frame".into(), &error),
         }
     });

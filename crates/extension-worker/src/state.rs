@@ -8,8 +8,8 @@
 
 use crate::js_storage;
 use chrome::messages::ConnectionState;
-use protocol::CallId;
 use protocol::api::LogCallRequest;
+use protocol::{Availability, AvailabilityMode, CallId};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;
@@ -28,6 +28,11 @@ pub struct Durable {
     /// panel works while the server is away. `null` until fetched.
     #[serde(with = "serde_wasm_bindgen::preserve", default = "null")]
     pub choices: JsValue,
+    /// The rep's availability as the server last sent it, relayed unread
+    /// (an [`Availability`]; [`availability`] reads the two fields the
+    /// badge needs): the badge shows it while the server is away too.
+    #[serde(with = "serde_wasm_bindgen::preserve", default = "null")]
+    pub availability: JsValue,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +59,7 @@ impl Default for Durable {
             missed_calls: 0,
             outbox: Vec::new(),
             choices: JsValue::NULL,
+            availability: JsValue::NULL,
         }
     }
 }
@@ -186,6 +192,22 @@ pub fn connection() -> ConnectionState {
                 .unwrap_or(ConnectionState::Connecting)
         }
     })
+}
+
+/// The rep's availability at `now`, read off what the server sent (two
+/// fields by hand: deserialising it through serde costs the worker's wasm
+/// kilobytes). Anything unreadable is Available, as the server would route.
+pub fn availability(now: protocol::UnixMillis) -> Availability {
+    let raw = read(|s| s.durable.availability.clone());
+    let field = |name: &str| js_sys::Reflect::get(&raw, &name.into()).ok();
+    let mode = field("mode")
+        .and_then(|mode| mode.as_string())
+        .and_then(|mode| AvailabilityMode::parse(&mode))
+        .unwrap_or_default();
+    let until = field("until")
+        .and_then(|until| until.as_f64())
+        .map(|until| until as protocol::UnixMillis);
+    Availability { mode, until }.effective(now)
 }
 
 /// What `Date.now()` says: the core is given the time, never reads it.

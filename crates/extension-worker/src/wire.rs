@@ -25,9 +25,24 @@ fn unknown(name: &str) -> JsValue {
     JsValue::from_str(&format!("unknown message {name:?}"))
 }
 
+/// A frame as the worker takes it: a [`ServerMessage`], or the rep's
+/// availability, which the worker relays to the pages unread (and reads two
+/// fields of for the badge).
+pub enum Frame {
+    Message(ServerMessage),
+    Availability(JsValue),
+}
+
 /// One text frame from the server.
-pub fn server_message(text: &str) -> Result<ServerMessage, JsValue> {
+pub fn server_frame(text: &str) -> Result<Frame, JsValue> {
     let value = js_sys::JSON::parse(text)?;
+    if tag(&value, "type")? == "availability" {
+        return Ok(Frame::Availability(field(&value, "availability")?));
+    }
+    server_message(value).map(Frame::Message)
+}
+
+fn server_message(value: JsValue) -> Result<ServerMessage, JsValue> {
     let kind = tag(&value, "type")?;
     Ok(match kind.as_str() {
         // The struct's deserializer ignores the extra "type" field.
@@ -44,6 +59,10 @@ pub fn server_message(text: &str) -> Result<ServerMessage, JsValue> {
             rep_id: from_js(field(&value, "rep_id")?)?,
             rep_name: from_js(field(&value, "rep_name")?)?,
             keepalive_secs: from_js(field(&value, "keepalive_secs")?)?,
+        },
+        "test_ring" => ServerMessage::TestRing {
+            id: from_js(field(&value, "id")?)?,
+            sent_at: from_js(field(&value, "sent_at")?)?,
         },
         "error" => ServerMessage::Error {
             id: from_js(field(&value, "id")?)?,
