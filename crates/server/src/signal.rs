@@ -3,12 +3,14 @@
 //! The handshake is checked before upgrading: the Origin must be an allowed
 //! extension origin, and the client must offer the `ringback.v1` subprotocol
 //! plus `ticket.<ticket>` with a fresh single-use ticket. After that the socket
-//! speaks [`protocol::signal`]: Hello first, then keepalives, Accept and Close.
+//! speaks [`protocol::signal`]: Hello first (answered by Welcome and the rep's
+//! availability), then keepalives, Accept, Close, Hang up and test rings.
 //! Bad frames get an error reply and the socket stays usable; a socket that
 //! keeps sending them is closed with [`close_code::TOO_MANY_ERRORS`].
 
+mod replies;
+
 use crate::error::AppError;
-use crate::exchange::EventError;
 use crate::hub::Outbound;
 use crate::rate::{RateBucket, SOCKET_BURST, SOCKET_PER_SECOND};
 use crate::secrets::token_hash;
@@ -18,12 +20,13 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use calls::{Event, Refusal};
-use protocol::signal::{ClientMessage, MAX_ID_LEN, ServerMessage, SignalErrorCode, close_code};
+use calls::Event;
+use protocol::signal::{ClientMessage, ServerMessage, SignalErrorCode, close_code};
 use protocol::{
     KEEPALIVE_INTERVAL_SECS, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION, SUBPROTOCOL,
     TICKET_SUBPROTOCOL_PREFIX,
 };
+use replies::{invalid_ids, reply_to, salvage_id};
 use tokio::time::Instant;
 
 /// Frames larger than this are refused by the WebSocket layer itself (close
@@ -506,55 +509,4 @@ impl Connection {
         })
         .await;
     }
-}
-
-fn invalid_ids(message: &ClientMessage) -> Option<&'static str> {
-    let bad = |s: &str| s.is_empty() || s.len() > MAX_ID_LEN;
-    if bad(message.id()) {
-        return Some("id must be 1 to 64 characters");
-    }
-    match message {
-        ClientMessage::Hello { device_id, .. } if bad(device_id) => {
-            Some("device_id must be 1 to 64 characters")
-        }
-        _ => None,
-    }
-}
-
-/// The reply to a state-changing message: Ack, or an Error naming why.
-fn reply_to(id: String, applied: Result<(), EventError>) -> ServerMessage {
-    let (code, message) = match applied {
-        Ok(()) => return ServerMessage::Ack { id },
-        Err(EventError::NotFound) => (
-            SignalErrorCode::CallNotFound,
-            "no such ringing call".to_owned(),
-        ),
-        Err(EventError::Refused(Refusal::NotOfferedToBrowser)) => (
-            SignalErrorCode::CallNotRinging,
-            "this call rings on your phone only (inbound calling off or custom caller ID set)"
-                .into(),
-        ),
-        Err(EventError::Refused(refusal)) => (SignalErrorCode::CallNotRinging, refusal.to_string()),
-        Err(EventError::Media(error)) => (
-            SignalErrorCode::InvalidAnswer,
-            format!("{error}; the call is still ringing"),
-        ),
-        Err(EventError::Store(error)) => {
-            tracing::error!(%error, "applying a signalling event failed");
-            (SignalErrorCode::Internal, "server error; retry".into())
-        }
-    };
-    ServerMessage::Error {
-        id: Some(id),
-        code,
-        message,
-    }
-}
-
-/// The `id` of a message that failed to parse, if one can be read, so the
-/// client can match the error to what it sent.
-fn salvage_id(text: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    let id = value.get("id")?.as_str()?;
-    (id.len() <= MAX_ID_LEN).then(|| id.to_owned())
 }

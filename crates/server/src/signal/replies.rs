@@ -1,0 +1,58 @@
+//! What a socket answers: the checks on a message's ids, and the reply to a
+//! message that changes a call.
+
+use crate::exchange::EventError;
+use calls::Refusal;
+use protocol::signal::{ClientMessage, MAX_ID_LEN, ServerMessage, SignalErrorCode};
+
+/// Why a message's ids are refused, if they are.
+pub(super) fn invalid_ids(message: &ClientMessage) -> Option<&'static str> {
+    let bad = |s: &str| s.is_empty() || s.len() > MAX_ID_LEN;
+    if bad(message.id()) {
+        return Some("id must be 1 to 64 characters");
+    }
+    match message {
+        ClientMessage::Hello { device_id, .. } if bad(device_id) => {
+            Some("device_id must be 1 to 64 characters")
+        }
+        _ => None,
+    }
+}
+
+/// The reply to a state-changing message: Ack, or an Error naming why.
+pub(super) fn reply_to(id: String, applied: Result<(), EventError>) -> ServerMessage {
+    let (code, message) = match applied {
+        Ok(()) => return ServerMessage::Ack { id },
+        Err(EventError::NotFound) => (
+            SignalErrorCode::CallNotFound,
+            "no such ringing call".to_owned(),
+        ),
+        Err(EventError::Refused(Refusal::NotOfferedToBrowser)) => (
+            SignalErrorCode::CallNotRinging,
+            "this call rings on your phone only (inbound calling off or custom caller ID set)"
+                .into(),
+        ),
+        Err(EventError::Refused(refusal)) => (SignalErrorCode::CallNotRinging, refusal.to_string()),
+        Err(EventError::Media(error)) => (
+            SignalErrorCode::InvalidAnswer,
+            format!("{error}; the call is still ringing"),
+        ),
+        Err(EventError::Store(error)) => {
+            tracing::error!(%error, "applying a signalling event failed");
+            (SignalErrorCode::Internal, "server error; retry".into())
+        }
+    };
+    ServerMessage::Error {
+        id: Some(id),
+        code,
+        message,
+    }
+}
+
+/// The `id` of a message that failed to parse, if one can be read, so the
+/// client can match the error to what it sent.
+pub(super) fn salvage_id(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let id = value.get("id")?.as_str()?;
+    (id.len() <= MAX_ID_LEN).then(|| id.to_owned())
+}
