@@ -2,7 +2,7 @@
 // Chromium into docs/screenshots/*.png (the README shows them).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO, ROOT, launchBrowser, launchPlainBrowser, panelFrame, signIn, startCrm, startServer, until } from './harness.mjs';
+import { DEMO, EXTENSION_ID, ROOT, launchBrowser, launchPlainBrowser, panelFrame, signIn, startCrm, startServer, until } from './harness.mjs';
 
 const OUT = join(ROOT, 'docs/screenshots');
 mkdirSync(OUT, { recursive: true });
@@ -59,6 +59,19 @@ try {
   const options = await signIn(browser, server);
   await options.setViewportSize({ width: 900, height: 760 });
   await shot(options, 'extension-options');
+  // The toolbar popup, after a test ring, on do not disturb in Chrome.
+  const popup = await browser.context.newPage();
+  await popup.setViewportSize({ width: 360, height: 720 });
+  await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
+  await popup.waitForSelector('#connection[data-state="online"]');
+  await popup.click('button.mode[data-mode="dnd_browser"]');
+  await popup.waitForSelector('#availability-now[data-mode="dnd_browser"]');
+  await popup.click('#test-ring');
+  await popup.waitForSelector('#test-ring-result');
+  await shot(popup, 'popup');
+  await popup.click('button.mode[data-mode="available"]');
+  await popup.waitForSelector('#availability-now[data-mode="available"]');
+  await popup.close();
   const call = await server.placeCall('+14155550112');
   await until('the ring', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
   const opened = browser.context.waitForEvent('page');
