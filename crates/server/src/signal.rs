@@ -218,21 +218,6 @@ impl Connection {
         if self.send(&welcome).await.is_err() {
             return;
         }
-        // Then whether calls ring here at all; later changes come through the hub.
-        let availability = match crate::api::availability::current(&state, rep).await {
-            Ok(availability) => availability,
-            Err(error) => {
-                tracing::error!(%error, "loading the rep's availability for a socket failed");
-                return self.close(1011, "server error; reconnect").await;
-            }
-        };
-        if self
-            .send(&ServerMessage::Availability { availability })
-            .await
-            .is_err()
-        {
-            return;
-        }
         // Resume: whatever still rings for this rep rings here too, and a
         // call this browser already won is confirmed again.
         for incoming in state.ringing_for(rep).await {
@@ -254,6 +239,23 @@ impl Connection {
             }
         }
 
+        // Then the rep's availability (for the badge; later changes come through
+        // the hub): after the resumed rings, which are what a worker Chrome
+        // just restarted is waiting for.
+        let availability = match crate::api::availability::current(&state, rep).await {
+            Ok(availability) => availability,
+            Err(error) => {
+                tracing::error!(%error, "loading the rep's availability for a socket failed");
+                return self.close(1011, "server error; reconnect").await;
+            }
+        };
+        if self
+            .send(&ServerMessage::Availability { availability })
+            .await
+            .is_err()
+        {
+            return;
+        }
         let presence = state.config().presence_timeout;
         let mut last_heard = Instant::now();
         let session_left = self

@@ -261,7 +261,8 @@ impl TestServer {
     }
 
     /// Signs in, opens a socket, says Hello and reads Welcome and the
-    /// availability that follows it.
+    /// availability that follows the resumed calls (those stay to be read,
+    /// in order).
     pub async fn connect(&self, rep: &Rep, device_id: &str) -> Signal {
         let token = self.sign_in(rep).await;
         self.connect_with_token(&token, device_id).await
@@ -291,10 +292,19 @@ impl TestServer {
             ServerMessage::Welcome { .. } => {}
             other => panic!("expected welcome, got {other:?}"),
         }
-        match signal.recv().await {
-            ServerMessage::Availability { .. } => {}
-            other => panic!("expected the availability after welcome, got {other:?}"),
+        // The resumed calls come before the availability: keep them for
+        // the test to read.
+        let mut resumed = Vec::new();
+        loop {
+            match signal.recv().await {
+                ServerMessage::Availability { .. } => break,
+                message @ (ServerMessage::IncomingCall(_) | ServerMessage::CallUpdate { .. }) => {
+                    resumed.push(message)
+                }
+                other => panic!("expected the resumed calls and the availability, got {other:?}"),
+            }
         }
+        signal.resumed = resumed.into();
         signal
     }
 
@@ -323,7 +333,10 @@ impl TestServer {
                     Some("ringback.v1"),
                     "server selects the protocol, never echoes the ticket"
                 );
-                Ok(Signal { socket })
+                Ok(Signal {
+                    socket,
+                    resumed: Default::default(),
+                })
             }
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 Err(response.status().as_u16())
@@ -531,6 +544,9 @@ impl TestServer {
 /// One signalling socket.
 pub struct Signal {
     pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Messages read while connecting (the resumed calls before the
+    /// availability), handed out first by [`Signal::recv`].
+    pub resumed: std::collections::VecDeque<ServerMessage>,
 }
 
 impl Signal {
@@ -545,6 +561,9 @@ impl Signal {
 
     /// The next server message (skipping pings); fails after [`PATIENCE`].
     pub async fn recv(&mut self) -> ServerMessage {
+        if let Some(message) = self.resumed.pop_front() {
+            return message;
+        }
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.socket.next())
                 .await
