@@ -74,6 +74,10 @@ pub fn content(
 thread_local! {
     /// Refreshes the badge when a do-not-disturb runs out.
     static AT_THE_END: RefCell<Option<Timeout>> = const { RefCell::new(None) };
+    /// What this worker last showed (Chrome keeps the badge between runs of
+    /// the worker, and `sw.js` sets "off" first thing, so a new run shows
+    /// its own once).
+    static SHOWN: RefCell<Option<(String, &'static str, String)>> = const { RefCell::new(None) };
 }
 
 /// " until 17:30", or nothing for a do-not-disturb until turned off.
@@ -111,6 +115,13 @@ pub fn refresh() {
         Timeout::new(wait.saturating_add(50), refresh)
     });
     AT_THE_END.with(|t| *t.borrow_mut() = timer);
+    // Only what changed goes to Chrome: each call to it is a round trip to
+    // the browser process that a ring's notification may be waiting behind.
+    let shown = (text.clone(), color, title.clone());
+    if SHOWN.with(|s| s.borrow().as_ref() == Some(&shown)) {
+        return;
+    }
+    SHOWN.with(|s| *s.borrow_mut() = Some(shown));
     wasm_bindgen_futures::spawn_local(async move {
         if let (Ok(text), Ok(color), Ok(title)) = (
             chrome::js::to_js(&Text { text }),

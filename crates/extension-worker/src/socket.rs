@@ -121,7 +121,8 @@ async fn connect() {
     let Some(session) = state::read(|s| s.durable.session.clone()) else {
         return;
     };
-    set_connection(ConnectionState::Connecting, None);
+    record_connection(ConnectionState::Connecting, None);
+    show_connection_soon();
     let api = Api::for_session(&session);
     let ticket = match api.post::<_, TicketResponse>("/ws-tickets", &()).await {
         Ok(ticket) => ticket,
@@ -221,9 +222,23 @@ fn wire(socket: &WebSocket, generation: u32) {
 fn on_server_message(message: ServerMessage) {
     if let ServerMessage::Welcome { .. } = message {
         state::transient(|t| t.reconnect_attempt = 0);
-        set_connection(ConnectionState::Online, None);
+        // Online at once; the badge and the pages hear of it once the
+        // rings the server re-sends after Welcome have been shown.
+        record_connection(ConnectionState::Online, None);
+        show_connection_soon();
     }
     emit(SocketEvent::Message(message));
+}
+
+/// The badge and the pages learn the connection state a moment later, as
+/// it is then: connecting and coming online are on the way to a ring, and
+/// each call to Chrome sent alongside delays its notification.
+fn show_connection_soon() {
+    wasm_bindgen_futures::spawn_local(async {
+        gloo_timers::future::TimeoutFuture::new(crate::RING_PATH_FIRST_MS).await;
+        badge::refresh();
+        crate::notify_pages();
+    });
 }
 
 fn retry_later(generation: u32, reason: String) {
@@ -246,12 +261,16 @@ fn retry_later(generation: u32, reason: String) {
 
 /// Record the connection state, update the badge and tell open pages.
 pub fn set_connection(connection: ConnectionState, error: Option<String>) {
+    record_connection(connection, error);
+    badge::refresh();
+    crate::notify_pages();
+}
+
+fn record_connection(connection: ConnectionState, error: Option<String>) {
     state::transient(|t| {
         t.connection = Some(connection);
         if error.is_some() || connection == ConnectionState::Online {
             t.last_error = error;
         }
     });
-    badge::refresh();
-    crate::notify_pages();
 }
