@@ -62,17 +62,35 @@ pub fn missed_text(person: &PersonSnapshot) -> String {
     format!("Missed call from {}", person.display_name())
 }
 
-/// The tab shows the record once it is on the record's origin and path: a
-/// CRM's login page (another path, or another host) does not count, and the
-/// query and trailing slash do not matter. A record URL with a fragment (an
-/// SPA route) must match the fragment too.
+/// The tab shows the record once it is on what identifies the record: its
+/// origin and path (a CRM's login page is on another path, or another
+/// host), the record's own query parameters (`?id=42`; the tab may carry
+/// more, and tracking ones like `utm_*` do not count), and its fragment only
+/// when that is a route (`#/contacts/42` in a single-page app). A fragment
+/// that is an anchor (`#activity`) does not identify the record, so a login
+/// that drops it on the way back still lands on the record. Trailing slashes
+/// and the case of the host do not matter.
 pub fn shows_record(tab_url: &str, record_url: &str) -> bool {
     let (Some(tab), Some(record)) = (UrlParts::parse(tab_url), UrlParts::parse(record_url)) else {
         return false;
     };
     tab.origin.eq_ignore_ascii_case(record.origin)
         && tab.path.trim_end_matches('/') == record.path.trim_end_matches('/')
-        && (record.fragment.is_empty() || tab.fragment == record.fragment)
+        && record
+            .query_pairs()
+            .filter(|(key, _)| identifies_a_record(key))
+            .all(|pair| tab.query_pairs().any(|other| other == pair))
+        && (!is_route(record.fragment) || tab.fragment == record.fragment)
+}
+
+/// A fragment a single-page app routes by (`#/contacts/42`, `#!/contacts/42`).
+fn is_route(fragment: &str) -> bool {
+    fragment.starts_with('/') || fragment.starts_with("!/")
+}
+
+/// Query parameters that say where a link came from, not which record it is.
+fn identifies_a_record(key: &str) -> bool {
+    !(key.starts_with("utm_") || matches!(key, "fbclid" | "gclid" | "mc_cid" | "mc_eid" | "ref"))
 }
 
 /// The origin (`scheme://host:port`) of a URL, lowercased; `None` for
@@ -91,16 +109,16 @@ pub fn still_same_site(injected_origin: &str, tab_url: &str) -> bool {
 struct UrlParts<'a> {
     origin: &'a str,
     path: &'a str,
+    query: &'a str,
     fragment: &'a str,
 }
 
 impl<'a> UrlParts<'a> {
     fn parse(url: &'a str) -> Option<Self> {
         let (without_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
-        let without_query = without_fragment
-            .split('?')
-            .next()
-            .unwrap_or(without_fragment);
+        let (without_query, query) = without_fragment
+            .split_once('?')
+            .unwrap_or((without_fragment, ""));
         let scheme_end = without_query.find("://")? + 3;
         let path_start = without_query[scheme_end..]
             .find('/')
@@ -108,8 +126,17 @@ impl<'a> UrlParts<'a> {
         Some(Self {
             origin: &without_query[..path_start],
             path: &without_query[path_start..],
+            query,
             fragment,
         })
+    }
+
+    /// `key=value` pairs as written (an empty value for a bare `key`).
+    fn query_pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
     }
 }
 

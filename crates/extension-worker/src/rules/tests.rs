@@ -154,6 +154,25 @@ fn the_record_matches_whatever_the_query_and_trailing_slash() {
 }
 
 #[test]
+fn a_record_with_a_query_and_an_anchor_is_found_when_the_login_drops_the_anchor() {
+    let record = "https://crm.example.com/view?x=1#a";
+    assert!(shows_record("https://crm.example.com/view?x=1#a", record));
+    assert!(shows_record("https://crm.example.com/view?x=1", record));
+    assert!(shows_record(
+        "https://crm.example.com/view?session=9&x=1&utm_source=mail",
+        record
+    ));
+    // The query keys that name the record must be there, with their values.
+    assert!(!shows_record("https://crm.example.com/view?x=2", record));
+    assert!(!shows_record("https://crm.example.com/view", record));
+    // Tracking parameters in the CRM link do not have to come back.
+    assert!(shows_record(
+        "https://crm.example.com/contacts/ada",
+        "https://crm.example.com/contacts/ada?utm_source=ringback&ref=mail"
+    ));
+}
+
+#[test]
 fn an_spa_record_must_match_its_route() {
     let record = "https://crm.example.com/app#/contacts/ada";
     assert!(shows_record(
@@ -161,6 +180,11 @@ fn an_spa_record_must_match_its_route() {
         record
     ));
     assert!(!shows_record("https://crm.example.com/app#/login", record));
+    assert!(!shows_record("https://crm.example.com/app", record));
+    assert!(shows_record(
+        "https://crm.example.com/app#!/contacts/ada",
+        "https://crm.example.com/app#!/contacts/ada"
+    ));
 }
 
 #[test]
