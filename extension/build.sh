@@ -17,7 +17,11 @@ WASM_DIR=target/wasm32-unknown-unknown/$PROFILE
 # The offscreen document checks the call's SDP offer with the `sdp` crate,
 # which brings url/idna (about 200 KB): 81 KB of ringtone became 321 KB with
 # call audio (136 KB gzip), so its budget is 350 KB.
-declare -A BUDGET=([worker]=275000 [offscreen]=350000 [options]=300000 [panel]=300000)
+# The panel was 299.4 KB of its 300 KB; the note that a chosen audio device is
+# missing (issue 12, audio devices: one Option<String> read and shown) and the
+# pages' leaner "changed" check (which saves the options page 2.6 KB) cost it
+# about 1.1 KB, so its ceiling is 301 KB.
+declare -A BUDGET=([worker]=275000 [offscreen]=350000 [options]=300000 [panel]=301000)
 # wasm-opt must be told which post-MVP features current rustc emits.
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)

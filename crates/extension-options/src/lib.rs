@@ -1,8 +1,9 @@
 //! The options page, in Yew: server address and sign-in, the connection,
 //! whether Chrome allows notifications, and the microphone — which Chrome
-//! only lets an extension ask for on a visible page like this one — and the
-//! keyboard shortcuts.
+//! only lets an extension ask for on a visible page like this one — with the
+//! audio devices calls and the ringtone use, and the keyboard shortcuts.
 
+mod devices;
 mod microphone;
 mod options;
 mod shortcuts;
