@@ -69,7 +69,8 @@ describe('audio devices chosen on the options page', () => {
 
   let devices;
   it('lists the fake microphones and speakers once the microphone is granted, Default first', async () => {
-    assert.equal(await options.getAttribute('#microphone', 'data-state'), 'granted');
+    // The page reads the permission (and then the devices) after it loads.
+    await options.waitForSelector('#microphone[data-state="granted"]');
     devices = await listed();
     const named = (kind) => devices[kind].filter(([id]) => id !== 'default');
     assert.deepEqual(named('audioinput').map(([, label]) => label), ['Fake Audio Input 1', 'Fake Audio Input 2']);
