@@ -47,13 +47,16 @@ pub async fn ask(request: WorkerRequest) -> Result<WorkerReply, String> {
 
 /// Call `changed` whenever the worker says the status or a call changed.
 /// Returns nothing to drop: the listener lives as long as the page.
+///
+/// Only `{"to": "pages", "body": "changed"}` counts, read field by field:
+/// reading it as a [`PageNotice`] would carry the call-audio report's reader
+/// into the options page, which never shows one (2.6 KB of its wasm).
 pub fn on_change(changed: impl Fn() + 'static) {
     let listener = Closure::<dyn FnMut(JsValue) -> bool>::new(move |message: JsValue| {
-        if let Ok(Envelope {
-            to: Target::Pages,
-            body: PageNotice::Changed,
-        }) = crate::js::from_js::<Envelope<PageNotice>>(message)
-        {
+        let is = |name: &str, value: &str| {
+            js_sys::Reflect::get(&message, &name.into()).is_ok_and(|field| field == value)
+        };
+        if is("to", "pages") && is("body", "changed") {
             changed();
         }
         false
@@ -76,4 +79,17 @@ pub fn on_audio(heard: impl Fn(CallAudio) + 'static) {
         false
     });
     runtime::add_message_listener(listener.into_js_value().unchecked_ref());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `on_change` looks for, as the worker writes it.
+    #[test]
+    fn the_changed_notice_is_a_plain_string_body() {
+        let json = serde_json::to_value(Envelope::new(Target::Pages, PageNotice::Changed))
+            .expect("serialises");
+        assert_eq!(json, serde_json::json!({"to": "pages", "body": "changed"}));
+    }
 }

@@ -13,12 +13,15 @@
 //!   `chrome.runtime.sendMessage`. Each carries a `to` field so a context can
 //!   ignore messages meant for another.
 //! - [`bridge`]: how a page asks the worker and hears that something changed.
+//! - [`devices`]: the rep's chosen microphone, speaker and ringtone device,
+//!   shared by the options page and the offscreen document.
 //!
 //! Values cross into JavaScript with [`js::to_js`], which writes plain JSON-shaped
 //! objects (never `Map`s), because that is what the `chrome.*` APIs accept.
 
 pub mod api;
 pub mod bridge;
+pub mod devices;
 pub mod js;
 pub mod messages;
 

@@ -255,8 +255,17 @@ pub enum PageNotice {
     /// From the worker. Ask again: the status or a call changed.
     Changed,
     /// From the offscreen document, a few times a second while a call's
-    /// audio is up: `{"audio": {...}}`.
+    /// audio is up: `{"audio": {...}}`. Written as an [`AudioNotice`]: the
+    /// worker serialises this enum (for `Changed`), and skipping this variant
+    /// keeps `CallAudio`'s serialiser out of the worker's wasm.
+    #[serde(skip_serializing)]
     Audio(CallAudio),
+}
+
+/// [`PageNotice::Audio`] as the offscreen document writes it (same JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct AudioNotice {
+    pub audio: CallAudio,
 }
 
 /// Worker → offscreen document. The ringtone commands and `Status` are
@@ -310,6 +319,25 @@ pub struct OffscreenStatus {
     /// tests check it stops within 100 ms of Accept.
     pub silenced_at: Option<f64>,
     pub calls: Vec<CallAudio>,
+    /// The output the ringtone plays on while it rings (`""` is the default
+    /// device), and why it is not the chosen one if it is not.
+    pub ringtone_device: Option<String>,
+    pub ringtone_note: Option<String>,
+    /// The devices each call's audio uses. Not in [`CallAudio`]: the panel
+    /// reads that, and has no room for what it does not show.
+    #[serde(default)]
+    pub devices: Vec<CallDevices>,
+}
+
+/// The devices one call's audio actually uses, as Chrome reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallDevices {
+    pub call_id: CallId,
+    /// The microphone track's `getSettings().deviceId` (`"default"` for
+    /// Chrome's default).
+    pub microphone: String,
+    /// The speaker element's `sinkId` (`""` for the default device).
+    pub speaker: String,
 }
 
 /// How one call's audio stands in this browser.
@@ -323,6 +351,9 @@ pub struct CallAudio {
     pub mic_level: f64,
     /// From `getStats`, about once a second; `None` until the first report.
     pub quality: Option<CallQuality>,
+    /// A chosen device was missing and the default is used instead: a
+    /// sentence for the panel.
+    pub device_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -408,15 +439,30 @@ mod tests {
         let reply: AudioReply =
             serde_json::from_value(serde_json::json!({"answer": {"sdp": "v=0"}})).expect("reads");
         assert_eq!(reply, AudioReply::Answer { sdp: "v=0".into() });
-        let notice = serde_json::to_value(PageNotice::Audio(CallAudio {
+        let audio = CallAudio {
             call_id: CallId(4),
             state: AudioState::Connected,
             muted: false,
             mic_level: 0.5,
             quality: None,
-        }))
+            device_note: Some("Your chosen microphone is not connected.".into()),
+        };
+        let notice = serde_json::to_value(AudioNotice {
+            audio: audio.clone(),
+        })
         .expect("serialises");
         assert_eq!(notice["audio"]["state"], "connected");
+        // The same JSON as a PageNotice, which is what the panel reads.
+        match serde_json::from_value(notice).expect("reads") {
+            PageNotice::Audio(read) => assert_eq!(read, audio),
+            PageNotice::Changed => panic!("read as Changed"),
+        }
+        // A report from before device notes reads as having none.
+        let old: CallAudio = serde_json::from_value(serde_json::json!({
+            "call_id": 4, "state": "connected", "muted": false, "mic_level": 0.5, "quality": null
+        }))
+        .expect("reads");
+        assert_eq!(old.device_note, None);
     }
 
     #[test]

@@ -5,13 +5,16 @@
 //! stream and speaker (an `<audio>` element). While any call is up a ticker
 //! reads each microphone's level (an `AnalyserNode`) four times a second and
 //! the connection's `getStats` once a second, and tells open pages
-//! ([`PageNotice::Audio`]) so the panel can draw its meter and quality line.
+//! ([`chrome::messages::PageNotice::Audio`]) so the panel can draw its meter and quality line.
 //! Ending a call closes the connection, stops the microphone's tracks and
 //! lets go of everything, so Chrome's "using your microphone" sign goes away.
 
-use crate::{offer, quality};
+use crate::{devices, offer, quality, ringtone};
 use chrome::api::{call, runtime};
-use chrome::messages::{AudioState, CallAudio, CallQuality, Envelope, PageNotice, Target};
+use chrome::devices::ChosenDevices;
+use chrome::messages::{
+    AudioNotice, AudioState, CallAudio, CallDevices, CallQuality, Envelope, Target,
+};
 use gloo_timers::callback::Interval;
 use protocol::CallId;
 use std::cell::RefCell;
@@ -19,9 +22,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AnalyserNode, AudioContext, HtmlAudioElement, MediaStream, MediaStreamConstraints,
-    MediaStreamTrack, RtcConfiguration, RtcPeerConnection, RtcPeerConnectionState, RtcSdpType,
-    RtcSessionDescriptionInit, RtcTrackEvent,
+    AnalyserNode, AudioContext, HtmlAudioElement, MediaStream, MediaStreamTrack, RtcConfiguration,
+    RtcPeerConnection, RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+    RtcTrackEvent,
 };
 
 /// How often pages hear the level; stats are read every `STATS_EVERY` ticks.
@@ -41,6 +44,8 @@ struct Call {
     meter: Option<Meter>,
     muted: bool,
     quality: Option<CallQuality>,
+    /// Which chosen devices were missing, for the panel.
+    device_note: Option<String>,
 }
 
 /// The microphone's level, read from its own `AudioContext`.
@@ -103,7 +108,10 @@ pub async fn answer(call_id: CallId, offer: &str) -> Result<String, String> {
 }
 
 async fn connect(call_id: CallId, offer: &str) -> Result<(Call, String), String> {
-    let microphone = open_microphone().await?;
+    // Read at each answer: the rep may have changed them since the last call.
+    let chosen = ChosenDevices::load();
+    let (microphone, microphone_note) =
+        devices::open_microphone(chosen.microphone.as_ref()).await?;
     let speaker = match speaker() {
         Ok(speaker) => speaker,
         Err(error) => {
@@ -114,6 +122,14 @@ async fn connect(call_id: CallId, offer: &str) -> Result<(Call, String), String>
             ));
         }
     };
+    let speaker_note = devices::route_speaker(&speaker, chosen.speaker.as_ref()).await;
+    // The ring just before this answer may have fallen back too: the panel
+    // is where the rep will read it.
+    let notes: Vec<String> = [microphone_note, speaker_note, ringtone::fallback_note()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let device_note = (!notes.is_empty()).then(|| notes.join(" "));
     // No ICE servers: the server is ICE-lite and offers its own host address;
     // this browser only has to reach it, never to be reached.
     let connection = match RtcPeerConnection::new_with_configuration(&RtcConfiguration::new()) {
@@ -137,6 +153,7 @@ async fn connect(call_id: CallId, offer: &str) -> Result<(Call, String), String>
         meter,
         muted: false,
         quality: None,
+        device_note,
     };
     match negotiate(&call, offer).await {
         Ok(sdp) => Ok((call, sdp)),
@@ -148,35 +165,6 @@ async fn connect(call_id: CallId, offer: &str) -> Result<(Call, String), String>
             ))
         }
     }
-}
-
-async fn open_microphone() -> Result<MediaStream, String> {
-    let failed = |error: JsValue| {
-        let name = js_sys::Reflect::get(&error, &"name".into())
-            .ok()
-            .and_then(|n| n.as_string())
-            .unwrap_or_default();
-        match name.as_str() {
-            "NotAllowedError" => "Chrome did not allow Ringback to use the microphone. Allow it on Ringback's options page.".to_owned(),
-            "NotFoundError" => "No microphone was found. Plug one in and try again.".to_owned(),
-            _ => format!("Could not open the microphone ({}).", chrome::js::error_text(&error)),
-        }
-    };
-    let devices = web_sys::window()
-        .ok_or_else(|| "No window to open the microphone in.".to_owned())?
-        .navigator()
-        .media_devices()
-        .map_err(failed)?;
-    let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&JsValue::TRUE);
-    let stream = JsFuture::from(
-        devices
-            .get_user_media_with_constraints(&constraints)
-            .map_err(failed)?,
-    )
-    .await
-    .map_err(failed)?;
-    Ok(stream.unchecked_into())
 }
 
 /// An `<audio>` element that plays whatever the server sends.
@@ -269,6 +257,7 @@ pub fn end(call_id: CallId) {
             muted: call.muted,
             mic_level: 0.0,
             quality: call.quality,
+            device_note: call.device_note,
         });
     }
     stop_ticker_if_idle();
@@ -315,12 +304,27 @@ fn audio_of(call: &Call) -> CallAudio {
         muted: call.muted,
         mic_level: call.meter.as_ref().map_or(0.0, Meter::level),
         quality: call.quality,
+        device_note: call.device_note.clone(),
     }
 }
 
 /// Every call's audio as it stands now (for the status reply).
 pub fn snapshot() -> Vec<CallAudio> {
     CALLS.with(|c| c.borrow().iter().map(audio_of).collect())
+}
+
+/// The devices every call uses now (for the status reply).
+pub fn devices_in_use() -> Vec<CallDevices> {
+    CALLS.with(|c| {
+        c.borrow()
+            .iter()
+            .map(|call| CallDevices {
+                call_id: call.call_id,
+                microphone: devices::microphone_in_use(&call.microphone),
+                speaker: devices::speaker_in_use(&call.speaker),
+            })
+            .collect()
+    })
 }
 
 fn broadcast(call_id: CallId) {
@@ -337,7 +341,7 @@ fn broadcast(call_id: CallId) {
 
 /// Tell open pages; nobody listening is fine.
 fn notify(audio: CallAudio) {
-    let Ok(message) = chrome::js::to_js(&Envelope::new(Target::Pages, PageNotice::Audio(audio)))
+    let Ok(message) = chrome::js::to_js(&Envelope::new(Target::Pages, AudioNotice { audio }))
     else {
         return;
     };

@@ -9,6 +9,7 @@
 //! audio; any extension page may ask for the status (the tests do).
 
 mod audio;
+mod devices;
 pub mod offer;
 pub mod quality;
 mod ringtone;
@@ -26,6 +27,9 @@ fn status() -> OffscreenStatus {
         ringing: ringtone::ringing(),
         silenced_at: ringtone::silenced_at(),
         calls: audio::snapshot(),
+        ringtone_device: ringtone::device(),
+        ringtone_note: ringtone::fallback_note(),
+        devices: audio::devices_in_use(),
     }
 }
 

@@ -2,10 +2,18 @@
 //! (440 Hz + 480 Hz, two seconds on, four off) — so no audio file ships and it
 //! starts and stops within a frame. Stopping closes the `AudioContext`, which
 //! silences it at once.
+//!
+//! It rings on the device the rep chose for it ([`ChosenDevices::ringtone`]),
+//! given to the `AudioContext` when it is made, so the first tone is already
+//! there. Chrome reports a missing device with the context's `error` event
+//! (and renders nothing): the ring then starts again on the default device,
+//! and [`fallback_note`] says so.
 
+use chrome::devices::{ChosenDevice, ChosenDevices};
 use std::cell::{Cell, RefCell};
-use wasm_bindgen::JsValue;
-use web_sys::{AudioContext, OscillatorType};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{AudioContext, AudioContextOptions, OscillatorType};
 
 /// One ring cycle: tone on for `ON` seconds, then silence until `PERIOD`.
 const ON: f64 = 2.0;
@@ -19,6 +27,8 @@ thread_local! {
     static RINGING: RefCell<Option<AudioContext>> = const { RefCell::new(None) };
     /// When it last went quiet (ms since the epoch), for the tests' 100 ms check.
     static SILENCED_AT: Cell<Option<f64>> = const { Cell::new(None) };
+    /// The latest ring's chosen device was missing: why it rang on the default.
+    static FALLBACK_NOTE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// Seconds of ringing one `AudioContext` has scheduled.
@@ -30,7 +40,41 @@ pub fn ring() -> Result<(), JsValue> {
     }
     // Nothing left of an old schedule: start afresh.
     silence();
-    let context = AudioContext::new()?;
+    FALLBACK_NOTE.with(|n| n.borrow_mut().take());
+    match ChosenDevices::load().ringtone {
+        Some(device) => start_on(&device),
+        None => start(AudioContext::new()?),
+    }
+}
+
+/// Ring on the chosen device; back to the default if Chrome cannot open it.
+fn start_on(device: &ChosenDevice) -> Result<(), JsValue> {
+    let options = AudioContextOptions::new();
+    js_sys::Reflect::set(&options, &"sinkId".into(), &device.id.as_str().into())?;
+    let context = AudioContext::new_with_context_options(&options)?;
+    let note = device.missing_ringtone_device();
+    let failed = context.clone();
+    let on_error = Closure::once_into_js(move || {
+        // Only if this ring is still the one ringing: not silenced meanwhile.
+        let current = RINGING.with(|r| r.borrow().as_ref() == Some(&failed));
+        if !current {
+            return;
+        }
+        RINGING.with(|r| r.borrow_mut().take());
+        let _ = failed.close();
+        web_sys::console::warn_1(&note.as_str().into());
+        FALLBACK_NOTE.with(|n| *n.borrow_mut() = Some(note));
+        let restarted = AudioContext::new().and_then(start);
+        if let Err(error) = restarted {
+            web_sys::console::error_2(&"ringback: ringtone failed".into(), &error);
+        }
+    });
+    context.add_event_listener_with_callback("error", on_error.unchecked_ref())?;
+    start(context)
+}
+
+/// Schedule the ring cycles on `context` and keep it as the one ringing.
+fn start(context: AudioContext) -> Result<(), JsValue> {
     let gain = context.create_gain()?;
     gain.gain().set_value(0.0);
     gain.connect_with_audio_node(&context.destination())?;
@@ -68,4 +112,17 @@ pub fn ringing() -> bool {
 
 pub fn silenced_at() -> Option<f64> {
     SILENCED_AT.with(Cell::get)
+}
+
+/// The output the ringtone plays on while ringing (`""` is the default).
+pub fn device() -> Option<String> {
+    RINGING.with(|r| {
+        let sink = js_sys::Reflect::get(r.borrow().as_ref()?, &"sinkId".into()).ok()?;
+        sink.as_string()
+    })
+}
+
+/// Why the latest ring is not on the chosen device, if it is not.
+pub fn fallback_note() -> Option<String> {
+    FALLBACK_NOTE.with(|n| n.borrow().clone())
 }

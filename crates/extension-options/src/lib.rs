@@ -2,11 +2,13 @@
 //!
 //! The options page: server address and sign-in, the connection, whether
 //! Chrome allows notifications, and the microphone — which Chrome only lets
-//! an extension ask for on a visible page like this one — the keyboard
-//! shortcuts and a test ring. The popup: the connection, availability,
-//! missed calls, the live call and a test ring.
+//! an extension ask for on a visible page like this one — with the audio
+//! devices calls and the ringtone use, the keyboard shortcuts and a test
+//! ring. The popup: the connection, availability, missed calls, the live
+//! call and a test ring.
 
 mod availability;
+mod devices;
 mod microphone;
 mod options;
 mod popup;

@@ -1,7 +1,7 @@
 //! The options page: server and sign-in, connection, notifications,
-//! microphone, keyboard shortcuts.
+//! microphone and audio devices, keyboard shortcuts.
 
-use crate::microphone;
+use crate::{devices, microphone};
 use chrome::api::{call, notifications};
 use chrome::bridge;
 use chrome::messages::{ConnectionState, StatusView, WorkerReply, WorkerRequest};
@@ -14,6 +14,8 @@ use yew::prelude::*;
 struct Permissions {
     notifications: Option<String>,
     microphone: Option<String>,
+    /// Listed once the microphone is granted (Chrome hides them before).
+    devices: Option<Result<devices::Available, String>>,
 }
 
 async fn load_permissions() -> Permissions {
@@ -21,9 +23,16 @@ async fn load_permissions() -> Permissions {
         .await
         .ok()
         .and_then(|level| level.as_string());
+    let microphone = microphone::state().await;
+    let devices = if microphone == "granted" {
+        Some(devices::list().await)
+    } else {
+        None
+    };
     Permissions {
         notifications,
-        microphone: Some(microphone::state().await),
+        microphone: Some(microphone),
+        devices,
     }
 }
 
@@ -226,6 +235,11 @@ pub fn options_page() -> Html {
                 if microphone_state != "granted" {
                     <button id="enable-microphone" onclick={on_microphone}>{ "Enable microphone" }</button>
                 }
+                { match &permissions.devices {
+                    Some(Ok(available)) => devices::view(available, &error),
+                    Some(Err(message)) => html! { <p id="devices-error" class="error">{ message.clone() }</p> },
+                    None => html! {},
+                } }
             </section>
             if status.as_ref().is_some_and(|view| view.connection != ConnectionState::SignedOut) {
                 <crate::test_ring::TestRing />

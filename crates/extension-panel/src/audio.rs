@@ -21,6 +21,7 @@ pub fn controls(call_id: CallId, audio: Option<&CallAudio>, failed: Callback<Str
         muted: false,
         mic_level: 0.0,
         quality: None,
+        device_note: None,
     });
     let on_mute = {
         let muted = !audio.muted;
@@ -50,6 +51,9 @@ pub fn controls(call_id: CallId, audio: Option<&CallAudio>, failed: Callback<Str
     html! {
         <section id="audio" class="audio" data-state={audio.state.as_str()}>
             <p id="audio-state" class={classes!("state", class)}>{ label }</p>
+            // A chosen device is missing and the default is used. Styled by
+            // its id: every attribute costs the panel's wasm bytes it lacks.
+            if let Some(note) = audio.device_note.clone() { <p id="device-note">{ note }</p> }
             <div class="mic">
                 <button id="mute" type="button" aria-pressed={audio.muted.to_string()} onclick={on_mute}
                     disabled={audio.state == AudioState::Ended}>
