@@ -115,7 +115,7 @@ impl AppState {
         origin: CallerOrigin,
     ) -> Result<CarrierInboundResponse, AppError> {
         let carrier_call_id = request.carrier_call_id.trim();
-        if carrier_call_id.is_empty() || carrier_call_id.len() > 128 {
+        if carrier_call_id.is_empty() || carrier_call_id.chars().count() > 128 {
             return Err(AppError::Validation(
                 "carrier_call_id must be 1 to 128 characters".into(),
             ));

@@ -71,7 +71,7 @@ pub async fn log(
     ApiJson(request): ApiJson<LogCallRequest>,
 ) -> Result<(StatusCode, Json<CallView>), AppError> {
     let key = request.idempotency_key.trim();
-    if key.is_empty() || key.len() > MAX_KEY {
+    if key.is_empty() || key.chars().count() > MAX_KEY {
         return Err(AppError::Validation(format!(
             "idempotency_key must be 1 to {MAX_KEY} characters"
         )));

@@ -7,7 +7,7 @@ use protocol::signal::{ClientMessage, MAX_ID_LEN, ServerMessage, SignalErrorCode
 
 /// Why a message's ids are refused, if they are.
 pub(super) fn invalid_ids(message: &ClientMessage) -> Option<&'static str> {
-    let bad = |s: &str| s.is_empty() || s.len() > MAX_ID_LEN;
+    let bad = |s: &str| s.is_empty() || s.chars().count() > MAX_ID_LEN;
     if bad(message.id()) {
         return Some("id must be 1 to 64 characters");
     }
@@ -54,5 +54,5 @@ pub(super) fn reply_to(id: String, applied: Result<(), EventError>) -> ServerMes
 pub(super) fn salvage_id(text: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     let id = value.get("id")?.as_str()?;
-    (id.len() <= MAX_ID_LEN).then(|| id.to_owned())
+    (id.chars().count() <= MAX_ID_LEN).then(|| id.to_owned())
 }

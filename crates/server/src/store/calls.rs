@@ -1,5 +1,6 @@
 //! Calls: written as the state machine moves, read by the Calls API.
 
+use super::fold::fold;
 use super::reps::is_unique_violation;
 use super::{Store, StoreError, StoreResult, enum_from_text, enum_text, parse_enum};
 use protocol::api::{CallLogView, CallPage, CallView, RecordingView};
@@ -34,7 +35,8 @@ pub struct CallFilter {
     pub limit: u32,
     /// Only calls logged with this disposition.
     pub disposition_id: Option<DispositionId>,
-    /// Only calls whose Person's name contains this (case-insensitive).
+    /// Only calls whose Person's name contains this, ignoring case (beyond
+    /// ASCII: see [`fold`]).
     pub person_name: Option<String>,
 }
 
@@ -64,8 +66,9 @@ impl Store {
         let snapshot = serde_json::to_string(new.person).unwrap_or_else(|_| "{}".into());
         let result = sqlx::query(
             "INSERT INTO calls (rep_id, carrier_call_id, from_number, to_number, person_id, person_snapshot,
-                status, outcome, browser_leg, phone_leg, started_at, ring_deadline, answered_at, ended_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                status, outcome, browser_leg, phone_leg, started_at, ring_deadline, answered_at, ended_at,
+                person_name_folded)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(new.rep_id.0)
         .bind(new.carrier_call_id)
@@ -81,6 +84,7 @@ impl Store {
         .bind(new.call.ring_deadline())
         .bind(new.call.answered_at())
         .bind(new.call.ended_at())
+        .bind(fold(new.person.name.as_deref().unwrap_or_default()))
         .execute(&self.pool)
         .await;
         match result {
@@ -164,10 +168,10 @@ impl Store {
                AND (?6 IS NULL OR c.started_at < ?6)
                AND (?7 IS NULL OR c.id < ?7)
                AND (?9 IS NULL OR l.disposition_id = ?9)
-               AND (?10 IS NULL OR COALESCE(
-                     (SELECT p.name FROM people p WHERE p.id = COALESCE(l.person_id, c.person_id)),
-                     json_extract(c.person_snapshot, '$.name')
-                   ) LIKE '%' || ?10 || '%' ESCAPE '\\')
+               AND (?10 IS NULL OR instr(COALESCE(
+                     (SELECT p.name_folded FROM people p WHERE p.id = COALESCE(l.person_id, c.person_id)),
+                     c.person_name_folded, ''
+                   ), ?10) > 0)
              ORDER BY c.id DESC LIMIT ?8"
         ))
         .bind(rep.0)
@@ -179,7 +183,7 @@ impl Store {
         .bind(filter.before.map(|c| c.0))
         .bind(i64::from(limit) + 1)
         .bind(filter.disposition_id.map(|d| d.0))
-        .bind(filter.person_name.as_deref().map(escape_like))
+        .bind(filter.person_name.as_deref().map(fold))
         .fetch_all(&self.pool)
         .await?;
         let mut calls = rows
@@ -213,13 +217,6 @@ impl Store {
         .rows_affected();
         Ok(swept)
     }
-}
-
-/// `%` and `_` in a search are literal characters, not wildcards.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 pub(super) fn call_view_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<CallView> {

@@ -27,6 +27,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "availability",
         sql: include_str!("../../migrations/sqlite/0003_availability.sql"),
     },
+    Migration {
+        version: 4,
+        name: "search_folded",
+        sql: include_str!("../../migrations/sqlite/0004_search_folded.sql"),
+    },
 ];
 
 pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
@@ -63,5 +68,5 @@ pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
             .await?;
         tx.commit().await?;
     }
-    Ok(())
+    super::fold::backfill(pool).await
 }

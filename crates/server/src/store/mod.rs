@@ -7,6 +7,7 @@
 
 mod calls;
 mod choices;
+pub mod fold;
 mod logs;
 mod migrate;
 mod people;

@@ -1,5 +1,6 @@
 //! People: the prospects a rep calls, matched to inbound calls by phone number.
 
+use super::fold::fold;
 use super::{Store, StoreResult};
 use protocol::{Person, PersonId, RepId, UnixMillis};
 use sqlx::Row;
@@ -35,8 +36,9 @@ impl Store {
     ) -> StoreResult<Person> {
         let mut tx = self.pool.begin().await?;
         let id = sqlx::query(
-            "INSERT INTO people (rep_id, name, title, account, crm_url, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO people (rep_id, name, title, account, crm_url, created_at, updated_at,
+                name_folded, account_folded)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(rep.0)
         .bind(&fields.name)
@@ -45,6 +47,8 @@ impl Store {
         .bind(&fields.crm_url)
         .bind(now)
         .bind(now)
+        .bind(fold(&fields.name))
+        .bind(fields.account.as_deref().map(fold))
         .execute(&mut *tx)
         .await?
         .last_insert_rowid();
@@ -63,7 +67,8 @@ impl Store {
     ) -> StoreResult<Option<Person>> {
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
-            "UPDATE people SET name = ?, title = ?, account = ?, crm_url = ?, updated_at = ?
+            "UPDATE people SET name = ?, title = ?, account = ?, crm_url = ?, updated_at = ?,
+                name_folded = ?, account_folded = ?
              WHERE id = ? AND rep_id = ?",
         )
         .bind(&fields.name)
@@ -71,6 +76,8 @@ impl Store {
         .bind(&fields.account)
         .bind(&fields.crm_url)
         .bind(now)
+        .bind(fold(&fields.name))
+        .bind(fields.account.as_deref().map(fold))
         .bind(id.0)
         .bind(rep.0)
         .execute(&mut *tx)
@@ -111,26 +118,21 @@ impl Store {
         row.map(|row| person_from_row(&row)).transpose()
     }
 
-    /// The rep's people whose name or account contains `query` (all when empty).
+    /// The rep's people whose name or account contains `query`, ignoring case
+    /// (beyond ASCII: see [`fold`]); all when empty.
     pub async fn search_people(
         &self,
         rep: RepId,
         query: &str,
         limit: u32,
     ) -> StoreResult<Vec<Person>> {
-        let pattern = format!(
-            "%{}%",
-            query
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
         let rows = sqlx::query(select_people!(
-            " WHERE p.rep_id = ? AND (p.name LIKE ?2 ESCAPE '\\' OR p.account LIKE ?2 ESCAPE '\\')
+            " WHERE p.rep_id = ?1
+                AND (instr(p.name_folded, ?2) > 0 OR instr(COALESCE(p.account_folded, ''), ?2) > 0)
               ORDER BY p.name LIMIT ?3",
         ))
         .bind(rep.0)
-        .bind(pattern)
+        .bind(fold(query))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;

@@ -381,7 +381,10 @@ pub async fn log(
             "Choose a disposition: your team requires one to log a call.",
         ));
     }
-    if form.notes.chars().count() > MAX_NOTES || form.key.is_empty() || form.key.len() > 100 {
+    if form.notes.chars().count() > MAX_NOTES
+        || form.key.is_empty()
+        || form.key.chars().count() > 100
+    {
         return Ok(back_with(
             &rep,
             &back,

@@ -1,0 +1,71 @@
+//! Case-folded copies of the text people search (names and accounts).
+//!
+//! SQLite's `lower()`, `LIKE` and `NOCASE` fold ASCII only, so "ZOË" would not
+//! find "Zoë". The store keeps a folded copy of each searchable field beside
+//! it (written with the field; rows from before the column are filled in at
+//! start-up by [`backfill`]) and searches it with `instr()` for a folded query.
+//! Folding in Rust after the query instead would break the Calls list's
+//! pagination and the people search's limit, which SQL applies.
+
+use super::StoreResult;
+use sqlx::SqlitePool;
+
+/// Lower case beyond ASCII, with the few letters whose lower case has two
+/// forms made one: "ß" reads as "ss" and a final "ς" as "σ", so a search
+/// matches however the name was written.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            'ß' | 'ẞ' => out.push_str("ss"),
+            'ς' => out.push('σ'),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// Fills in the folded columns of rows written before they existed.
+pub(super) async fn backfill(pool: &SqlitePool) -> StoreResult<()> {
+    let people: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT id, name, account FROM people WHERE name_folded IS NULL")
+            .fetch_all(pool)
+            .await?;
+    for (id, name, account) in people {
+        sqlx::query("UPDATE people SET name_folded = ?, account_folded = ? WHERE id = ?")
+            .bind(fold(&name))
+            .bind(account.as_deref().map(fold))
+            .bind(id)
+            .execute(pool)
+            .await?;
+    }
+    let calls: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, json_extract(person_snapshot, '$.name') FROM calls
+         WHERE person_name_folded IS NULL",
+    )
+    .fetch_all(pool)
+    .await?;
+    for (id, name) in calls {
+        sqlx::query("UPDATE calls SET person_name_folded = ? WHERE id = ?")
+            .bind(fold(name.as_deref().unwrap_or_default()))
+            .bind(id)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn folds_beyond_ascii() {
+        assert_eq!(fold("ZOË"), fold("Zoë"));
+        assert_eq!(fold("ÅNGSTRÖM"), "ångström");
+        assert_eq!(fold("Straße"), fold("STRASSE"));
+        assert_eq!(fold("ΟΔΟΣ"), fold("οδος"));
+        assert_eq!(fold("İstanbul").chars().next(), Some('i'));
+        assert_eq!(fold("Ada"), "ada");
+    }
+}
