@@ -230,6 +230,80 @@ describe('inbound calls in Chrome', () => {
     await tab.close();
   });
 
+  it('the panel never hides the record: it collapses to a bar and moves, keeps its state, is remembered per CRM, and lays out right-to-left names', async () => {
+    const layla = await server.api('POST', '/people', {
+      token,
+      body: { name: 'ليلى عبد الله', title: 'مديرة المبيعات', account: 'شركة النخيل', phones: ['+14155550177'], crm_url: `${crm.url}/contacts/layla` },
+    });
+    const call = await server.placeCall('+14155550177');
+    await until('the ring', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
+    const tabOpened = browser.context.waitForEvent('page');
+    await browser.press(`ring:${call.call_id}`, 0);
+    const tab = await tabOpened;
+    await tab.waitForURL(/\/contacts\/layla$/);
+    const panel = await panelFrame(tab);
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+    assert.equal(await panel.textContent('#caller-name'), layla.name);
+    const direction = (selector) => panel.$eval(selector, (el) => getComputedStyle(el).direction);
+    assert.equal(await direction('#caller-name'), 'rtl', 'an Arabic name reads right to left');
+    assert.equal(await direction('#caller-details'), 'rtl');
+    await panel.fill('#notes', 'Call back Thursday');
+
+    const host = '#ringback-dialer-everywhere';
+    const box = async (page = tab) => (await page.$(host)).boundingBox();
+    const collapsed = (page = tab) => page.getAttribute(host, 'data-collapsed');
+    // The bar is the host's top 32 px: collapse is the button left of close.
+    const pressCollapse = async (page = tab) => {
+      const b = await box(page);
+      await page.mouse.click(b.x + b.width - 50, b.y + 16);
+    };
+    const open = await box();
+    assert.ok(open.height > 300, `the panel is open (${open.height} px)`);
+    await pressCollapse();
+    await until('the panel to collapse', async () => (await collapsed()) === 'true');
+    const bar = await box();
+    assert.ok(bar.height <= 40, `collapsed to its bar (${bar.height} px)`);
+    assert.ok(Math.abs(bar.y + bar.height - (open.y + open.height)) < 2, 'the bar stays where the panel ended');
+
+    // Dragged by its bar, 300 px left and 200 px up.
+    await tab.mouse.move(bar.x + 40, bar.y + 16);
+    await tab.mouse.down();
+    await tab.mouse.move(bar.x - 110, bar.y - 84, { steps: 5 });
+    await tab.mouse.move(bar.x - 260, bar.y - 184, { steps: 5 });
+    await tab.mouse.up();
+    const moved = await box();
+    assert.ok(Math.abs(moved.x - (bar.x - 300)) < 2 && Math.abs(moved.y - (bar.y - 200)) < 2, `moved: ${JSON.stringify({ bar, moved })}`);
+
+    // Open again: the call and the notes typed are still there.
+    await pressCollapse();
+    await until('the panel to open', async () => (await collapsed()) === 'false');
+    assert.equal(await panel.inputValue('#notes'), 'Call back Thursday');
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+
+    // Remembered for this CRM: collapsed and moved, the Dialer opened on
+    // another of its pages comes back the same.
+    await pressCollapse();
+    await until('the panel to collapse', async () => (await collapsed()) === 'true');
+    const remembered = await box();
+    const other = await browser.context.newPage();
+    await other.goto(`${crm.url}/contacts/other`);
+    await browser.inWorker(async (url) => {
+      const [t] = await chrome.tabs.query({ url });
+      chrome.contextMenus.onClicked.dispatch({ menuItemId: 'open-dialer', pageUrl: url }, t);
+    }, other.url());
+    await other.waitForSelector(host, { state: 'attached' });
+    await until('the other tab\'s panel to come collapsed', async () => (await collapsed(other)) === 'true');
+    const there = await box(other);
+    assert.ok(Math.abs(there.x - remembered.x) < 2 && Math.abs(there.y - remembered.y) < 2, `same place: ${JSON.stringify({ remembered, there })}`);
+    // Opened again there, it comes open from now on (the later steps read it).
+    await pressCollapse(other);
+    await until('the panel to open', async () => (await collapsed(other)) === 'false');
+    await other.close();
+
+    await server.carrierEvent(call, 'caller_hung_up');
+    await tab.close();
+  });
+
   it('a call answered on the phone clears the notification, with no missed call', async () => {
     const call = await server.placeCall(GRACE.number);
     const id = `ring:${call.call_id}`;
@@ -301,7 +375,8 @@ describe('inbound calls in Chrome', () => {
       const presence = await server.api('GET', '/presence', { token });
       return presence.online && presence.hellos > before.hellos;
     }, { timeout: 15000 });
-    assert.equal(await browser.badge(), '', 'the badge says online too');
+    // The badge follows a moment after the ring path (RING_PATH_FIRST_MS).
+    await until('the badge to say online too', async () => (await browser.badge()) === '');
     await stopped.done();
     const call = await server.placeCall(GRACE.number);
     assert.equal(call.ring_browser, true);

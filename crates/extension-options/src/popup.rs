@@ -83,7 +83,7 @@ pub fn popup() -> Html {
                 };
                 html! {
                     <p id="live-call" class="callout" data-phase={call.phase.as_str()}>
-                        { what }<strong>{ call.name.clone() }</strong>
+                        { what }<strong dir="auto">{ call.name.clone() }</strong>
                     </p>
                 }
             });

@@ -165,8 +165,8 @@ fn caller(call: &PanelCall) -> Html {
     let person = &call.person;
     html! {
         <section class="caller">
-            <h2 id="caller-name">{ person.display_name().to_owned() }</h2>
-            <p id="caller-details">{ person.details() }</p>
+            <h2 id="caller-name" dir="auto">{ person.display_name().to_owned() }</h2>
+            <p id="caller-details" dir="auto">{ person.details() }</p>
             <p id="caller-number" class="muted">{ person.number.clone() }</p>
         </section>
     }
@@ -186,7 +186,7 @@ fn reason(previous: Option<&PreviousCall>) -> Html {
                        if let Some(s) = previous.sentiment.clone() { { format!(" · {s}") } }
                        if previous.disposition.is_none() && !outcome.is_empty() { { format!(" · {outcome}") } }
                     </p>
-                    if let Some(line) = previous.note_line.clone() { <blockquote id="reason-note">{ line }</blockquote> }
+                    if let Some(line) = previous.note_line.clone() { <blockquote id="reason-note" dir="auto">{ line }</blockquote> }
                 </>
             }
         }
@@ -324,7 +324,7 @@ fn log_form(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
     html! {
         <form id="log-form" class="log" onsubmit={on_log}>
             <label>{ "Notes" }
-                <textarea id="notes" rows="5" value={state.notes.clone()} oninput={on_notes} disabled={locked} placeholder="What was said, next steps…" />
+                <textarea id="notes" dir="auto" rows="5" value={state.notes.clone()} oninput={on_notes} disabled={locked} placeholder="What was said, next steps…" />
             </label>
             <label>{ if choices.disposition_required { "Disposition (required)" } else { "Disposition" } }
                 <select id="disposition" onchange={on_disposition} disabled={locked}>
