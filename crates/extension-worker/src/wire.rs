@@ -28,6 +28,9 @@ fn unknown(name: &str) -> JsValue {
 /// A frame as the worker takes it: a [`ServerMessage`], or the rep's
 /// availability, which the worker relays to the pages unread (and reads two
 /// fields of for the badge).
+// One frame at a time, handed straight on: boxing the message would only
+// add an allocation per frame.
+#[allow(clippy::large_enum_variant)]
 pub enum Frame {
     Message(ServerMessage),
     Availability(JsValue),
