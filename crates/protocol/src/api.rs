@@ -20,6 +20,22 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// `GET /api/v1/team` (any rep of the team) and the answer to `PUT` (admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSettings {
+    /// ISO 3166 country code, e.g. "GB": numbers written without a country
+    /// code (a Person's, the forwarding number, a caller's) are read in it.
+    pub default_region: String,
+    /// That region's calling code (44), read-only.
+    pub calling_code: u16,
+}
+
+/// `PUT /api/v1/team` (admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSettingsInput {
+    pub default_region: String,
+}
+
 /// `POST /api/v1/sessions`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignInRequest {

@@ -130,10 +130,10 @@ impl AppState {
             .rep_for_dialer_number(to.as_str())
             .await?
             .ok_or_else(|| AppError::Validation(format!("no rep has the dialer number {to}")))?;
-        let country_code = store.team_country_code(rep.team_id).await?;
+        let region = store.team_region(rep.team_id).await?;
         // A carrier's call with no readable caller (withheld, "anonymous")
         // still rings, as an unknown caller; a webhook must send a number.
-        let from = match PhoneNumber::parse(&request.from, country_code) {
+        let from = match crate::phone::parse(&request.from, region) {
             Ok(number) => Some(number),
             Err(_) if matches!(origin, CallerOrigin::Trunk { .. }) => None,
             Err(e) => return Err(AppError::Validation(format!("from: {e}"))),

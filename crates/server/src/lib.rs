@@ -14,6 +14,7 @@ pub mod extract;
 pub mod hashing;
 pub mod hub;
 pub mod metrics;
+pub mod phone;
 pub mod phone_leg;
 pub mod rate;
 pub mod route;

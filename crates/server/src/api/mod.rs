@@ -7,6 +7,7 @@ mod people;
 pub(crate) mod recordings;
 pub(crate) mod sessions;
 pub(crate) mod settings;
+pub(crate) mod team;
 
 use crate::state::AppState;
 use axum::Router;
@@ -60,6 +61,12 @@ pub fn routes() -> Vec<Route> {
             get(availability::read).put(availability::update),
         ),
         route("/team/choices", GET, Rep, get(settings::team_choices)),
+        route(
+            "/team",
+            &[Method::GET, Method::PUT],
+            Rep,
+            get(team::read).put(team::update),
+        ),
         route("/calls", GET, Rep, get(calls::list)),
         route("/calls/{id}", GET, Rep, get(calls::read)),
         route(

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use protocol::api::PersonInput;
-use protocol::{Person, PersonId, PhoneNumber};
+use protocol::{Person, PersonId};
 use serde::Deserialize;
 
 /// Limits count Unicode characters (`chars()`), as the messages say, not bytes:
@@ -34,8 +34,8 @@ pub async fn search(
 ) -> Result<Json<Vec<Person>>, AppError> {
     let rep = auth.rep.rep_id;
     if let Some(phone) = query.phone {
-        let cc = state.store().team_country_code(auth.rep.team_id).await?;
-        let number = PhoneNumber::parse(&phone, cc)
+        let region = state.store().team_region(auth.rep.team_id).await?;
+        let number = crate::phone::parse(&phone, region)
             .map_err(|e| AppError::Validation(format!("phone: {e}")))?;
         let found = state.store().person_by_phone(rep, number.as_str()).await?;
         return Ok(Json(found.into_iter().collect()));
@@ -124,10 +124,10 @@ async fn validate(
             "a person has at most {MAX_PHONES} phone numbers"
         )));
     }
-    let cc = state.store().team_country_code(auth.rep.team_id).await?;
+    let region = state.store().team_region(auth.rep.team_id).await?;
     let mut phones = Vec::with_capacity(input.phones.len());
     for raw in &input.phones {
-        let number = PhoneNumber::parse(raw, cc)
+        let number = crate::phone::parse(raw, region)
             .map_err(|e| AppError::Validation(format!("phone {raw:?}: {e}")))?;
         if !phones.contains(&number.to_string()) {
             phones.push(number.to_string());

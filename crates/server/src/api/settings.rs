@@ -2,11 +2,12 @@
 
 use crate::error::AppError;
 use crate::extract::{ApiJson, AuthRep};
+use crate::phone::Region;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use protocol::DialerSettings;
 use protocol::api::TeamChoices;
-use protocol::{DialerSettings, PhoneNumber};
 
 pub async fn read(
     State(state): State<AppState>,
@@ -20,8 +21,8 @@ pub async fn update(
     auth: AuthRep,
     ApiJson(settings): ApiJson<DialerSettings>,
 ) -> Result<Json<DialerSettings>, AppError> {
-    let cc = state.store().team_country_code(auth.rep.team_id).await?;
-    let settings = validate(settings, cc)?;
+    let region = state.store().team_region(auth.rep.team_id).await?;
+    let settings = validate(settings, region)?;
     state
         .store()
         .put_dialer_settings(auth.rep.rep_id, &settings)
@@ -39,12 +40,12 @@ pub async fn team_choices(
 /// Normalises the numbers and checks the timeout; every message says what to fix.
 pub(crate) fn validate(
     settings: DialerSettings,
-    country_code: u16,
+    region: Region,
 ) -> Result<DialerSettings, AppError> {
     let number = |field: &str, value: Option<String>| -> Result<Option<String>, AppError> {
         match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(raw) => PhoneNumber::parse(&raw, country_code)
+            Some(raw) => crate::phone::parse(&raw, region)
                 .map(|n| Some(n.to_string()))
                 .map_err(|e| AppError::Validation(format!("{field}: {e}"))),
         }
@@ -82,7 +83,7 @@ mod tests {
 
     #[test]
     fn numbers_are_normalised_and_blank_ones_cleared() {
-        let valid = validate(settings(), 1).expect("valid");
+        let valid = validate(settings(), Region::default()).expect("valid");
         assert_eq!(valid.forwarding_number.as_deref(), Some("+14155550199"));
         assert_eq!(valid.custom_caller_id, None);
     }
@@ -93,13 +94,17 @@ mod tests {
             forwarding_number: Some("call me".into()),
             ..settings()
         };
-        let message = validate(bad_number, 1).expect_err("invalid").to_string();
+        let message = validate(bad_number, Region::default())
+            .expect_err("invalid")
+            .to_string();
         assert!(message.starts_with("forwarding_number:"), "{message}");
         let too_short = DialerSettings {
             ring_timeout_secs: 2,
             ..settings()
         };
-        let message = validate(too_short, 1).expect_err("invalid").to_string();
+        let message = validate(too_short, Region::default())
+            .expect_err("invalid")
+            .to_string();
         assert!(message.contains("between 5 and 120"), "{message}");
     }
 }

@@ -32,6 +32,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "search_folded",
         sql: include_str!("../../migrations/sqlite/0004_search_folded.sql"),
     },
+    Migration {
+        version: 5,
+        name: "team_region",
+        sql: include_str!("../../migrations/sqlite/0005_team_region.sql"),
+    },
 ];
 
 pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {

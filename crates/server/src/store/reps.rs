@@ -1,6 +1,7 @@
 //! Teams, reps and the dialer numbers that route calls to them.
 
 use super::{Store, StoreError, StoreResult};
+use crate::phone::Region;
 use protocol::api::RepProfile;
 use protocol::{RepId, TeamId, UnixMillis};
 use sqlx::Row;
@@ -41,15 +42,37 @@ impl Store {
         Ok(TeamId(id))
     }
 
-    pub async fn team_country_code(&self, team: TeamId) -> StoreResult<u16> {
-        let code: i64 = sqlx::query_scalar("SELECT default_country_code FROM teams WHERE id = ?")
+    /// The region the team's national numbers are read in.
+    pub async fn team_region(&self, team: TeamId) -> StoreResult<Region> {
+        let (region, code): (Option<String>, i64) =
+            sqlx::query_as("SELECT default_region, default_country_code FROM teams WHERE id = ?")
+                .bind(team.0)
+                .fetch_one(&self.pool)
+                .await?;
+        if let Some(region) = region {
+            return Region::from_code(&region).ok_or(StoreError::Corrupt {
+                column: "teams.default_region",
+                value: region,
+            });
+        }
+        u16::try_from(code)
+            .ok()
+            .and_then(Region::for_calling_code)
+            .ok_or(StoreError::Corrupt {
+                column: "teams.default_country_code",
+                value: code.to_string(),
+            })
+    }
+
+    /// Sets the team's region (and its calling code with it).
+    pub async fn set_team_region(&self, team: TeamId, region: Region) -> StoreResult<()> {
+        sqlx::query("UPDATE teams SET default_region = ?, default_country_code = ? WHERE id = ?")
+            .bind(region.code())
+            .bind(i64::from(region.calling_code()))
             .bind(team.0)
-            .fetch_one(&self.pool)
+            .execute(&self.pool)
             .await?;
-        u16::try_from(code).map_err(|_| StoreError::Corrupt {
-            column: "teams.default_country_code",
-            value: code.to_string(),
-        })
+        Ok(())
     }
 
     /// Creates a rep with default dialer settings. A taken email is a conflict.

@@ -15,6 +15,7 @@
 mod availability;
 mod calls;
 mod people;
+mod region;
 mod settings;
 mod signin;
 mod time;
@@ -97,6 +98,7 @@ pub fn routes() -> Vec<Route> {
             Rep,
             get(settings::team_page).post(settings::team_change),
         ),
+        page(region::PATH, POST, Rep, post(region::save)),
         page("/static/web.css", GET, Public, get(stylesheet)),
         page("/static/web.js", GET, Public, get(script)),
     ]

@@ -139,8 +139,8 @@ pub async fn save(
             DialerSettings::MAX_RING_TIMEOUT_SECS
         ))),
         Ok(_) => {
-            let cc = state.store().team_country_code(rep.rep.team_id).await?;
-            validate(submitted.clone(), cc)
+            let region = state.store().team_region(rep.rep.team_id).await?;
+            validate(submitted.clone(), region)
         }
     };
     match result {
@@ -284,6 +284,7 @@ pub async fn team_page(
 ) -> Result<Markup, PageError> {
     require_admin(&rep)?;
     let choices = state.store().team_choices(rep.rep.team_id).await?;
+    let region = state.store().team_region(rep.rep.team_id).await?;
     let list = |title: &str, kind: &str, items: Vec<(i64, String, bool)>| {
         html! {
             section.choices id=(kind) {
@@ -341,6 +342,7 @@ pub async fn team_page(
         }
         (list("Dispositions", "dispositions", choices.dispositions.iter().map(|d| (d.id.0, d.label.clone(), d.retired)).collect()))
         (list("Sentiments", "sentiments", choices.sentiments.iter().map(|s| (s.id.0, s.label.clone(), s.retired)).collect()))
+        (super::region::section(&rep, region))
     };
     Ok(layout("Team lists", &rep, "/team", body))
 }
