@@ -99,6 +99,9 @@ pub mod windows {
     extern "C" {
         #[wasm_bindgen(js_namespace = ["chrome", "windows"], catch)]
         pub fn update(window_id: i32, properties: &JsValue) -> Result<Promise, JsValue>;
+
+        #[wasm_bindgen(js_namespace = ["chrome", "windows"], catch)]
+        pub fn create(properties: &JsValue) -> Result<Promise, JsValue>;
     }
 }
 

@@ -67,6 +67,12 @@ pub enum WorkerRequest {
     HangUp {
         call_id: CallId,
     },
+    /// Panel: the notes typed so far, kept by the worker until the call is
+    /// logged, so a panel opened again starts from them.
+    Draft {
+        call_id: CallId,
+        notes: String,
+    },
     /// Panel: stop (or resume) sending the microphone.
     Mute {
         call_id: CallId,
@@ -230,6 +236,9 @@ pub struct PanelCall {
     /// The server offered audio for this call: the rep talks in the browser.
     #[serde(default)]
     pub audio: bool,
+    /// Notes typed in a panel and not logged yet.
+    #[serde(default)]
+    pub draft: Option<String>,
 }
 
 /// What the panel shows. The server's answers the worker does not need
@@ -246,6 +255,10 @@ pub struct PanelView {
     #[serde(with = "serde_wasm_bindgen::preserve")]
     pub history: JsValue,
     pub connection: ConnectionState,
+    /// Why the panel is not on the CRM record (it never showed, the page
+    /// failed, the tab was closed): the panel says so.
+    #[serde(default)]
+    pub crm_note: Option<String>,
 }
 
 /// Worker and offscreen document → open pages.

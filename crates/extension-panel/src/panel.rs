@@ -7,11 +7,11 @@
 //! unsent notes; once the log is written the form shows what was logged.
 
 use crate::format;
-use crate::reason::{PreviousCall, previous_call};
+use crate::reason::{History, PreviousCall, previous_call};
 use chrome::bridge;
 use chrome::messages::{CallAudio, CallPhase, LogDelivery, PanelCall, PanelView, WorkerRequest};
-use gloo_timers::callback::Interval;
-use protocol::api::{CallPage, TeamChoices};
+use gloo_timers::callback::{Interval, Timeout};
+use protocol::api::TeamChoices;
 use protocol::{CallId, DispositionId, SentimentId};
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
@@ -65,9 +65,14 @@ impl Reducible for PanelState {
                     next.notes = log.notes.clone();
                     next.disposition = log.disposition_id;
                     next.sentiment = log.sentiment_id;
+                } else if next.notes.is_empty()
+                    && let Some(draft) = view.call.as_ref().and_then(|c| c.draft.clone())
+                {
+                    // A panel opened again starts from the notes typed so far.
+                    next.notes = draft;
                 }
                 next.choices = chrome::js::from_js(view.choices.clone()).ok();
-                next.previous = chrome::js::from_js::<CallPage>(view.history.clone())
+                next.previous = chrome::js::from_js::<History>(view.history.clone())
                     .ok()
                     .zip(view.call.as_ref())
                     .and_then(|(page, call)| previous_call(&page.calls, call.call_id));
@@ -113,6 +118,7 @@ pub fn panel() -> Html {
         ..PanelState::default()
     });
     let requested = use_memo((), |_| call_from_url());
+    let draft_timer: DraftTimer = use_mut_ref(|| None);
 
     {
         let state = state.clone();
@@ -152,11 +158,12 @@ pub fn panel() -> Html {
     html! {
         <main class="panel">
             <header><h1>{ "Dialer Everywhere" }</h1></header>
+            if let Some(note) = view.crm_note.clone() { <p id="crm-note" class="callout">{ note }</p> }
             { caller(call) }
             { reason(state.previous.as_ref()) }
             { call_state(call, state.now) }
             { audio(&state, call) }
-            { log_form(&state, call) }
+            { log_form(&state, call, &draft_timer) }
         </main>
     }
 }
@@ -246,7 +253,17 @@ fn audio(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
     crate::audio::controls(call.call_id, audio, failed)
 }
 
-fn log_form(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
+/// The notes the worker is told of a moment after the last key.
+type DraftTimer = Rc<std::cell::RefCell<Option<Timeout>>>;
+
+/// How long after the last key the notes go to the worker.
+const DRAFT_DELAY_MS: u32 = 400;
+
+fn log_form(
+    state: &UseReducerHandle<PanelState>,
+    call: &PanelCall,
+    draft_timer: &DraftTimer,
+) -> Html {
     let delivery = call.log.as_ref().map(|log| &log.delivery);
     let locked = matches!(
         delivery,
@@ -260,11 +277,18 @@ fn log_form(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
     let loggable = matches!(call.phase, CallPhase::Connected | CallPhase::Ended);
 
     let on_notes = {
-        let state = state.clone();
+        let (state, draft_timer) = (state.clone(), draft_timer.clone());
+        let call_id = call.call_id;
         Callback::from(move |e: InputEvent| {
-            state.dispatch(Action::Notes(
-                e.target_unchecked_into::<HtmlTextAreaElement>().value(),
-            ))
+            let notes = e.target_unchecked_into::<HtmlTextAreaElement>().value();
+            state.dispatch(Action::Notes(notes.clone()));
+            // The worker keeps the notes as they are typed (a moment after
+            // the last key), so closing the tab loses nothing.
+            *draft_timer.borrow_mut() = Some(Timeout::new(DRAFT_DELAY_MS, move || {
+                spawn_local(async move {
+                    let _ = bridge::ask_panel(WorkerRequest::Draft { call_id, notes }).await;
+                });
+            }));
         })
     };
     let on_disposition = {

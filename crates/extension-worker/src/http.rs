@@ -1,9 +1,7 @@
 //! The REST client: `fetch` from the worker with the rep's bearer token.
 
-use chrome::js::{error_text, from_js, to_js};
-use protocol::api::ErrorBody;
+use chrome::js::{error_text, to_js};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, Request, RequestInit, Response, WorkerGlobalScope};
@@ -53,13 +51,10 @@ impl Api<'_> {
         self.send("GET", path, None).await
     }
 
-    pub async fn post<B: Serialize, R: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<R, ApiError> {
+    /// Posts `body`; the answer unread.
+    pub async fn post_raw<B: Serialize>(&self, path: &str, body: &B) -> Result<JsValue, ApiError> {
         let body = to_js(body).map_err(|e| ApiError::Unavailable(error_text(&e)))?;
-        decode(self.send("POST", path, Some(body)).await?)
+        self.send("POST", path, Some(body)).await
     }
 
     /// Sends `body` (already JSON for JavaScript) and returns the answer unread.
@@ -93,11 +88,12 @@ impl Api<'_> {
             401 => Err(ApiError::SignedOut),
             // Only Ringback's own refusals are final. Anything else (a proxy's
             // 403, a 404 during a deploy, a captive portal's page) may pass.
-            400 | 404 | 409 | 422 => match from_js::<ErrorBody>(json) {
-                Ok(body) => Err(ApiError::Refused {
-                    message: body.error.message,
-                }),
-                Err(_) => Err(ApiError::Unavailable(format!(
+            // An `ErrorBody`, read by hand (see `js_read`).
+            400 | 404 | 409 | 422 => match crate::js_read::field(&json, "error")
+                .and_then(|error| crate::js_read::string(&error, "message"))
+            {
+                Some(message) => Err(ApiError::Refused { message }),
+                None => Err(ApiError::Unavailable(format!(
                     "HTTP {status} from something other than Ringback"
                 ))),
             },
@@ -132,10 +128,4 @@ impl Api<'_> {
             .await?
             .dyn_into()
     }
-}
-
-fn decode<R: DeserializeOwned>(json: JsValue) -> Result<R, ApiError> {
-    from_js(json).map_err(|e| ApiError::Refused {
-        message: format!("unexpected answer from the server: {}", error_text(&e)),
-    })
 }

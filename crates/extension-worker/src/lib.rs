@@ -30,6 +30,7 @@ mod badge;
 mod calls;
 mod choices;
 mod http;
+mod js_read;
 mod js_storage;
 mod microphone;
 mod offscreen;
@@ -47,7 +48,7 @@ use chrome::messages::{
     CallPhase, Envelope, LiveCall, PageNotice, StatusView, Target, WorkerReply, WorkerRequest,
 };
 use http::{Api, ApiError};
-use protocol::api::{SessionResponse, SignInRequest};
+use protocol::api::SignInRequest;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -169,15 +170,14 @@ pub async fn on_notification_closed(id: String, by_user: bool) {
 
 #[wasm_bindgen]
 pub async fn on_tab_updated(tab_id: i32, tab: JsValue) {
-    if let Ok(tab) = chrome::js::from_js(tab) {
-        panel::on_tab_updated(tab_id, tab).await;
-    }
+    panel::on_tab_updated(tab_id, panel::Tab::read(&tab)).await;
 }
 
-/// `tabs.onRemoved`: a tab the panel was in is forgotten.
+/// `tabs.onRemoved`: a tab the panel was in is forgotten; if it held the
+/// call the rep is on, the panel comes back in a window of its own.
 #[wasm_bindgen]
 pub async fn on_tab_removed(tab_id: i32) {
-    panel::forget_tab(tab_id).await;
+    panel::tab_closed(tab_id).await;
 }
 
 /// A keyboard shortcut (`commands` in the manifest; the rep can change the
@@ -188,9 +188,7 @@ pub async fn on_command(command: String, tab: JsValue) {
         "accept-call" => calls::on_shortcut(0).await,
         "close-call" => calls::on_shortcut(1).await,
         "open-dialer" => {
-            if let Ok(tab) = chrome::js::from_js(tab) {
-                panel::on_context_menu(tab).await;
-            }
+            panel::on_context_menu(panel::Tab::read(&tab)).await;
         }
         _ => {}
     }
@@ -201,9 +199,7 @@ pub async fn on_context_menu(menu_item_id: String, tab: JsValue) {
     if menu_item_id != CONTEXT_MENU_ID {
         return;
     }
-    if let Ok(tab) = chrome::js::from_js(tab) {
-        panel::on_context_menu(tab).await;
-    }
+    panel::on_context_menu(panel::Tab::read(&tab)).await;
 }
 
 /// `runtime.onMessage` from a page or the offscreen document. Returns the
@@ -222,13 +218,14 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
             });
         }
     };
-    let sender: MessageSender = chrome::js::from_js(sender).unwrap_or_default();
+    let sender = MessageSender::read(&sender);
     let about_a_call = matches!(
         request,
         WorkerRequest::Panel { .. }
             | WorkerRequest::Log { .. }
             | WorkerRequest::HangUp { .. }
             | WorkerRequest::Mute { .. }
+            | WorkerRequest::Draft { .. }
     );
     let checked = state::read(|s| {
         rules::check_sender(
@@ -250,7 +247,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
 }
 
 /// The parts of `runtime.MessageSender` the worker checks.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default)]
 struct MessageSender {
     id: Option<String>,
     url: Option<String>,
@@ -258,6 +255,14 @@ struct MessageSender {
 }
 
 impl MessageSender {
+    fn read(sender: &JsValue) -> Self {
+        Self {
+            id: js_read::string(sender, "id"),
+            url: js_read::string(sender, "url"),
+            tab: js_read::field(sender, "tab").map(|tab| panel::Tab::read(&tab)),
+        }
+    }
+
     fn as_rules(&self) -> rules::Sender<'_> {
         rules::Sender {
             id: self.id.as_deref(),
@@ -313,6 +318,10 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
         }
         WorkerRequest::HangUp { call_id } => {
             calls::hang_up(call_id).await?;
+            WorkerReply::Done
+        }
+        WorkerRequest::Draft { call_id, notes } => {
+            panel::keep_draft(call_id, notes).await;
             WorkerReply::Done
         }
         WorkerRequest::Mute { call_id, muted } => {
@@ -399,20 +408,29 @@ async fn sign_in(server: &str, email: String, password: String) -> Result<(), St
         email: email.trim().to_owned(),
         password,
     };
-    let session: SessionResponse = api.post("/sessions", &request).await.map_err(|e| match e {
+    let session = api.post_raw("/sessions", &request).await.map_err(|e| match e {
         ApiError::SignedOut => "Wrong email or password.".to_owned(),
         ApiError::Unavailable(reason) => format!(
             "Could not reach {server} ({reason}). Check the address and that the server is running."
         ),
         ApiError::Refused { message, .. } => message,
     })?;
+    // A `SessionResponse`, read by hand (see `js_read`).
+    let rep = js_read::field(&session, "rep").unwrap_or(JsValue::NULL);
+    let (Some(token), Some(rep_name), Some(rep_email)) = (
+        js_read::string(&session, "token"),
+        js_read::string(&rep, "name"),
+        js_read::string(&rep, "email"),
+    ) else {
+        return Err("Unexpected answer from the server: is this a Ringback server?".into());
+    };
     socket::disconnect();
     state::durable(|d| {
         d.session = Some(state::Session {
             server: server.clone(),
-            token: session.token,
-            rep_name: session.rep.name,
-            email: session.rep.email,
+            token,
+            rep_name,
+            email: rep_email,
         });
         d.choices = JsValue::NULL;
         d.availability = JsValue::NULL;

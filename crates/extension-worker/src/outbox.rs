@@ -87,9 +87,7 @@ pub async fn flush() {
         };
         let api = Api::for_session(&session);
         let path = format!("/calls/{}/log", pending.call_id.0);
-        let result = api
-            .post::<_, serde::de::IgnoredAny>(&path, &pending.request)
-            .await;
+        let result = api.post_raw(&path, &pending.request).await;
         let key = pending.request.idempotency_key.clone();
         match result {
             Ok(_) => {

@@ -9,12 +9,13 @@
 //! and the CRM page cannot read it.
 
 use crate::http::Api;
+use crate::js_read;
 use crate::state::{self, CallEntry, PanelTab};
 use crate::{choices, rules};
 use chrome::api::{call, scripting, tabs, windows};
 use chrome::messages::{PanelCall, PanelView};
 use protocol::CallId;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 #[derive(Serialize)]
@@ -24,13 +25,24 @@ struct CreateTab {
 }
 
 /// The fields of a `tabs.Tab` the worker reads.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Tab {
     pub id: Option<i32>,
     pub url: Option<String>,
     pub status: Option<String>,
     pub window_id: Option<i32>,
+}
+
+impl Tab {
+    /// Read by hand ([`crate::js_read`]): a tab is read on every page load.
+    pub fn read(tab: &JsValue) -> Self {
+        Self {
+            id: js_read::int(tab, "id"),
+            url: js_read::string(tab, "url"),
+            status: js_read::string(tab, "status"),
+            window_id: js_read::int(tab, "windowId"),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -49,7 +61,7 @@ struct InjectionTarget {
 async fn create_tab(url: String) -> Option<Tab> {
     let properties = chrome::js::to_js(&CreateTab { url, active: true }).ok()?;
     let tab = call(tabs::create(&properties)).await.ok()?;
-    let tab: Tab = chrome::js::from_js(tab).ok()?;
+    let tab = Tab::read(&tab);
     if let Some(window_id) = tab.window_id {
         #[derive(Serialize)]
         struct Focus {
@@ -80,9 +92,10 @@ fn record_url(entry: &CallEntry) -> String {
 
 pub async fn open_record(entry: &CallEntry) {
     let url = record_url(entry);
+    let call_id = entry.call.call_id;
     let standalone = url.starts_with("chrome-extension://");
     let Some(tab_id) = create_tab(url.clone()).await.and_then(|tab| tab.id) else {
-        return;
+        return open_window(call_id).await;
     };
     if standalone {
         return;
@@ -92,14 +105,127 @@ pub async fn open_record(entry: &CallEntry) {
             tab_id,
             record_url: url,
             injected: false,
+            call_id: Some(call_id),
+            note: None,
         })
     })
     .await;
+    // After Accept there is always a panel: if the record has not shown by
+    // then (a login the rep has not got through, a CRM that is down or a
+    // stale link), the call's controls come anyway.
+    wasm_bindgen_futures::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(RECORD_WAIT_MS).await;
+        let waiting = state::read(|s| {
+            s.live
+                .panel_tab
+                .as_ref()
+                .is_some_and(|t| t.tab_id == tab_id && !t.injected)
+        });
+        if waiting && state::read(|s| s.live.needs_a_panel(call_id)) {
+            panel_anyway(tab_id, call_id, NOT_YET).await;
+        }
+    });
     // A page served from cache may have finished loading already.
-    if let Ok(tab) = call(tabs::get(tab_id)).await
-        && let Ok(tab) = chrome::js::from_js(tab)
-    {
-        on_tab_updated(tab_id, tab).await;
+    if let Ok(tab) = call(tabs::get(tab_id)).await {
+        on_tab_updated(tab_id, Tab::read(&tab)).await;
+    }
+}
+
+/// How long the record may take to show before the panel comes anyway.
+const RECORD_WAIT_MS: u32 = 6_000;
+
+const NOT_YET: &str = "The CRM record has not opened yet (sign in to your CRM, or check the \
+     Person's CRM link): the call's controls are here meanwhile.";
+const FAILED: &str = "The CRM page did not load (the CRM may be down, or the link is wrong): \
+     the call's controls are here instead.";
+const CLOSED: &str = "The CRM tab was closed: the call goes on here, with the notes typed so far.";
+
+/// The panel where the record is not: in the tab if the page takes it,
+/// else in a small window of its own; either way it says why.
+async fn panel_anyway(tab_id: i32, call_id: CallId, why: &str) {
+    let note = Some(why.to_owned());
+    let _ = state::live(|live| {
+        if let Some(t) = live
+            .panel_tab
+            .as_mut()
+            .filter(|t| t.call_id == Some(call_id))
+        {
+            t.note = note;
+        }
+    })
+    .await;
+    if why == FAILED || !inject(tab_id).await {
+        open_window(call_id).await;
+    }
+}
+
+/// The panel for one call in a small window (`call.html`, an extension page).
+async fn open_window(call_id: CallId) {
+    #[derive(Serialize)]
+    struct PopupWindow {
+        url: String,
+        r#type: &'static str,
+        width: u32,
+        height: u32,
+        focused: bool,
+    }
+    let window = PopupWindow {
+        url: chrome::api::runtime::get_url(&format!("call.html?call={}", call_id.0)),
+        r#type: "popup",
+        width: 400,
+        height: 680,
+        focused: true,
+    };
+    if let Ok(window) = chrome::js::to_js(&window) {
+        let _ = call(windows::create(&window)).await;
+    }
+}
+
+/// The notes typed in a panel, kept until the call is logged (bounded like
+/// a log's notes).
+pub async fn keep_draft(call_id: CallId, notes: String) {
+    let notes: String = notes.chars().take(MAX_DRAFT_CHARS).collect();
+    let changed = state::read(|s| {
+        s.live
+            .entry(call_id)
+            .is_some_and(|e| e.log.is_none() && e.draft.as_ref() != Some(&notes))
+    });
+    if changed {
+        let _ = state::live(|live| {
+            if let Some(entry) = live.entry_mut(call_id) {
+                entry.draft = Some(notes);
+            }
+        })
+        .await;
+    }
+}
+
+const MAX_DRAFT_CHARS: usize = 10_000;
+
+/// `tabs.onRemoved`: forget the tab; if it held the panel of a call the rep
+/// still needs one for, and no other tab has the panel, it comes back in a
+/// window of its own with the notes typed so far.
+pub async fn tab_closed(tab_id: i32) {
+    let (had_panel, call_id) = state::read(|s| {
+        let accept_tab = s.live.panel_tab.as_ref().filter(|t| t.tab_id == tab_id);
+        let had_panel =
+            s.live.injected_tabs.contains(&tab_id) || accept_tab.is_some_and(|t| t.note.is_some());
+        (
+            had_panel,
+            accept_tab.and_then(|t| t.call_id).or(s.live.active_call),
+        )
+    });
+    forget_tab(tab_id).await;
+    let Some(call_id) = call_id else { return };
+    let elsewhere = state::read(|s| !s.live.injected_tabs.is_empty());
+    if had_panel && !elsewhere && state::read(|s| s.live.needs_a_panel(call_id)) {
+        let _ = state::live(|live| {
+            if let Some(t) = live.panel_tab.as_mut().filter(|t| t.tab_id == tab_id) {
+                t.note = Some(CLOSED.to_owned());
+            }
+        })
+        .await;
+        open_window(call_id).await;
     }
 }
 
@@ -130,9 +256,22 @@ pub async fn on_tab_updated(tab_id: i32, tab: Tab) {
         let _ = state::live(|live| {
             if let Some(t) = live.panel_tab.as_mut().filter(|t| t.tab_id == tab_id) {
                 t.injected = true;
+                t.note = None;
             }
         })
         .await;
+    } else if let Some(call_id) = target.call_id
+        && state::read(|s| s.live.needs_a_panel(call_id))
+    {
+        // At the record's address but no page to put the panel in: the
+        // browser's error page (the CRM is down, or the host is unknown).
+        let _ = state::live(|live| {
+            if let Some(t) = live.panel_tab.as_mut().filter(|t| t.tab_id == tab_id) {
+                t.injected = true;
+            }
+        })
+        .await;
+        panel_anyway(tab_id, call_id, FAILED).await;
     }
 }
 
@@ -184,10 +323,7 @@ async fn inject(tab_id: i32) -> bool {
     };
     // The site it shows now: leaving it forgets the tab.
     let origin = match call(tabs::get(tab_id)).await {
-        Ok(tab) => chrome::js::from_js::<Tab>(tab)
-            .ok()
-            .and_then(|tab| tab.url)
-            .and_then(|url| rules::origin_of(&url)),
+        Ok(tab) => Tab::read(&tab).url.and_then(|url| rules::origin_of(&url)),
         Err(_) => None,
     };
     // Allowed before the panel loads and asks.
@@ -212,6 +348,9 @@ async fn inject(tab_id: i32) -> bool {
                 &"ringback: could not add the panel to the tab".into(),
                 &error,
             );
+            // No panel there after all (an error page, a page Chrome keeps
+            // extensions from).
+            forget_tab(tab_id).await;
             false
         }
     }
@@ -233,6 +372,14 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         ended_at: e.ended_at,
         log: e.log,
         audio: e.call.offer.is_some(),
+        draft: e.draft,
+    });
+    let crm_note = state::read(|s| {
+        s.live
+            .panel_tab
+            .as_ref()
+            .filter(|t| t.call_id.is_some() && t.call_id == call.as_ref().map(|c| c.call_id))
+            .and_then(|t| t.note.clone())
     });
     let history = match &call {
         Some(call) => history(call).await,
@@ -246,6 +393,7 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         choices: state::read(|s| s.durable.choices.clone()),
         history,
         connection: state::connection(),
+        crm_note,
     }
 }
 

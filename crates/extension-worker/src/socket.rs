@@ -11,7 +11,6 @@ use crate::http::{Api, ApiError};
 use crate::{badge, rules, state};
 use chrome::messages::ConnectionState;
 use gloo_timers::callback::{Interval, Timeout};
-use protocol::api::TicketResponse;
 use protocol::signal::{ClientMessage, ServerMessage, close_code};
 use protocol::{KEEPALIVE_INTERVAL_SECS, SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX};
 use std::cell::{Cell, RefCell};
@@ -124,8 +123,12 @@ async fn connect() {
     record_connection(ConnectionState::Connecting, None);
     show_connection_soon();
     let api = Api::for_session(&session);
-    let ticket = match api.post::<_, TicketResponse>("/ws-tickets", &()).await {
-        Ok(ticket) => ticket,
+    // A `TicketResponse`, read by hand (see `js_read`).
+    let ticket = match api.post_raw("/ws-tickets", &()).await {
+        Ok(answer) => match crate::js_read::string(&answer, "ticket") {
+            Some(ticket) => ticket,
+            None => return retry_later(generation, "unexpected answer for a ticket".into()),
+        },
         Err(ApiError::SignedOut) if is_current(generation) => {
             return emit(SocketEvent::SignedOut(ApiError::SignedOut.message()));
         }
@@ -136,7 +139,7 @@ async fn connect() {
     }
     let protocols = js_sys::Array::of2(
         &SUBPROTOCOL.into(),
-        &format!("{TICKET_SUBPROTOCOL_PREFIX}{}", ticket.ticket).into(),
+        &format!("{TICKET_SUBPROTOCOL_PREFIX}{ticket}").into(),
     );
     let socket =
         match WebSocket::new_with_str_sequence(&rules::signal_url(&session.server), &protocols) {

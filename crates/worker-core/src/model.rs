@@ -94,6 +94,10 @@ pub struct CallEntry {
     /// reconnect (the offscreen document keeps the connection it belongs to).
     #[serde(default)]
     pub answer: Option<String>,
+    /// Notes typed in a panel and not yet logged: a panel opened again (the
+    /// CRM tab closed, the worker's own window) starts from them.
+    #[serde(default)]
+    pub draft: Option<String>,
 }
 
 impl CallEntry {
@@ -105,6 +109,7 @@ impl CallEntry {
             ended_at: None,
             log: None,
             answer: None,
+            draft: None,
         }
     }
 }
@@ -115,6 +120,13 @@ pub struct PanelTab {
     pub record_url: String,
     /// Set once injected, so later loads of the same page do not re-inject.
     pub injected: bool,
+    /// The call Accept opened it for.
+    #[serde(default)]
+    pub call_id: Option<CallId>,
+    /// Why the panel is not on the CRM record (the record never showed, or
+    /// the page failed): the panel says so. Cleared once it is on the record.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// How long after its deadline a call still marked ringing here is taken to
@@ -160,6 +172,16 @@ impl Live {
             .filter(|e| e.phase == CallPhase::Ringing && !ring_is_over(e.call.ring_deadline, now))
             .max_by_key(|e| e.call.started_at)
             .map(|e| e.call.call_id)
+    }
+
+    /// A call the rep still needs a panel for: on it in this browser, or
+    /// answered here and not yet logged.
+    pub fn needs_a_panel(&self, call_id: CallId) -> bool {
+        self.entry(call_id).is_some_and(|e| match e.phase {
+            CallPhase::Accepting | CallPhase::Connected => true,
+            CallPhase::Ended => e.answered_at.is_some() && e.log.is_none(),
+            _ => false,
+        })
     }
 
     /// A fresh id for a message to the server.

@@ -27,6 +27,7 @@ pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> 
             delivery: LogDelivery::Logged,
         }),
         answer: None,
+        draft: None,
     }
 }
 
@@ -98,4 +99,18 @@ fn a_ring_is_over_only_after_its_deadline_and_the_grace() {
     assert!(!ring_is_over(1_000, 1_000 + RING_GRACE_MS));
     assert!(ring_is_over(1_000, 1_001 + RING_GRACE_MS));
     assert!(!ring_is_over(i64::MAX, i64::MAX));
+}
+
+#[test]
+fn a_panel_is_needed_while_on_the_call_and_until_it_is_logged() {
+    let mut live = Live::default();
+    live.calls.push(entry(1, CallPhase::Connected, true, false));
+    live.calls.push(entry(2, CallPhase::Ended, true, false));
+    live.calls.push(entry(3, CallPhase::Ended, true, true));
+    live.calls.push(entry(4, CallPhase::Gone, false, false));
+    live.calls.push(entry(5, CallPhase::Ringing, false, false));
+    let needed: Vec<i64> = (1..=6)
+        .filter(|id| live.needs_a_panel(CallId(*id)))
+        .collect();
+    assert_eq!(needed, vec![1, 2]);
 }
