@@ -82,9 +82,11 @@ async fn run(effects: Vec<Effect>, changed: bool) -> Result<(), String> {
     // shows it sooner with nothing else in flight (measured: the storage
     // write and the ringtone's messages sent alongside added about 5 ms).
     // So it goes alone; the ringtone starts once it is up.
+    let mut rang = false;
     if let Some(&Effect::ShowRing(call_id)) = effects.peek() {
         effects.next();
         show_ring(call_id).await;
+        rang = true;
     }
     // Stored in the background, then the ringtone, which follows the calls
     // (read when it runs): started before anything else is awaited, so it
@@ -94,6 +96,10 @@ async fn run(effects: Vec<Effect>, changed: bool) -> Result<(), String> {
     }
     if ringtone {
         wasm_bindgen_futures::spawn_local(ringtone::update());
+    }
+    // The team's lists as they are now, for the panel this call may open.
+    if rang {
+        choices::refresh_soon();
     }
     let mut reply = Ok(());
     for effect in effects {
@@ -112,6 +118,7 @@ async fn run(effects: Vec<Effect>, changed: bool) -> Result<(), String> {
             Effect::EndAudio(call_id) => audio::end(call_id).await,
             Effect::MuteAudio { call_id, muted } => reply = audio::mute(call_id, muted).await,
             Effect::OpenRecord(call_id) => {
+                choices::refresh_soon();
                 if let Some(entry) = entry(call_id) {
                     panel::open_record(&entry).await;
                 }

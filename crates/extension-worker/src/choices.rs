@@ -1,5 +1,7 @@
-//! The team's dispositions and sentiments, for the panel: re-read on each
-//! Welcome and when a panel opens without them.
+//! The team's dispositions and sentiments, for the panel. An admin may add,
+//! rename or retire one at any time, so they are re-read on each Welcome,
+//! each ring (once its notification is up) and each Accept, and when a panel
+//! opens without them; open panels hear of a change and ask again.
 
 use crate::http::Api;
 use crate::state;
@@ -9,7 +11,18 @@ pub async fn refresh() {
         return;
     };
     let api = Api::for_session(&session);
-    if let Ok(choices) = api.get_raw("/team/choices").await {
-        let _ = state::durable(|d| d.choices = choices).await;
+    let Ok(choices) = api.get_raw("/team/choices").await else {
+        return;
+    };
+    let json = |value: &wasm_bindgen::JsValue| js_sys::JSON::stringify(value).ok().map(String::from);
+    if json(&choices) == state::read(|s| json(&s.durable.choices)) {
+        return;
     }
+    let _ = state::durable(|d| d.choices = choices).await;
+    crate::notify_pages();
+}
+
+/// [`refresh`] in the background.
+pub fn refresh_soon() {
+    wasm_bindgen_futures::spawn_local(refresh());
 }
