@@ -212,3 +212,48 @@ pub enum CarrierEventKind {
     /// The rep hung up a call they took on the forwarding phone.
     PhoneHungUp,
 }
+
+/// One thing that happened to a call, as it happened: `GET
+/// /api/v1/calls/{id}/timeline` answers them oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: UnixMillis,
+    pub kind: TimelineKind,
+    /// For people: which browsers, which number, who hung up, why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What a [`TimelineEntry`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TimelineKind {
+    /// The carrier delivered the call; the detail says where it rings, or
+    /// why the browser does not.
+    Arrived,
+    /// The ring went to the rep's browsers (the detail names them).
+    RangBrowser,
+    /// The forwarding phone was rung.
+    RangPhone,
+    /// Close on the notification: the browser stopped ringing.
+    Closed,
+    /// Accept, in the browser the detail names.
+    Accepted,
+    AnsweredOnPhone,
+    /// The forwarding phone could not be rung or refused the call.
+    PhoneFailed,
+    /// The forwarding phone was told to stop ringing.
+    PhoneStopped,
+    /// Nobody answered within the ring time.
+    NoAnswer,
+    Forwarded,
+    Voicemail,
+    CallerHungUp,
+    /// The rep hung up (the detail says where).
+    RepHungUp,
+    /// The call ended on its own (the voicemail or call time limit).
+    Ended,
+    /// A log was written (by the rep, or automatically for a voicemail).
+    Logged,
+}

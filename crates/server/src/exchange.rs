@@ -11,11 +11,12 @@ use crate::error::AppError;
 use crate::phone_leg::{PhoneCall, PhoneCommand};
 use crate::state::AppState;
 use crate::store::{NewCall, StoreError};
+use crate::timeline::{self, By, Cause, Note};
 use calls::{Action, Answerer, Audience, Call, Event, Phase, Refusal, RingRequest};
 use media::MediaError;
 use media::TrunkPeer;
 use media::audio::Clip;
-use protocol::api::{CarrierInbound, CarrierInboundResponse};
+use protocol::api::{CarrierInbound, CarrierInboundResponse, TimelineKind};
 use protocol::signal::{IncomingCall, ServerMessage};
 use protocol::{CallId, LegState, PhoneNumber, RepId};
 use std::collections::HashMap;
@@ -264,7 +265,13 @@ impl AppState {
         );
         // The call exists and rings whatever happens next: a failed voicemail
         // log is logged, not reported to the carrier as a failed call.
-        let _ = self.perform(&guard, actions).await;
+        let arrived = crate::timeline::arrival(
+            &ring,
+            guard.machine.rings_in_browser(),
+            guard.machine.phone_leg() == LegState::Ringing,
+            guard.machine.started_at(),
+        );
+        let _ = self.perform(&guard, actions, Some(arrived)).await;
         self.after_step(&mut guard);
         if guard.machine.next_deadline().is_some() {
             self.spawn_call_timer(id);
@@ -294,15 +301,23 @@ impl AppState {
         })
     }
 
-    /// Applies a rep's event (Accept, Close, hang-up) to one of their calls.
-    /// Another rep's call is [`EventError::NotFound`], exactly like a missing one.
-    pub async fn rep_event(&self, rep: RepId, id: CallId, event: Event) -> Result<(), EventError> {
+    /// Applies a rep's event (Close, hang-up) from one of their browsers to
+    /// one of their calls. Another rep's call is [`EventError::NotFound`],
+    /// exactly like a missing one.
+    pub async fn rep_event(
+        &self,
+        rep: RepId,
+        id: CallId,
+        event: Event,
+        device_id: &str,
+    ) -> Result<(), EventError> {
         let entry = self
             .exchange()
             .entry(id)
             .filter(|e| e.rep == rep)
             .ok_or(EventError::NotFound)?;
-        self.apply(entry, event).await
+        self.apply(entry, event, By::Browser(device_id.to_owned()))
+            .await
     }
 
     /// The rep pressed Accept in a browser, with that browser's SDP answer.
@@ -339,40 +354,65 @@ impl AppState {
             }
         }
         let now = self.now();
-        self.step(&mut live, |machine| {
-            machine.handle(Event::BrowserAccept { device_id }, now)
+        let by = By::Browser(device_id.clone());
+        let event = Event::BrowserAccept { device_id };
+        let note = timeline::for_event(&event, &by);
+        self.step(&mut live, Cause::Event(note), |machine| {
+            machine.handle(event, now)
         })
         .await
     }
 
-    /// Applies the carrier's news about the phone leg.
+    /// Applies the carrier's news about the phone leg or the caller.
     pub async fn carrier_event(&self, id: CallId, event: Event) -> Result<(), EventError> {
-        let entry = self.exchange().entry(id).ok_or(EventError::NotFound)?;
-        self.apply(entry, event).await
+        self.call_event(id, event, By::Carrier).await
     }
 
-    async fn apply(&self, entry: LiveEntry, event: Event) -> Result<(), EventError> {
+    /// Applies an event to a call, whoever's it is; `by` is for its timeline.
+    pub async fn call_event(&self, id: CallId, event: Event, by: By) -> Result<(), EventError> {
+        let entry = self.exchange().entry(id).ok_or(EventError::NotFound)?;
+        self.apply(entry, event, by).await
+    }
+
+    async fn apply(&self, entry: LiveEntry, event: Event, by: By) -> Result<(), EventError> {
         let mut live = entry.call.lock().await;
         let now = self.now();
-        self.step(&mut live, |machine| machine.handle(event, now))
-            .await
+        let note = timeline::for_event(&event, &by);
+        self.step(&mut live, Cause::Event(note), |machine| {
+            machine.handle(event, now)
+        })
+        .await
     }
 
     /// Runs one step of a call's machine on a copy, stores the result, and only
     /// then makes it current and carries out its actions. If storing fails the
     /// call is unchanged, so memory, database and what the rep was told agree.
+    /// What changed is noted on the call's timeline, after the actions ran.
     async fn step(
         &self,
         live: &mut LiveCall,
+        cause: Cause,
         step: impl FnOnce(&mut Call) -> Result<Vec<Action>, Refusal>,
     ) -> Result<(), EventError> {
+        let was_ringing = live.machine.phase() == &Phase::Ringing;
         let mut next = live.machine.clone();
         let actions = step(&mut next)?;
-        if next != live.machine {
+        let changed = next != live.machine;
+        if changed {
             self.store().save_call(live.id, &next).await?;
             live.machine = next;
         }
-        let performed = self.perform(live, actions).await;
+        let note = match cause {
+            _ if !changed => None,
+            Cause::Event(note) => Some(note),
+            Cause::Timer => timeline::for_timer(
+                was_ringing,
+                live.machine.phase() == &Phase::Ringing,
+                live.machine.phase() == &Phase::Ended,
+                live.machine.ring_deadline() - live.machine.started_at(),
+            ),
+        };
+        let performed = self.perform(live, actions, note).await;
         self.after_step(live);
         Ok(performed?)
     }
@@ -427,7 +467,7 @@ impl AppState {
                 let mut live = entry.call.lock().await;
                 let now = state.now();
                 if let Err(error) = state
-                    .step(&mut live, |machine| Ok(machine.on_time(now)))
+                    .step(&mut live, Cause::Timer, |machine| Ok(machine.on_time(now)))
                     .await
                 {
                     tracing::error!(call = %id, %error, "a call's deadline could not be applied; retrying");
@@ -441,8 +481,15 @@ impl AppState {
         });
     }
 
-    /// Carries out every action, even after one fails; returns the first failure.
-    async fn perform(&self, live: &LiveCall, actions: Vec<Action>) -> Result<(), StoreError> {
+    /// Carries out every action, even after one fails; returns the first
+    /// failure. Then notes `first` and the actions on the call's timeline
+    /// (after them, so no write delays a ring).
+    async fn perform(
+        &self,
+        live: &LiveCall,
+        actions: Vec<Action>,
+        first: Option<Note>,
+    ) -> Result<(), StoreError> {
         let call = PhoneCall {
             id: live.id,
             carrier_call_id: live.carrier_call_id.clone(),
@@ -452,7 +499,13 @@ impl AppState {
         };
         let phone = |command| self.phone().command(&call, command);
         let mut result = Ok(());
+        let mut notes: Vec<Note> = first.into_iter().collect();
         for action in actions {
+            let devices = match action {
+                Action::RingBrowser => self.hub().device_ids(live.rep),
+                _ => Vec::new(),
+            };
+            notes.extend(timeline::for_action(&action, &devices));
             match action {
                 Action::RingBrowser => {
                     crate::metrics::Metrics::count(&self.metrics().rings_sent);
@@ -477,13 +530,22 @@ impl AppState {
                     phone(PhoneCommand::StartVoicemail);
                     let greeting = self.greeting_for(live.rep).await;
                     self.media().start_voicemail(live.id, greeting);
-                    if let Err(error) = self.store().log_voicemail(live.id, self.now()).await {
-                        tracing::error!(call = %live.id, %error, "logging a voicemail failed");
-                        result = result.and(Err(error));
+                    match self.store().log_voicemail(live.id, self.now()).await {
+                        Ok(()) => notes.push((
+                            TimelineKind::Logged,
+                            Some("automatically, as a voicemail".to_owned()),
+                        )),
+                        Err(error) => {
+                            tracing::error!(call = %live.id, %error, "logging a voicemail failed");
+                            result = result.and(Err(error));
+                        }
                     }
                 }
                 Action::EndMedia => phone(PhoneCommand::Release),
             }
+        }
+        for note in notes {
+            self.note(live.id, note).await;
         }
         result
     }

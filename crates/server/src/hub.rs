@@ -192,6 +192,13 @@ impl Hub {
         self.left_at.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The device ids of the rep's connected browsers.
+    pub fn device_ids(&self, rep: RepId) -> Vec<String> {
+        self.lock().get(&rep).map_or_else(Vec::new, |connections| {
+            connections.iter().map(|c| c.device_id.clone()).collect()
+        })
+    }
+
     pub fn is_connected(&self, rep: RepId) -> bool {
         self.lock().contains_key(&rep)
     }

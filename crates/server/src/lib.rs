@@ -23,6 +23,7 @@ pub mod signal;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod timeline;
 pub mod trunk;
 pub mod web;
 
@@ -202,6 +203,14 @@ impl Server {
         }
         let router = app(state.clone());
         let stopping = state.clone();
+        // No Nagle: signalling is small frames in a row (Welcome, then the
+        // rings resumed on reconnect), and with Nagle the second waits for
+        // the browser's delayed ACK of the first, about 40 ms (measured).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY on a connection");
+            }
+        });
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,

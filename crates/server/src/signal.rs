@@ -442,7 +442,7 @@ impl Connection {
         };
         let applied = self
             .state
-            .rep_event(self.grant.rep.rep_id, call_id, event)
+            .rep_event(self.grant.rep.rep_id, call_id, event, device_id)
             .await;
         reply_to(id, applied)
     }

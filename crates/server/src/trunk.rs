@@ -11,6 +11,7 @@
 use crate::exchange::{CallerOrigin, EventError};
 use crate::phone_leg::{PhoneCall, PhoneCommand, PhoneLeg, PhoneNews, WebhookPhoneLeg};
 use crate::state::AppState;
+use crate::timeline::By;
 use calls::Event;
 use media::{MediaEngine, MediaEvent, TrunkPeer};
 use protocol::api::CarrierInbound;
@@ -286,14 +287,20 @@ pub fn spawn_media_events(state: AppState, mut events: mpsc::UnboundedReceiver<M
         while let Some(event) = events.recv().await {
             match event {
                 MediaEvent::CallerLost { call } => {
-                    if let Err(error) = state.carrier_event(call, Event::CallerHungUp).await {
+                    if let Err(error) = state
+                        .call_event(call, Event::CallerHungUp, By::AudioLost)
+                        .await
+                    {
                         tracing::debug!(%call, %error, "a lost caller's call was already over");
                     }
                 }
                 // Nothing can bring the browser's audio back (ICE-lite, no
                 // restart): the call ends as if the rep hung up.
                 MediaEvent::BrowserLost { call } => {
-                    if let Err(error) = state.carrier_event(call, Event::RepHungUp).await {
+                    if let Err(error) = state
+                        .call_event(call, Event::RepHungUp, By::AudioLost)
+                        .await
+                    {
                         tracing::debug!(%call, %error, "a lost browser's call was already over");
                     }
                 }

@@ -99,6 +99,7 @@ impl BobsData {
         for path in [
             format!("/api/v1/people/{}", self.person),
             format!("/api/v1/calls/{}", self.call),
+            format!("/api/v1/calls/{}/timeline", self.call),
             "/api/v1/settings/dialer".to_owned(),
             "/api/v1/settings/greeting".to_owned(),
             "/api/v1/availability".to_owned(),
@@ -335,4 +336,26 @@ async fn every_page_refuses_strangers_and_other_reps() {
         "only {checked} page route methods were checked"
     );
     assert_eq!(bob.snapshot(&t).await, before, "Bob's data is unchanged");
+}
+
+#[tokio::test]
+async fn another_rep_cannot_read_a_calls_timeline() {
+    let t = TestServer::start().await;
+    let bob = BobsData::create(&t).await;
+    let path = format!("/api/v1/calls/{}/timeline", bob.call);
+    let bobs = t.get(&bob.token, &path).await;
+    assert_eq!(bobs.status(), 200);
+    let entries: Vec<serde_json::Value> = bobs.json().await.expect("timeline");
+    assert!(!entries.is_empty(), "Bob's call has a timeline");
+    let alice = t.sign_in(&t.alice).await;
+    let response = t.get(&alice, &path).await;
+    assert_eq!(response.status(), 404, "like a call that does not exist");
+    let body = response.text().await.unwrap_or_default();
+    assert!(!body.contains("arrived"), "{body}");
+    assert_eq!(
+        t.get(&alice, "/api/v1/calls/999999/timeline")
+            .await
+            .status(),
+        404
+    );
 }

@@ -7,7 +7,7 @@ use crate::store::{CallFilter, LogInput, LogWrite};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use protocol::api::{CallPage, CallView, LogCallRequest, UpdateLogRequest};
+use protocol::api::{CallPage, CallView, LogCallRequest, TimelineEntry, UpdateLogRequest};
 use protocol::{CallId, CallOutcome, DispositionId, PersonId, UnixMillis};
 use serde::Deserialize;
 
@@ -64,6 +64,19 @@ pub async fn read(
     view.map(Json).ok_or(AppError::NotFound("call"))
 }
 
+/// `GET /api/v1/calls/{id}/timeline`: what happened to the call, oldest first.
+pub async fn timeline(
+    State(state): State<AppState>,
+    auth: AuthRep,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<TimelineEntry>>, AppError> {
+    let timeline = state
+        .store()
+        .call_timeline(auth.rep.rep_id, CallId(id))
+        .await?;
+    timeline.map(Json).ok_or(AppError::NotFound("call"))
+}
+
 pub async fn log(
     State(state): State<AppState>,
     auth: AuthRep,
@@ -94,7 +107,10 @@ pub async fn log(
         .log_call(auth.rep, CallId(id), &input, state.now())
         .await?
     {
-        Some(LogWrite::Created(view)) => Ok((StatusCode::CREATED, Json(view))),
+        Some(LogWrite::Created(view)) => {
+            state.note(view.id, crate::timeline::logged_by_rep()).await;
+            Ok((StatusCode::CREATED, Json(view)))
+        }
         Some(LogWrite::Replayed(view)) => Ok((StatusCode::OK, Json(view))),
         None => Err(AppError::NotFound("call")),
     }

@@ -69,6 +69,7 @@ pub fn routes() -> Vec<Route> {
         ),
         route("/calls", GET, Rep, get(calls::list)),
         route("/calls/{id}", GET, Rep, get(calls::read)),
+        route("/calls/{id}/timeline", GET, Rep, get(calls::timeline)),
         route(
             "/calls/{id}/log",
             &[Method::POST, Method::PATCH],

@@ -37,6 +37,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "team_region",
         sql: include_str!("../../migrations/sqlite/0005_team_region.sql"),
     },
+    Migration {
+        version: 6,
+        name: "call_events",
+        sql: include_str!("../../migrations/sqlite/0006_call_events.sql"),
+    },
 ];
 
 pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {

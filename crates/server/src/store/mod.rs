@@ -14,6 +14,7 @@ mod people;
 mod reps;
 mod sessions;
 mod settings;
+mod timeline;
 
 pub use people::PersonFields;
 
@@ -22,6 +23,7 @@ pub use choices::ChoiceList;
 pub use logs::{LogInput, LogWrite};
 pub use reps::{NewRep, RepAuth, RepCredentials};
 pub use sessions::{MAX_TICKETS_PER_SESSION, TicketGrant};
+pub use timeline::MAX_EVENTS_PER_CALL;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::path::Path;

@@ -7,12 +7,13 @@ use crate::api::calls::MAX_NOTES;
 use crate::api::recordings;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::{CallFilter, LogInput};
+use crate::store::{CallFilter, LogInput, LogWrite};
+use crate::timeline::logged_by_rep;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{Markup, html};
-use protocol::api::{CallView, TeamChoices, UpdateLogRequest};
+use protocol::api::{CallView, TeamChoices, TimelineEntry, UpdateLogRequest};
 use protocol::{CallId, CallOutcome, DispositionId, LogStatus, SentimentId};
 use serde::Deserialize;
 
@@ -112,6 +113,8 @@ pub async fn page(
     };
     let store = state.store();
     let page = store.list_calls(rep.rep.rep_id, &filter).await?;
+    let ids: Vec<CallId> = page.calls.iter().map(|c| c.id).collect();
+    let timelines = store.timelines(rep.rep.rep_id, &ids).await?;
     let choices = store.team_choices(rep.rep.team_id).await?;
     let here = format!(
         "/calls?{}{}",
@@ -166,7 +169,9 @@ pub async fn page(
                     th { "Outcome" } th { "Disposition" } th { "Sentiment" } th.notes { "Notes" } th { "Recording" }
                 } }
                 tbody {
-                    @for call in &page.calls { (row(call, &rep, &here)) }
+                    @for call in &page.calls {
+                        (row(call, timelines.get(&call.id).map_or(&[][..], Vec::as_slice), &rep, &here))
+                    }
                 }
             }
         }
@@ -178,7 +183,7 @@ pub async fn page(
     Ok(layout("Calls", &rep, "/calls", body))
 }
 
-fn row(call: &CallView, rep: &WebRep, here: &str) -> Markup {
+fn row(call: &CallView, timeline: &[TimelineEntry], rep: &WebRep, here: &str) -> Markup {
     let log = call.log.as_ref();
     let length = call
         .answered_at
@@ -200,6 +205,7 @@ fn row(call: &CallView, rep: &WebRep, here: &str) -> Markup {
             td.outcome {
                 (outcome_label(call.outcome))
                 @if log.is_some_and(|l| l.status == LogStatus::NoAnswer) { br; span.muted { "marked no answer" } }
+                (super::timeline::details(call.id, timeline))
             }
             td.disposition { (log.and_then(|l| l.disposition.as_ref()).map(|d| d.label.as_str()).unwrap_or("—")) }
             td.sentiment { (log.and_then(|l| l.sentiment.as_ref()).map(|s| s.label.as_str()).unwrap_or("—")) }
@@ -403,7 +409,16 @@ pub async fn log(
         .log_call(rep.rep, CallId(id), &input, state.now())
         .await
     {
-        Ok(Some(_)) => Ok(back_with(
+        Ok(Some(LogWrite::Created(_))) => {
+            state.note(CallId(id), logged_by_rep()).await;
+            Ok(back_with(
+                &rep,
+                &back,
+                "notice",
+                "Call logged. It now appears on the Calls page.",
+            ))
+        }
+        Ok(Some(LogWrite::Replayed(_))) => Ok(back_with(
             &rep,
             &back,
             "notice",

@@ -19,6 +19,7 @@ mod region;
 mod settings;
 mod signin;
 mod time;
+mod timeline;
 
 use crate::error::AppError;
 use crate::route::{Access, Route, route as page};

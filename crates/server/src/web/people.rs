@@ -11,8 +11,8 @@ use crate::state::AppState;
 use crate::store::CallFilter;
 use axum::extract::{Path, Query, State};
 use maud::{Markup, html};
-use protocol::api::{CallView, TeamChoices};
-use protocol::{CallStatus, PersonId};
+use protocol::api::{CallView, TeamChoices, TimelineEntry};
+use protocol::{CallId, CallStatus, PersonId};
 
 pub async fn page(
     State(state): State<AppState>,
@@ -35,6 +35,8 @@ pub async fn page(
             },
         )
         .await?;
+    let ids: Vec<CallId> = history.calls.iter().map(|c| c.id).collect();
+    let timelines = store.timelines(rep.rep.rep_id, &ids).await?;
     let choices = store.team_choices(rep.rep.team_id).await?;
     let here = format!("/people/{id}");
 
@@ -65,12 +67,20 @@ pub async fn page(
         }
         h2 { "Calls" }
         @if history.calls.is_empty() { p.muted { "No calls with " (person.name) " yet." } }
-        @for call in &history.calls { (call_card(call, &rep, &choices, &here)) }
+        @for call in &history.calls {
+            (call_card(call, timelines.get(&call.id).map_or(&[][..], Vec::as_slice), &rep, &choices, &here))
+        }
     };
     Ok(layout(&person.name, &rep, "", body))
 }
 
-fn call_card(call: &CallView, rep: &WebRep, choices: &TeamChoices, here: &str) -> Markup {
+fn call_card(
+    call: &CallView,
+    timeline: &[TimelineEntry],
+    rep: &WebRep,
+    choices: &TeamChoices,
+    here: &str,
+) -> Markup {
     let length = call
         .answered_at
         .zip(call.ended_at)
@@ -116,6 +126,7 @@ fn call_card(call: &CallView, rep: &WebRep, choices: &TeamChoices, here: &str) -
                 Some(log) => { p.muted { "Logged automatically (" (outcome_label(call.outcome)) ")." } @if !log.notes.is_empty() { p.notes { (log.notes) } } }
                 None => { p.muted { "Not logged." } }
             }
+            (super::timeline::details(call.id, timeline))
         }
     }
 }
