@@ -15,8 +15,12 @@ chrome.action.setBadgeBackgroundColor({ color: '#5f6368' });
 // scripts (by default they can read it), so a script in a CRM tab cannot.
 chrome.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })?.catch?.(() => {});
 
+// The worker's stored state is read while the wasm loads (the keys are
+// DURABLE_KEY and LIVE_KEY in crates/extension-worker/src/state.rs): after a
+// restart, connecting needs the session, and the two need not wait in turn.
+const stored = [chrome.storage.local.get('ringback'), chrome.storage.session.get('ringback_live')];
 const ready = init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) })
-  .then(() => worker.boot());
+  .then(() => worker.boot(...stored));
 
 const later = (handler) => (...args) => {
   ready.then(() => handler(...args)).catch((error) => console.error('ringback:', error));

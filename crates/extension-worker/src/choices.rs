@@ -14,7 +14,8 @@ pub async fn refresh() {
     let Ok(choices) = api.get_raw("/team/choices").await else {
         return;
     };
-    let json = |value: &wasm_bindgen::JsValue| js_sys::JSON::stringify(value).ok().map(String::from);
+    let json =
+        |value: &wasm_bindgen::JsValue| js_sys::JSON::stringify(value).ok().map(String::from);
     if json(&choices) == state::read(|s| json(&s.durable.choices)) {
         return;
     }

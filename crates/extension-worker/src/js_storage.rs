@@ -10,7 +10,8 @@ fn one_item(key: &str, value: JsValue) -> Result<JsValue, JsValue> {
     Ok(item.into())
 }
 
-fn value_of(items: JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
+/// `items[key]` of a `chrome.storage` read, if set.
+pub fn value_of(items: JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
     let value = Reflect::get(&items, &JsValue::from_str(key))?;
     Ok((!value.is_undefined() && !value.is_null()).then_some(value))
 }
@@ -25,18 +26,4 @@ pub async fn save_session(key: &str, value: JsValue) -> Result<(), JsValue> {
     call(storage::session_set(&one_item(key, value)?))
         .await
         .map(drop)
-}
-
-pub async fn load_local(key: &str) -> Result<Option<JsValue>, JsValue> {
-    value_of(
-        call(storage::local_get(&JsValue::from_str(key))).await?,
-        key,
-    )
-}
-
-/// Starts the read at once (not when first polled), so it can overlap
-/// another read.
-pub fn load_session(key: &str) -> impl Future<Output = Result<Option<JsValue>, JsValue>> + '_ {
-    let started = storage::session_get(&JsValue::from_str(key));
-    async move { value_of(call(started).await?, key) }
 }

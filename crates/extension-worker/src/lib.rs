@@ -58,10 +58,12 @@ const WATCHDOG: &str = "ringback-watchdog";
 const WATCHDOG_MINUTES: f64 = 0.5;
 const CONTEXT_MENU_ID: &str = "open-dialer";
 
-/// Runs once per worker start, before any event is handled.
+/// Runs once per worker start, before any event is handled. `sw.js` has
+/// already asked `chrome.storage` for the durable and live state (the reads
+/// overlap the wasm's loading); these are those two reads.
 #[wasm_bindgen]
-pub async fn boot() -> Result<(), JsValue> {
-    state::load().await?;
+pub async fn boot(durable: js_sys::Promise, live: js_sys::Promise) -> Result<(), JsValue> {
+    state::load(durable, live).await?;
     if state::read(|s| s.durable.device_id.is_none()) {
         let id = format!("dev-{}", random_id());
         state::durable(|d| d.device_id = Some(id)).await?;

@@ -89,6 +89,7 @@ thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
 }
 
+/// The keys `sw.js` reads at start too: change them together.
 const DURABLE_KEY: &str = "ringback";
 const LIVE_KEY: &str = "ringback_live";
 const UNREADABLE_KEY: &str = "ringback_unreadable";
@@ -148,12 +149,13 @@ async fn save_live() -> Result<(), JsValue> {
     js_storage::save_session(LIVE_KEY, snapshot).await
 }
 
-/// Load both halves at start. A stored value this version cannot read is
-/// dropped rather than keeping the worker from starting.
-pub async fn load() -> Result<(), JsValue> {
-    // Both reads at once: this is on the way to connecting.
-    let live = js_storage::load_session(LIVE_KEY);
-    let durable: Durable = match js_storage::load_local(DURABLE_KEY).await? {
+/// Load both halves at start, from the reads `sw.js` started (of
+/// [`DURABLE_KEY`] and [`LIVE_KEY`]). A stored value this version cannot
+/// read is dropped rather than keeping the worker from starting.
+pub async fn load(durable: js_sys::Promise, live: js_sys::Promise) -> Result<(), JsValue> {
+    let live = js_storage::value_of(chrome::api::call(Ok(live)).await?, LIVE_KEY)?;
+    let stored = js_storage::value_of(chrome::api::call(Ok(durable)).await?, DURABLE_KEY)?;
+    let durable: Durable = match stored {
         None => Durable::default(),
         Some(raw) => match chrome::js::from_js(raw.clone()) {
             Ok(durable) => durable,
@@ -170,7 +172,6 @@ pub async fn load() -> Result<(), JsValue> {
         },
     };
     let live: Live = live
-        .await?
         .and_then(|value| chrome::js::from_js(value).ok())
         .unwrap_or_default();
     STATE.with(|s| {
