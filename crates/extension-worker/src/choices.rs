@@ -23,7 +23,11 @@ pub async fn refresh() {
     crate::notify_pages();
 }
 
-/// [`refresh`] in the background.
+/// [`refresh`] in the background, once the ring that prompted it has had
+/// the browser to itself.
 pub fn refresh_soon() {
-    wasm_bindgen_futures::spawn_local(refresh());
+    wasm_bindgen_futures::spawn_local(async {
+        gloo_timers::future::TimeoutFuture::new(crate::RING_PATH_FIRST_MS).await;
+        refresh().await;
+    });
 }
