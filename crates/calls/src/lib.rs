@@ -14,6 +14,7 @@
 mod call;
 mod identify;
 mod route;
+mod who;
 
 /// How long a connected call lasts at most by default (4 hours): past it,
 /// its hang-up is taken to be lost and the call ends.
@@ -22,3 +23,4 @@ pub const DEFAULT_MAX_CALL_MS: i64 = 4 * 60 * 60 * 1000;
 pub use call::{Action, Answerer, Audience, Call, Event, MAX_VOICEMAIL_MS, Phase, Refusal};
 pub use identify::caller_snapshot;
 pub use route::{BrowserPresence, PRESENCE_GRACE_MS, RingRequest, Route, route};
+pub use who::{Candidate, MAX_CANDIDATES, rank};

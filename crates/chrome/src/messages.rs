@@ -13,7 +13,9 @@
 //! rather than a `"type"` field: internally tagged enums make serde buffer
 //! every message, which costs the worker's wasm tens of kilobytes.
 
-use protocol::{Availability, CallId, DispositionId, PersonSnapshot, SentimentId, UnixMillis};
+use protocol::{
+    Availability, CallId, DispositionId, PersonId, PersonSnapshot, SentimentId, UnixMillis,
+};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
@@ -66,6 +68,12 @@ pub enum WorkerRequest {
     /// Panel: end a call answered in this browser.
     HangUp {
         call_id: CallId,
+    },
+    /// Panel: the call is from this other Person on the caller's number
+    /// (one of [`PanelCall::also`]); the call and its log go to them.
+    ChoosePerson {
+        call_id: CallId,
+        person_id: PersonId,
     },
     /// Panel: the notes typed so far, kept by the worker until the call is
     /// logged, so a panel opened again starts from them.
@@ -239,6 +247,9 @@ pub struct PanelCall {
     /// Notes typed in a panel and not logged yet.
     #[serde(default)]
     pub draft: Option<String>,
+    /// Other People of the rep's with the caller's number: the panel offers them.
+    #[serde(default)]
+    pub also: Vec<PersonSnapshot>,
 }
 
 /// What the panel shows. The server's answers the worker does not need

@@ -12,7 +12,7 @@ use chrome::bridge;
 use chrome::messages::{CallAudio, CallPhase, LogDelivery, PanelCall, PanelView, WorkerRequest};
 use gloo_timers::callback::{Interval, Timeout};
 use protocol::api::TeamChoices;
-use protocol::{CallId, DispositionId, SentimentId};
+use protocol::{CallId, DispositionId, PersonId, SentimentId};
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
@@ -159,7 +159,7 @@ pub fn panel() -> Html {
         <main class="panel">
             <header><h1>{ "Dialer Everywhere" }</h1></header>
             if let Some(note) = view.crm_note.clone() { <p id="crm-note" class="callout">{ note }</p> }
-            { caller(call) }
+            { caller(call, &state) }
             { reason(state.previous.as_ref()) }
             { call_state(call, state.now) }
             { audio(&state, call) }
@@ -168,14 +168,56 @@ pub fn panel() -> Html {
     }
 }
 
-fn caller(call: &PanelCall) -> Html {
+fn caller(call: &PanelCall, state: &UseReducerHandle<PanelState>) -> Html {
     let person = &call.person;
     html! {
         <section class="caller">
             <h2 id="caller-name" dir="auto">{ person.display_name().to_owned() }</h2>
             <p id="caller-details" dir="auto">{ person.details() }</p>
             <p id="caller-number" class="muted">{ person.number.clone() }</p>
+            { others(call, state) }
         </section>
+    }
+}
+
+/// Other People of the rep's on the same number: the rep can say the call
+/// is from one of them (and the log goes to them).
+fn others(call: &PanelCall, state: &UseReducerHandle<PanelState>) -> Html {
+    if call.also.is_empty() {
+        return html! {};
+    }
+    let on_choose = {
+        let (state, call_id) = (state.clone(), call.call_id);
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            let Ok(id) = value.parse() else { return };
+            let state = state.clone();
+            spawn_local(async move {
+                let request = WorkerRequest::ChoosePerson {
+                    call_id,
+                    person_id: PersonId(id),
+                };
+                if let Err(message) = bridge::ask_panel(request).await {
+                    state.dispatch(Action::Failed(message));
+                }
+            });
+        })
+    };
+    let options = call.also.iter().filter_map(|p| {
+        let id = p.id?;
+        let label = match p.account.as_deref() {
+            Some(account) => format!("{} · {account}", p.display_name()),
+            None => p.display_name().to_owned(),
+        };
+        Some(html! { <option value={id.0.to_string()} dir="auto">{ label }</option> })
+    });
+    html! {
+        <label class="also">{ format!("{} more on this number. The call is from:", call.also.len()) }
+            <select id="person-choice" onchange={on_choose}>
+                <option value="" selected=true>{ call.person.display_name().to_owned() }</option>
+                { for options }
+            </select>
+        </label>
     }
 }
 

@@ -287,11 +287,11 @@ async fn clear(id: &str) {
 
 /// Show (or show again) the ringing notification, if the call still rings.
 async fn show_ring(call_id: CallId) {
-    let Some(person) = entry(call_id).map(|e| e.call.person) else {
+    let Some((person, others)) = entry(call_id).map(|e| (e.call.person, e.call.also.len())) else {
         return;
     };
     let microphone_ok = microphone::allowed().await;
-    let text = rules::ring_text(&person, microphone_ok);
+    let text = rules::ring_text(&person, others, microphone_ok);
     let options = NotificationOptions {
         buttons: vec![Button { title: "Accept" }, Button { title: "Close" }],
         require_interaction: true,

@@ -228,6 +228,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
             | WorkerRequest::HangUp { .. }
             | WorkerRequest::Mute { .. }
             | WorkerRequest::Draft { .. }
+            | WorkerRequest::ChoosePerson { .. }
     );
     let checked = state::read(|s| {
         rules::check_sender(
@@ -320,6 +321,10 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
         }
         WorkerRequest::HangUp { call_id } => {
             calls::hang_up(call_id).await?;
+            WorkerReply::Done
+        }
+        WorkerRequest::ChoosePerson { call_id, person_id } => {
+            panel::choose_person(call_id, person_id).await?;
             WorkerReply::Done
         }
         WorkerRequest::Draft { call_id, notes } => {

@@ -14,7 +14,7 @@ use crate::state::{self, CallEntry, PanelTab};
 use crate::{choices, rules};
 use chrome::api::{call, scripting, tabs, windows};
 use chrome::messages::{PanelCall, PanelView};
-use protocol::CallId;
+use protocol::{CallId, PersonId};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
@@ -202,6 +202,36 @@ pub async fn keep_draft(call_id: CallId, notes: String) {
 
 const MAX_DRAFT_CHARS: usize = 10_000;
 
+/// The rep said the call is from another of the People on the number: the
+/// server moves the call (and its log to come) to them and remembers the
+/// choice for the number; then the panel shows them.
+pub async fn choose_person(call_id: CallId, person_id: PersonId) -> Result<(), String> {
+    let offered = state::read(|s| {
+        s.live
+            .entry(call_id)
+            .is_some_and(|e| e.call.also.iter().any(|p| p.id == Some(person_id)))
+    });
+    if !offered {
+        return Err("That Person is not one of those on this number.".into());
+    }
+    let Some(session) = state::read(|s| s.durable.session.clone()) else {
+        return Err("You are signed out: sign in again in Ringback's options.".into());
+    };
+    #[derive(Serialize)]
+    struct Choice {
+        person_id: PersonId,
+    }
+    let body = chrome::js::to_js(&Choice { person_id }).map_err(|e| chrome::js::error_text(&e))?;
+    Api::for_session(&session)
+        .put_raw(&format!("/calls/{}/person", call_id.0), body)
+        .await
+        .map_err(|e| e.message())?;
+    let _ = state::live(|live| live.choose_person(call_id, person_id)).await;
+    HISTORY.with(|h| h.borrow_mut().take());
+    crate::notify_pages();
+    Ok(())
+}
+
 /// `tabs.onRemoved`: forget the tab; if it held the panel of a call the rep
 /// still needs one for, and no other tab has the panel, it comes back in a
 /// window of its own with the notes typed so far.
@@ -373,6 +403,7 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         log: e.log,
         audio: e.call.offer.is_some(),
         draft: e.draft,
+        also: e.call.also,
     });
     let crm_note = state::read(|s| {
         s.live

@@ -29,15 +29,17 @@ pub struct RingText {
     pub context: String,
 }
 
-/// Name as title; job title and account as the message; for an unknown
-/// caller, the number. When the microphone is not allowed the context line
-/// says so, because Accept will open the microphone page instead.
-pub fn ring_text(person: &PersonSnapshot, microphone_ok: bool) -> RingText {
+/// Name as title ("Jane Doe and 1 other" when `others` more of the rep's
+/// People share the number); job title and account as the message; for an
+/// unknown caller, the number. When the microphone is not allowed the
+/// context line says so, because Accept will open the microphone page instead.
+pub fn ring_text(person: &PersonSnapshot, others: usize, microphone_ok: bool) -> RingText {
     let known = person.name.as_deref().is_some_and(|n| !n.trim().is_empty());
-    let title = if known {
-        person.display_name().to_owned()
-    } else {
-        format!("Call from {}", person.number)
+    let title = match (known, others) {
+        (false, _) => format!("Call from {}", person.number),
+        (true, 0) => person.display_name().to_owned(),
+        (true, 1) => format!("{} and 1 other", person.display_name()),
+        (true, n) => format!("{} and {n} others", person.display_name()),
     };
     let details = person.details();
     let message = match (known, details.is_empty()) {

@@ -156,6 +156,15 @@ pub struct LogCallRequest {
     pub person_id: Option<PersonId>,
 }
 
+/// `PUT /api/v1/calls/{id}/person`: the call is from this other Person with
+/// the caller's number (one of [`crate::signal::IncomingCall::also`]). The
+/// call and its log go to them, and the next call from the number leads
+/// with them. Answered with the Person as the call now shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoosePersonRequest {
+    pub person_id: PersonId,
+}
+
 /// `PATCH /api/v1/calls/{id}/log`: notes and status only. Disposition and
 /// sentiment are refused with 409 once logged.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -115,6 +115,10 @@ pub struct IncomingCall {
     /// when the server has no media for this call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer: Option<String>,
+    /// Other People of the rep's with the caller's number, most likely
+    /// first (`person` is the most likely of all): the panel offers them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<PersonSnapshot>,
 }
 
 /// What changed for a call.
@@ -242,6 +246,7 @@ mod tests {
             started_at: 1_000,
             ring_deadline: 21_000,
             offer: Some("v=0\r\n".into()),
+            also: Vec::new(),
         });
         let json = serde_json::to_value(&ring).expect("serialises");
         assert_eq!(json["type"], "incoming_call");

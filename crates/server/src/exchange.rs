@@ -18,7 +18,7 @@ use media::TrunkPeer;
 use media::audio::Clip;
 use protocol::api::{CarrierInbound, CarrierInboundResponse, TimelineKind};
 use protocol::signal::{IncomingCall, ServerMessage};
-use protocol::{CallId, LegState, PhoneNumber, RepId};
+use protocol::{CallId, LegState, PersonSnapshot, PhoneNumber, RepId};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -108,6 +108,23 @@ impl Exchange {
 }
 
 impl AppState {
+    /// The rep chose another of the People on the caller's number: a call
+    /// still live shows them from now on (a resumed ring too), the one it
+    /// showed before going among the others.
+    pub(crate) async fn set_caller(&self, id: CallId, person: PersonSnapshot) {
+        let Some(entry) = self.exchange().entry(id) else {
+            return;
+        };
+        let mut live = entry.call.lock().await;
+        let incoming = &mut live.incoming;
+        if incoming.person.id == person.id {
+            return;
+        }
+        incoming.also.retain(|other| other.id != person.id);
+        let before = std::mem::replace(&mut incoming.person, person);
+        incoming.also.insert(0, before);
+    }
+
     /// A call arrives from the carrier: route it (rules 1 and 2) and ring.
     /// A retried webhook (same carrier call id) returns the existing call.
     pub async fn inbound_call(
@@ -139,9 +156,19 @@ impl AppState {
             Err(_) if matches!(origin, CallerOrigin::Trunk { .. }) => None,
             Err(e) => return Err(AppError::Validation(format!("from: {e}"))),
         };
-        let person = match &from {
-            Some(number) => store.person_by_phone(rep.rep_id, number.as_str()).await?,
-            None => None,
+        // Several of the rep's People may share the number: the most likely
+        // rings (and opens on Accept), the others ride along for the panel.
+        let mut people = match &from {
+            Some(number) => store.people_by_phone(rep.rep_id, number.as_str()).await?,
+            None => Vec::new(),
+        };
+        let person = (!people.is_empty()).then(|| people.remove(0));
+        let also: Vec<PersonSnapshot> = match &from {
+            Some(number) => people
+                .iter()
+                .map(|other| calls::caller_snapshot(number, Some(other)))
+                .collect(),
+            None => Vec::new(),
         };
         let snapshot = match &from {
             Some(number) => calls::caller_snapshot(number, person.as_ref()),
@@ -250,6 +277,7 @@ impl AppState {
                 started_at: machine.started_at(),
                 ring_deadline: machine.ring_deadline(),
                 offer,
+                also,
             },
             machine,
         };

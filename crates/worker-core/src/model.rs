@@ -1,7 +1,7 @@
 //! What the worker knows about the calls it was rung for.
 
 use protocol::signal::IncomingCall;
-use protocol::{CallId, DispositionId, SentimentId, UnixMillis};
+use protocol::{CallId, DispositionId, PersonId, SentimentId, UnixMillis};
 use serde::{Deserialize, Serialize};
 
 /// Where a call the rep was rung for stands, in this browser.
@@ -182,6 +182,23 @@ impl Live {
             CallPhase::Ended => e.answered_at.is_some() && e.log.is_none(),
             _ => false,
         })
+    }
+
+    /// The rep said the call is from `person`, one of the others on the
+    /// number: they are shown from now on, the one shown before among the
+    /// others. `false` when there is no such call or Person.
+    pub fn choose_person(&mut self, call_id: CallId, person: PersonId) -> bool {
+        let Some(entry) = self.entry_mut(call_id) else {
+            return false;
+        };
+        let call = &mut entry.call;
+        let Some(i) = call.also.iter().position(|p| p.id == Some(person)) else {
+            return call.person.id == Some(person);
+        };
+        let chosen = call.also.remove(i);
+        let before = std::mem::replace(&mut call.person, chosen);
+        call.also.insert(0, before);
+        true
     }
 
     /// A fresh id for a message to the server.

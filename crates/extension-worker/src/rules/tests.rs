@@ -44,7 +44,7 @@ fn backoff_jitter_spreads_retries_over_the_upper_half() {
 
 #[test]
 fn ring_text_shows_name_title_and_account() {
-    let text = ring_text(&ada(), true);
+    let text = ring_text(&ada(), 0, true);
     assert_eq!(text.title, "Ada Lovelace");
     assert_eq!(text.message, "CTO · Analytical Engines");
     assert_eq!(text.context, "Incoming call · +14155550111");
@@ -52,14 +52,28 @@ fn ring_text_shows_name_title_and_account() {
 
 #[test]
 fn ring_text_for_an_unknown_caller_shows_the_number() {
-    let text = ring_text(&unknown(), true);
+    let text = ring_text(&unknown(), 0, true);
     assert_eq!(text.title, "Call from +14155550177");
     assert_eq!(text.message, "Unknown caller");
 }
 
 #[test]
+fn ring_text_counts_the_others_on_a_shared_number() {
+    assert_eq!(ring_text(&ada(), 1, true).title, "Ada Lovelace and 1 other");
+    assert_eq!(
+        ring_text(&ada(), 3, true).title,
+        "Ada Lovelace and 3 others"
+    );
+    // An unknown caller has nobody else to count.
+    assert_eq!(
+        ring_text(&unknown(), 2, true).title,
+        "Call from +14155550177"
+    );
+}
+
+#[test]
 fn ring_text_warns_when_the_microphone_is_off() {
-    let text = ring_text(&ada(), false);
+    let text = ring_text(&ada(), 0, false);
     assert!(
         text.context.contains("Microphone is off"),
         "{}",

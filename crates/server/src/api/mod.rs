@@ -1,6 +1,7 @@
 //! The REST API, `/api/v1/...`.
 
 pub(crate) mod availability;
+mod caller;
 pub(crate) mod calls;
 mod carrier;
 mod people;
@@ -12,7 +13,7 @@ pub(crate) mod team;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::Method;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::route::route;
 pub use crate::route::{Access, Route};
@@ -70,6 +71,12 @@ pub fn routes() -> Vec<Route> {
         route("/calls", GET, Rep, get(calls::list)),
         route("/calls/{id}", GET, Rep, get(calls::read)),
         route("/calls/{id}/timeline", GET, Rep, get(calls::timeline)),
+        route(
+            "/calls/{id}/person",
+            &[Method::PUT],
+            Rep,
+            put(caller::choose),
+        ),
         route(
             "/calls/{id}/log",
             &[Method::POST, Method::PATCH],

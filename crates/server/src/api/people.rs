@@ -37,8 +37,10 @@ pub async fn search(
         let region = state.store().team_region(auth.rep.team_id).await?;
         let number = crate::phone::parse(&phone, region)
             .map_err(|e| AppError::Validation(format!("phone: {e}")))?;
-        let found = state.store().person_by_phone(rep, number.as_str()).await?;
-        return Ok(Json(found.into_iter().collect()));
+        // Everyone with that number, the most likely first.
+        return Ok(Json(
+            state.store().people_by_phone(rep, number.as_str()).await?,
+        ));
     }
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     Ok(Json(

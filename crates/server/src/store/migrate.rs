@@ -42,6 +42,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "call_events",
         sql: include_str!("../../migrations/sqlite/0006_call_events.sql"),
     },
+    Migration {
+        version: 7,
+        name: "number_choices",
+        sql: include_str!("../../migrations/sqlite/0007_number_choices.sql"),
+    },
 ];
 
 pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {

@@ -10,6 +10,7 @@ mod choices;
 pub mod fold;
 mod logs;
 mod migrate;
+mod numbers;
 mod people;
 mod reps;
 mod sessions;

@@ -104,20 +104,6 @@ impl Store {
         row.map(|row| person_from_row(&row)).transpose()
     }
 
-    /// Rule 1: the caller's number picks the Person, among the rep's own people.
-    /// When two People share a number the most recently updated wins.
-    pub async fn person_by_phone(&self, rep: RepId, number: &str) -> StoreResult<Option<Person>> {
-        let row = sqlx::query(select_people!(
-            " WHERE p.rep_id = ? AND p.id IN (SELECT person_id FROM person_phones WHERE number = ?)
-              ORDER BY p.updated_at DESC LIMIT 1",
-        ))
-        .bind(rep.0)
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| person_from_row(&row)).transpose()
-    }
-
     /// The rep's people whose name or account contains `query`, ignoring case
     /// (beyond ASCII: see [`fold`]); all when empty.
     pub async fn search_people(
@@ -166,7 +152,7 @@ fn person_from_fields(id: PersonId, fields: &PersonFields) -> Person {
     }
 }
 
-fn person_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Person> {
+pub(super) fn person_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Person> {
     let phones: Option<String> = row.try_get("phones")?;
     Ok(Person {
         id: PersonId(row.try_get("id")?),

@@ -16,6 +16,7 @@ pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> 
             started_at: 1_000 * id,
             ring_deadline: 1_000 * id + 20_000,
             offer: None,
+            also: Vec::new(),
         },
         phase,
         answered_at: answered.then_some(1_000 * id + 5_000),
@@ -113,4 +114,28 @@ fn a_panel_is_needed_while_on_the_call_and_until_it_is_logged() {
         .filter(|id| live.needs_a_panel(CallId(*id)))
         .collect();
     assert_eq!(needed, vec![1, 2]);
+}
+
+#[test]
+fn choosing_another_person_on_the_number_swaps_who_the_call_shows() {
+    use protocol::PersonId;
+    let mut live = Live::default();
+    let mut call = entry(1, CallPhase::Connected, true, false);
+    call.call.person.id = Some(PersonId(10));
+    let mut other = call.call.person.clone();
+    other.id = Some(PersonId(11));
+    other.name = Some("John Roe".into());
+    call.call.also = vec![other];
+    live.calls.push(call);
+
+    assert!(live.choose_person(CallId(1), PersonId(11)));
+    let shown = &live.entry(CallId(1)).expect("the call").call;
+    assert_eq!(shown.person.id, Some(PersonId(11)));
+    assert_eq!(shown.also.len(), 1);
+    assert_eq!(shown.also[0].id, Some(PersonId(10)));
+    // Already shown: nothing to do, and that is fine.
+    assert!(live.choose_person(CallId(1), PersonId(11)));
+    // Nobody of that id on the number, or no such call.
+    assert!(!live.choose_person(CallId(1), PersonId(99)));
+    assert!(!live.choose_person(CallId(2), PersonId(10)));
 }

@@ -20,6 +20,7 @@ fn ring(id: i64, offer: bool) -> IncomingCall {
         started_at: NOW,
         ring_deadline: NOW + RING_FOR,
         offer: offer.then(|| "v=0 offer".into()),
+        also: Vec::new(),
     }
 }
 
