@@ -20,6 +20,8 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 /// What the socket tells the rest of the worker, through the handler
 /// [`on_event`] installs (so this module needs nothing of the call logic).
+// One event at a time, handed straight on (see `wire::Frame`).
+#[allow(clippy::large_enum_variant)]
 pub enum SocketEvent {
     Message(ServerMessage),
     /// The rep's availability, as the server sent it (an
