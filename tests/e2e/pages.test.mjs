@@ -301,7 +301,8 @@ describe('web pages', () => {
 
     const page = await signedIn(SAM);
     const row = `#call-${call.call_id}`;
-    assert.equal(await page.textContent(`${row} td.outcome`), 'Voicemail');
+    assert.equal(await page.textContent(`${row} td.outcome .outcome-label`), 'Voicemail');
+    assert.match(await page.textContent(`${row} td.outcome details.timeline`), /Went to voicemail/);
     // Chromium's own player loads it (its metadata needs Range requests) ...
     const seconds = await page.$eval(`${row} td.recording audio`, (audio) => new Promise((resolve, reject) => {
       audio.onloadedmetadata = () => resolve(audio.duration);
@@ -321,6 +322,23 @@ describe('web pages', () => {
     assert.match(await page.textContent(`${row} td.outcome`), /marked no answer/);
     const view = await server.api('GET', `/calls/${call.call_id}`, { token: samToken });
     assert.equal(view.log.status, 'no_answer');
+    await page.context().close();
+  });
+
+  it('lays out a right-to-left name, account and notes right to left', async () => {
+    const layla = await server.api('POST', '/people', {
+      token, body: { name: 'ليلى عبد الله', title: 'مديرة', account: 'شركة النخيل', phones: ['+14155550178'] },
+    });
+    const current = (await server.api('GET', '/team/choices', { token })).dispositions.find((d) => !d.retired);
+    await server.loggedCall('+14155550178', token, { idempotency_key: 'rtl-1', notes: 'اتصلت بشأن العرض', disposition_id: current.id });
+    const page = await signedIn();
+    await page.goto(`${server.url}/people/${layla.id}`);
+    const direction = (selector) => page.$eval(selector, (el) => getComputedStyle(el).direction);
+    assert.equal(await direction('#person-name'), 'rtl');
+    assert.equal(await direction('p.lead'), 'rtl');
+    assert.equal(await direction('p.notes'), 'rtl');
+    // The Latin page around them stays left to right.
+    assert.equal(await direction('body'), 'ltr');
     await page.context().close();
   });
 });

@@ -193,17 +193,17 @@ fn row(call: &CallView, timeline: &[TimelineEntry], rep: &WebRep, here: &str) ->
     html! {
         tr id=(format!("call-{}", call.id.0)) {
             td { time datetime=(iso(call.started_at)) { (format_utc(call.started_at)) } }
-            td.person {
+            td.person dir="auto" {
                 @match call.person.id {
                     Some(id) => a href=(format!("/people/{}", id.0)) { (call.person.display_name()) },
                     None => (call.person.display_name()),
                 }
             }
-            td { (call.person.account.as_deref().unwrap_or("")) }
+            td dir="auto" { (call.person.account.as_deref().unwrap_or("")) }
             td { "Inbound" }
             td { (length.as_deref().unwrap_or("—")) }
             td.outcome {
-                (outcome_label(call.outcome))
+                span.outcome-label { (outcome_label(call.outcome)) }
                 @if log.is_some_and(|l| l.status == LogStatus::NoAnswer) { br; span.muted { "marked no answer" } }
                 (super::timeline::details(call.id, timeline))
             }
@@ -213,7 +213,7 @@ fn row(call: &CallView, timeline: &[TimelineEntry], rep: &WebRep, here: &str) ->
                 form.notes method="post" action=(format!("/calls/{}/notes", call.id.0)) {
                     input type="hidden" name="csrf" value=(rep.csrf());
                     input type="hidden" name="back" value=(here);
-                    textarea name="notes" rows="2" aria-label="Notes" { (log.map(|l| l.notes.as_str()).unwrap_or("")) }
+                    textarea name="notes" rows="2" aria-label="Notes" dir="auto" { (log.map(|l| l.notes.as_str()).unwrap_or("")) }
                     button.small type="submit" { "Save" }
                 }
                 @if voicemail && log.is_some_and(|l| l.status != LogStatus::NoAnswer) {

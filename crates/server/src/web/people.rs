@@ -47,8 +47,8 @@ pub async fn page(
             flash(notice, error)
         })
         section.person {
-            h1 id="person-name" { (person.name) }
-            p.lead {
+            h1 id="person-name" dir="auto" { (person.name) }
+            p.lead dir="auto" {
                 @if let Some(title) = &person.title { (title) }
                 @if person.title.is_some() && person.account.is_some() { " · " }
                 @if let Some(account) = &person.account { (account) }
@@ -99,7 +99,7 @@ fn call_card(
                 Some(log) if !log.automatic => {
                     p { strong { (log.disposition.as_ref().map(|d| d.label.as_str()).unwrap_or("No disposition")) }
                         @if let Some(s) = &log.sentiment { " · " (s.label) } }
-                    @if !log.notes.is_empty() { p.notes { (log.notes) } }
+                    @if !log.notes.is_empty() { p.notes dir="auto" { (log.notes) } }
                 }
                 _ if needs_log => {
                     form.log method="post" action=(format!("/calls/{}/log", call.id.0)) {
@@ -107,7 +107,7 @@ fn call_card(
                         input type="hidden" name="back" value=(here);
                         input type="hidden" name="key" value=(random_token());
                         p.muted { "Answered but not logged yet: log it to put it on the Calls page." }
-                        label { "Notes" textarea name="notes" rows="3" { (call.log.as_ref().map(|l| l.notes.as_str()).unwrap_or("")) } }
+                        label { "Notes" textarea name="notes" rows="3" dir="auto" { (call.log.as_ref().map(|l| l.notes.as_str()).unwrap_or("")) } }
                         label { @if choices.disposition_required { "Disposition (required)" } @else { "Disposition" }
                             select name="disposition" required[choices.disposition_required] {
                                 option value="" { "Choose…" }
@@ -123,7 +123,7 @@ fn call_card(
                         button type="submit" { "Log call" }
                     }
                 }
-                Some(log) => { p.muted { "Logged automatically (" (outcome_label(call.outcome)) ")." } @if !log.notes.is_empty() { p.notes { (log.notes) } } }
+                Some(log) => { p.muted { "Logged automatically (" (outcome_label(call.outcome)) ")." } @if !log.notes.is_empty() { p.notes dir="auto" { (log.notes) } } }
                 None => { p.muted { "Not logged." } }
             }
             (super::timeline::details(call.id, timeline))
