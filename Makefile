@@ -1,5 +1,6 @@
 # Ringback entry points. Each target installs what it needs.
 #   make run        build the extension, start the server with demo data
+#   make call       a test call from FROM (default +14155550111, Ada) to the server make run started
 #   make test       lint, wasm check, Rust tests, then the extension's end-to-end tests
 #   make extension  build the unpacked extension into target/extension
 #   make bench      signalling (memory per socket, ring latency), call audio, SIP setups and bridged calls, notification latency
@@ -12,7 +13,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp
+.PHONY: call fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp
 
 # wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
@@ -49,13 +50,22 @@ run: toolchain extension
 	$(CARGO) build -p ringback-server --bin ringback
 	@echo
 	@echo "Load the extension: open chrome://extensions, turn on Developer mode, press 'Load unpacked'"
-	@echo "and choose $(CURDIR)/target/extension. Its options page opens: sign in at http://$(LISTEN)"
-	@echo "as rep@demo.ringback.test / ringback-demo. Place a test call from Ada Lovelace with:"
-	@echo "  ./target/debug/ringback call --from +14155550111   (the server prints more once it starts)"
-	@echo "The Calls page, Person profiles and settings are at http://$(LISTEN) (same sign-in)."
+	@echo "and choose $(CURDIR)/target/extension. Its options page opens: server http://$(LISTEN),"
+	@echo "sign in as rep@demo.ringback.test / ringback-demo, press 'Enable microphone' and allow it when Chrome asks."
+	@echo "Then, in another terminal, place a test call from Ada Lovelace:"
+	@echo "  make call        (the same as ./target/debug/ringback call --from +14155550111 --server http://$(LISTEN))"
+	@echo "Accept opens her Contact page in the demo CRM (http://$(LISTEN)/demo-crm, any name signs in)"
+	@echo "with the Dialer beside it. The Calls page, Person profiles and settings are at http://$(LISTEN)."
 	@echo
 	@echo "Starting Ringback with demo data (Ctrl-C stops it; data lives in $(DATA_DIR))."
 	./target/debug/ringback serve --demo --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+## A test call to the server `make run` started, as the carrier would place it:
+## FROM is the caller (default Ada Lovelace, from the demo data).
+FROM ?= +14155550111
+call:
+	@[ -x target/debug/ringback ] || $(CARGO) build -p ringback-server --bin ringback
+	./target/debug/ringback call --from $(FROM) --server http://$(LISTEN)
 
 lint: toolchain
 	$(CARGO) fmt --all --check

@@ -58,6 +58,8 @@ pub struct Config {
     /// Where voicemail recordings (`recordings/`) and reps' greetings
     /// (`greetings/`) are kept.
     pub files_dir: PathBuf,
+    /// Serve the demo CRM (`crate::demo_crm`, `serve --demo`).
+    pub demo_crm: bool,
 }
 
 impl Config {
@@ -105,6 +107,7 @@ impl Default for Config {
             trunk_password: None,
             phone_caller_id: crate::trunk::PhoneCallerId::Prospect,
             files_dir: PathBuf::from("./data"),
+            demo_crm: false,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod demo_crm;
 pub mod error;
 pub mod exchange;
 pub mod extract;
@@ -46,10 +47,14 @@ use tokio::task::JoinHandle;
 /// The whole HTTP surface of a server.
 pub fn app(state: AppState) -> Router {
     let limit = state.config().max_body_bytes;
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::router())
-        .merge(web::router())
+        .merge(web::router());
+    if state.config().demo_crm {
+        router = router.merge(demo_crm::router());
+    }
+    router
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -123,8 +128,28 @@ impl Server {
         Self::start_with_clock(listen, store, config, Arc::new(SystemClock)).await
     }
 
+    /// Serves on a listener already bound, for a caller that needs the
+    /// address first (the demo's CRM links name it; port 0 picks it).
+    pub async fn start_on(
+        listener: TcpListener,
+        store: Store,
+        config: Config,
+    ) -> anyhow::Result<Self> {
+        Self::start_on_with_clock(listener, store, config, Arc::new(SystemClock)).await
+    }
+
     pub async fn start_with_clock(
         listen: SocketAddr,
+        store: Store,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        Self::start_on_with_clock(listener, store, config, clock).await
+    }
+
+    pub async fn start_on_with_clock(
+        listener: TcpListener,
         store: Store,
         config: Config,
         clock: Arc<dyn Clock>,
@@ -138,7 +163,6 @@ impl Server {
         }
         store.purge_expired(clock.now()).await?;
 
-        let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let (media, media_events) = MediaEngine::start(config.media_addr, config.rtp_ports.clone())
             .with_context(|| format!("starting call audio on UDP {}", config.media_addr))?;

@@ -9,6 +9,9 @@ use ringback_server::{Server, demo};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// Where `ringback call` and `ringback carrier` send by default.
+const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
 /// Carrier token the demo server accepts and the CLI sends by default.
 const DEMO_CARRIER_TOKEN: &str = "demo-carrier-token";
 
@@ -136,7 +139,7 @@ struct ServeArgs {
 
 #[derive(clap::Args)]
 struct CarrierArgs {
-    #[arg(long, env = "RINGBACK_SERVER", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "RINGBACK_SERVER", default_value = DEFAULT_SERVER)]
     server: String,
     #[arg(long, env = "RINGBACK_CARRIER_TOKEN", default_value = DEMO_CARRIER_TOKEN, hide_env_values = true)]
     carrier_token: String,
@@ -188,8 +191,16 @@ async fn main() -> anyhow::Result<()> {
                 "  rings the phone:      {}",
                 response.ring_phone.as_deref().unwrap_or("no")
             );
-            println!("answer it on the phone: ringback carrier answer {carrier_call_id}");
-            println!("hang up as the caller:  ringback carrier hang-up {carrier_call_id}");
+            // The commands as this one was run (`./target/debug/ringback`
+            // after `make run`), at the same server.
+            let me = std::env::args().next().unwrap_or_else(|| "ringback".into());
+            let server = if carrier.server == DEFAULT_SERVER {
+                String::new()
+            } else {
+                format!(" --server {}", carrier.server)
+            };
+            println!("answer it on the phone: {me} carrier answer {carrier_call_id}{server}");
+            println!("hang up as the caller:  {me} carrier hang-up {carrier_call_id}{server}");
             Ok(())
         }
         Command::CarrierVoice { out } => {
@@ -286,14 +297,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ringback_server::trunk::PhoneCallerId::Prospect
         },
         files_dir: args.data_dir.clone(),
+        demo_crm: args.demo,
         ..Config::default()
     };
     let carrier_enabled = config.carrier_token.is_some();
+    let starting = || {
+        format!(
+            "starting on {} (is another ringback running? pick --listen)",
+            args.listen
+        )
+    };
+    // Bound before the demo is seeded: the demo People's CRM links name the
+    // address (port 0 picks one), and the server is not up until they do.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(starting)?;
+    let bound = listener.local_addr()?;
+    let crm_base = demo::crm_base(bound);
     let seeded = if args.demo {
         Some(
             demo::seed(
                 &store,
                 ringback_server::clock::Clock::now(&ringback_server::clock::SystemClock),
+                &crm_base,
             )
             .await?,
         )
@@ -301,14 +327,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     };
 
-    let server = Server::start(args.listen, store, config)
+    let server = Server::start_on(listener, store, config)
         .await
-        .with_context(|| {
-            format!(
-                "starting on {} (is another ringback running? pick --listen)",
-                args.listen
-            )
-        })?;
+        .with_context(starting)?;
     let url = format!("http://{}", server.addr());
     println!("Ringback is listening on {url} (health: {url}/healthz)");
     let media = server.state().media().local_addr();
@@ -339,8 +360,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         for (name, phone) in &seed.people {
             println!("    {name:<20} {phone}");
         }
+        println!("  the demo CRM (their Contact pages, any name signs in): {crm_base}");
+        let local = demo::browser_url(bound);
+        let server_flag = if local == DEFAULT_SERVER {
+            String::new()
+        } else {
+            format!(" --server {local}")
+        };
         println!(
-            "  ring the rep: target/debug/ringback call --from {}",
+            "  ring the rep: ./target/debug/ringback call --from {}{server_flag}",
             seed.people[0].1
         );
     }
@@ -352,7 +380,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("SIP trunk on UDP and TCP {sip}");
         if args.demo {
             println!(
-                "  place a real SIP call into the demo (sipp from Debian's sip-tester):\n    target/debug/ringback carrier-voice target/voice.ulaw && cd target && \\\n    sipp -sf ../tests/sipp/prospect-calls.xml -s {} -key from +14155550111 -d 20000 -m 1 {sip}",
+                "  place a real SIP call into the demo (sipp from Debian's sip-tester):\n    ./target/debug/ringback carrier-voice target/voice.ulaw && cd target && \\\n    sipp -sf ../tests/sipp/prospect-calls.xml -s {} -key from +14155550111 -d 20000 -m 1 {sip}",
                 demo::DEMO_DIALER_NUMBER
             );
         }
