@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub const TEST_NOTIFICATION: &str = "test-ring";
 
 /// How long a test rings before it stops by itself.
-pub const TEST_RING_MS: u32 = 4_000;
+pub const TEST_RING_MS: u32 = 6_000;
 
 /// How long the worker waits for the server's answer.
 pub const SERVER_WAIT_MS: i32 = 5_000;
