@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::pages::{csrf_in, no_redirects, session_cookie};
 use common::*;
 use protocol::api::ErrorBody;
 use protocol::availability::{MAX_DND_MS, ONE_HOUR_MS};
@@ -55,20 +56,6 @@ async fn alice_with_phone(t: &TestServer, action: NoAnswerAction) -> String {
     token
 }
 
-/// Opens a socket and says Hello, reading nothing yet.
-async fn open_and_hello(t: &TestServer, token: &str, device_id: &str) -> Signal {
-    let ticket = t.ticket(token).await;
-    let mut signal = t.open_socket(&ticket, Some(ORIGIN)).await.expect("opens");
-    signal
-        .send(&ClientMessage::Hello {
-            id: "hello".into(),
-            device_id: device_id.into(),
-            client: None,
-        })
-        .await;
-    signal
-}
-
 async fn expect_availability(signal: &mut Signal) -> Availability {
     match signal.recv().await {
         ServerMessage::Availability { availability } => availability,
@@ -86,7 +73,7 @@ async fn availability_is_stored_validated_and_pushed_to_every_browser() {
     );
 
     // Right after Welcome, before anything else, a socket is told.
-    let mut laptop = open_and_hello(&t, &token, "laptop").await;
+    let mut laptop = t.open_and_hello(&token, "laptop").await;
     assert!(matches!(laptop.recv().await, ServerMessage::Welcome { .. }));
     assert_eq!(
         expect_availability(&mut laptop).await,
@@ -106,7 +93,7 @@ async fn availability_is_stored_validated_and_pushed_to_every_browser() {
     assert_eq!(get_availability(&t, &token).await, saved);
 
     // A browser connecting later is told what it is now.
-    let mut phone_browser = open_and_hello(&t, &token, "tablet").await;
+    let mut phone_browser = t.open_and_hello(&token, "tablet").await;
     assert!(matches!(
         phone_browser.recv().await,
         ServerMessage::Welcome { .. }
@@ -245,7 +232,7 @@ async fn a_do_not_disturb_that_ran_out_routes_as_available() {
         get_availability(&t, &token).await,
         json!({"mode": "available"})
     );
-    let mut browser = open_and_hello(&t, &token, "laptop").await;
+    let mut browser = t.open_and_hello(&token, "laptop").await;
     assert!(matches!(
         browser.recv().await,
         ServerMessage::Welcome { .. }
@@ -318,33 +305,14 @@ async fn a_test_ring_answers_only_the_socket_that_asked_and_keeps_nothing() {
     desktop.expect_silence(Duration::from_millis(100)).await;
 }
 
-/// A client that keeps redirects to itself, as the pages' tests read them.
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-async fn settings_page(t: &TestServer, cookie: &str) -> String {
-    let response = no_redirects()
-        .get(t.url("/settings"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(response.status(), 200);
-    response.text().await.expect("html")
-}
-
 #[tokio::test]
 async fn the_settings_page_shows_and_changes_availability() {
     let t = TestServer::start().await;
     let token = t.sign_in(&t.alice).await;
     let mut browser = t.connect_with_token(&token, "laptop").await;
-    let cookie = format!("{}={token}", ringback_server::web::SESSION_COOKIE);
+    let cookie = session_cookie(&token);
 
-    let html = settings_page(&t, &cookie).await;
+    let html = t.page(&token, "/settings").await;
     for wanted in [
         r#"id="availability-now" data-mode="available""#,
         r#"id="availability-mode""#,
@@ -356,10 +324,7 @@ async fn the_settings_page_shows_and_changes_availability() {
     ] {
         assert!(html.contains(wanted), "the page has {wanted}");
     }
-    let (_, rest) = html
-        .split_once(r#"name="csrf" value=""#)
-        .expect("a CSRF token");
-    let csrf = rest.split('"').next().expect("token").to_owned();
+    let csrf = csrf_in(&html);
 
     let post = |fields: Vec<(&'static str, String)>| {
         no_redirects()
@@ -399,7 +364,7 @@ async fn the_settings_page_shows_and_changes_availability() {
         .await
         .expect("availability");
     assert_eq!(stored, pushed);
-    let html = settings_page(&t, &cookie).await;
+    let html = t.page(&token, "/settings").await;
     assert!(
         html.contains(r#"id="availability-now" data-mode="dnd_browser""#),
         "{html}"
@@ -419,7 +384,7 @@ async fn the_settings_page_shows_and_changes_availability() {
         expect_availability(&mut browser).await,
         dnd(AvailabilityMode::DndEverywhere, None)
     );
-    let html = settings_page(&t, &cookie).await;
+    let html = t.page(&token, "/settings").await;
     assert!(html.contains(r#"data-mode="dnd_everywhere""#));
     assert!(html.contains("Do not disturb everywhere until turned off"));
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::pages::{csrf_in, no_redirects, session_cookie};
 use common::{Rep, TestServer};
 use protocol::api::TeamSettings;
 use protocol::{DialerSettings, Person};
@@ -113,28 +114,13 @@ async fn the_team_page_sets_the_region() {
     let t = TestServer::start().await;
     make_admin(&t, &t.alice).await;
     let alice = t.sign_in(&t.alice).await;
-    let cookie = format!("{}={alice}", ringback_server::web::SESSION_COOKIE);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = || async {
-        let response = client
-            .get(t.url("/team"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("page");
-        assert_eq!(response.status(), 200);
-        response.text().await.expect("html")
-    };
+    let cookie = session_cookie(&alice);
+    let client = no_redirects();
+    let page = || t.page(&alice, "/team");
     let html = page().await;
     assert!(html.contains(r#"id="default-region""#), "{html}");
     assert!(html.contains(r#"<option value="US" selected>"#));
-    let (_, rest) = html
-        .split_once(r#"name="csrf" value=""#)
-        .expect("csrf field");
-    let csrf = rest.split('"').next().expect("token").to_owned();
+    let csrf = csrf_in(&html);
     let post = |form: Vec<(&'static str, String)>, cookie: String| {
         let client = client.clone();
         let url = t.url("/team/region");
@@ -167,7 +153,7 @@ async fn the_team_page_sets_the_region() {
 
     // A rep who is not an admin gets neither the page nor the change.
     let bob = t.sign_in(&t.bob).await;
-    let bob_cookie = format!("{}={bob}", ringback_server::web::SESSION_COOKIE);
+    let bob_cookie = session_cookie(&bob);
     let bob_page = client
         .get(t.url("/team"))
         .header("cookie", &bob_cookie)
@@ -184,10 +170,7 @@ async fn the_team_page_sets_the_region() {
         .text()
         .await
         .expect("html");
-    let (_, rest) = bob_settings
-        .split_once(r#"name="csrf" value=""#)
-        .expect("csrf field");
-    let bob_csrf = rest.split('"').next().expect("token").to_owned();
+    let bob_csrf = csrf_in(&bob_settings);
     let refused = post(
         vec![("csrf", bob_csrf), ("region", "DE".into())],
         bob_cookie,

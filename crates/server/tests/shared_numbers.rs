@@ -97,10 +97,9 @@ async fn the_ring_carries_the_others_and_the_rep_s_choice_takes_the_call_and_lea
     );
     assert_eq!(t.carrier_event("shared-1", "phone_hung_up").await, 204);
     let logged = t
-        .send_json(
-            Method::POST,
+        .post_log(
             &token,
-            &format!("/api/v1/calls/{}/log", first.call_id),
+            first.call_id,
             &json!({"idempotency_key": "shared-log", "notes": "Spoke to Jane"}),
         )
         .await;

@@ -56,14 +56,7 @@ async fn limits_count_characters_not_bytes() {
         .call_id;
     assert_eq!(t.carrier_event("carrier-text", "caller_hung_up").await, 204);
     let log = json!({"idempotency_key": "ключ".repeat(25), "notes": "é".repeat(10_000)});
-    let response = t
-        .send_json(
-            Method::POST,
-            &token,
-            &format!("/api/v1/calls/{call}/log"),
-            &log,
-        )
-        .await;
+    let response = t.post_log(&token, call, &log).await;
     assert_eq!(response.status(), 201);
     let view: CallView = response.json().await.expect("view");
     assert_eq!(view.log.map(|l| l.notes.chars().count()), Some(10_000));
@@ -125,30 +118,12 @@ async fn search_ignores_case_beyond_ascii() {
     assert_eq!(page.calls.iter().map(|c| c.id).collect::<Vec<_>>(), [call]);
     assert_eq!(t.carrier_event("carrier-zoe", "caller_hung_up").await, 204);
     let log = json!({"idempotency_key": "zoe-1", "notes": ""});
-    let logged = t
-        .send_json(
-            Method::POST,
-            &token,
-            &format!("/api/v1/calls/{call}/log"),
-            &log,
-        )
-        .await;
+    let logged = t.post_log(&token, call, &log).await;
     assert_eq!(logged.status(), 201);
-    let cookie = format!("{}={token}", ringback_server::web::SESSION_COOKIE);
     let page = |q: &'static str| {
         let t = &t;
-        let cookie = cookie.clone();
-        async move {
-            let response = t
-                .http
-                .get(t.url(&format!("/calls?q={}", urlencode(q))))
-                .header("cookie", cookie)
-                .send()
-                .await
-                .expect("page");
-            assert_eq!(response.status(), 200);
-            response.text().await.expect("html")
-        }
+        let token = &token;
+        async move { t.page(token, &format!("/calls?q={}", urlencode(q))).await }
     };
     assert!(page("ZOË").await.contains("Zoë Ångström"));
     assert!(page("ångström").await.contains("Zoë Ångström"));

@@ -7,7 +7,6 @@ use common::*;
 use protocol::api::{TimelineEntry, TimelineKind};
 use protocol::signal::{CallUpdate, ClientMessage};
 use protocol::{CallId, CallStatus, DialerSettings, NoAnswerAction};
-use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 
@@ -52,21 +51,6 @@ fn detail(entries: &[TimelineEntry], kind: TimelineKind) -> String {
         .find(|e| e.kind == kind)
         .and_then(|e| e.detail.clone())
         .unwrap_or_default()
-}
-
-async fn page(t: &TestServer, token: &str, path: &str) -> String {
-    let response = t
-        .http
-        .get(t.url(path))
-        .header(
-            "cookie",
-            format!("{}={token}", ringback_server::web::SESSION_COOKIE),
-        )
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.expect("html")
 }
 
 #[tokio::test]
@@ -125,7 +109,7 @@ async fn close_then_no_answer_then_voicemail_is_told_in_order() {
 
     // The Calls page (the voicemail is logged) and the Person page show it.
     for path in ["/calls".to_owned(), format!("/people/{}", t.ada)] {
-        let html = page(&t, &token, &path).await;
+        let html = t.page(&token, &path).await;
         let (_, section) = html
             .split_once(&format!(r#"id="timeline-{call}""#))
             .unwrap_or_else(|| panic!("{path} has the call's timeline: {html}"));
@@ -158,24 +142,10 @@ async fn accept_and_hang_up_name_the_browser_and_the_log_is_noted() {
     t.wait_for_call(&token, call, |v| v.status == CallStatus::Ended)
         .await;
     let log = json!({"idempotency_key": "timeline-1", "notes": "Spoke"});
-    let response = t
-        .send_json(
-            Method::POST,
-            &token,
-            &format!("/api/v1/calls/{call}/log"),
-            &log,
-        )
-        .await;
+    let response = t.post_log(&token, call, &log).await;
     assert_eq!(response.status(), 201);
     // A replayed log is not a second entry.
-    let response = t
-        .send_json(
-            Method::POST,
-            &token,
-            &format!("/api/v1/calls/{call}/log"),
-            &log,
-        )
-        .await;
+    let response = t.post_log(&token, call, &log).await;
     assert_eq!(response.status(), 200);
 
     let entries = timeline_with(&t, &token, call, TimelineKind::Logged).await;
@@ -206,7 +176,7 @@ async fn accept_and_hang_up_name_the_browser_and_the_log_is_noted() {
     );
     assert_eq!(detail(&entries, TimelineKind::Logged), "by the rep");
 
-    let html = page(&t, &token, "/calls").await;
+    let html = t.page(&token, "/calls").await;
     assert!(html.contains(&format!(r#"id="timeline-{call}""#)));
     assert!(html.contains(r#"data-kind="accepted""#));
 }

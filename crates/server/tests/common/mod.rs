@@ -2,13 +2,16 @@
 //! clients that speak real HTTP and WebSocket to it.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod pages;
 pub mod sipp;
+mod socket;
 
-use futures_util::{SinkExt, StreamExt};
+pub use socket::*;
+
 use protocol::api::{
     CallView, CarrierInbound, CarrierInboundResponse, SessionResponse, TicketResponse,
 };
-use protocol::signal::{CallUpdate, ClientMessage, IncomingCall, ServerMessage};
+use protocol::signal::{ClientMessage, ServerMessage};
 use protocol::{CallId, DialerSettings, PersonId, RepId, TeamId, UnixMillis};
 use ringback_server::Server;
 use ringback_server::clock::Clock;
@@ -20,11 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const ORIGIN: &str = "chrome-extension://ringbacktestextension";
 pub const CARRIER_TOKEN: &str = "test-carrier-token";
@@ -276,18 +276,7 @@ impl TestServer {
     }
 
     pub async fn connect_with_token(&self, token: &str, device_id: &str) -> Signal {
-        let ticket = self.ticket(token).await;
-        let mut signal = self
-            .open_socket(&ticket, Some(ORIGIN))
-            .await
-            .expect("socket opens");
-        signal
-            .send(&ClientMessage::Hello {
-                id: "hello".into(),
-                device_id: device_id.into(),
-                client: None,
-            })
-            .await;
+        let mut signal = self.open_and_hello(token, device_id).await;
         match signal.recv().await {
             ServerMessage::Welcome { .. } => {}
             other => panic!("expected welcome, got {other:?}"),
@@ -305,6 +294,23 @@ impl TestServer {
             }
         }
         signal.resumed = resumed.into();
+        signal
+    }
+
+    /// Opens a socket and says Hello, reading nothing yet.
+    pub async fn open_and_hello(&self, token: &str, device_id: &str) -> Signal {
+        let ticket = self.ticket(token).await;
+        let mut signal = self
+            .open_socket(&ticket, Some(ORIGIN))
+            .await
+            .expect("socket opens");
+        signal
+            .send(&ClientMessage::Hello {
+                id: "hello".into(),
+                device_id: device_id.into(),
+                client: None,
+            })
+            .await;
         signal
     }
 
@@ -437,6 +443,17 @@ impl TestServer {
             .expect("request")
     }
 
+    /// Logs a call through the API (`POST /api/v1/calls/{call}/log`).
+    pub async fn post_log(&self, token: &str, call: CallId, log: &Value) -> reqwest::Response {
+        self.send_json(
+            reqwest::Method::POST,
+            token,
+            &format!("/api/v1/calls/{call}/log"),
+            log,
+        )
+        .await
+    }
+
     pub async fn put_settings(&self, token: &str, settings: &DialerSettings) {
         let body = serde_json::to_value(settings).expect("settings json");
         let response = self
@@ -538,170 +555,5 @@ impl TestServer {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-}
-
-/// One signalling socket.
-pub struct Signal {
-    pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    /// Messages read while connecting (the resumed calls before the
-    /// availability), handed out first by [`Signal::recv`].
-    pub resumed: std::collections::VecDeque<ServerMessage>,
-}
-
-impl Signal {
-    pub async fn send(&mut self, message: &ClientMessage) {
-        let text = serde_json::to_string(message).expect("serialise");
-        self.send_raw(Message::text(text)).await;
-    }
-
-    pub async fn send_raw(&mut self, message: Message) {
-        self.socket.send(message).await.expect("send frame");
-    }
-
-    /// The next server message (skipping pings); fails after [`PATIENCE`].
-    pub async fn recv(&mut self) -> ServerMessage {
-        if let Some(message) = self.resumed.pop_front() {
-            return message;
-        }
-        loop {
-            let frame = tokio::time::timeout(PATIENCE, self.socket.next())
-                .await
-                .expect("a message within the patience window")
-                .expect("socket still open")
-                .expect("frame reads");
-            match frame {
-                Message::Text(text) => {
-                    return serde_json::from_str(text.as_str()).expect("a ServerMessage");
-                }
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("unexpected frame {other:?}"),
-            }
-        }
-    }
-
-    /// Waits for the socket to close; returns the close code.
-    pub async fn closed(&mut self) -> Option<u16> {
-        loop {
-            match tokio::time::timeout(PATIENCE, self.socket.next())
-                .await
-                .expect("closes in time")
-            {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return None,
-            }
-        }
-    }
-
-    pub async fn expect_incoming(&mut self) -> IncomingCall {
-        match self.recv().await {
-            ServerMessage::IncomingCall(call) => call,
-            other => panic!("expected an incoming call, got {other:?}"),
-        }
-    }
-
-    pub async fn expect_update(&mut self, call_id: CallId) -> CallUpdate {
-        match self.recv().await {
-            ServerMessage::CallUpdate {
-                call_id: got,
-                update,
-            } if got == call_id => update,
-            other => panic!("expected an update for call {call_id}, got {other:?}"),
-        }
-    }
-
-    /// Asserts nothing arrives for a short while, and that the socket is
-    /// still open (a closed socket is not silence).
-    pub async fn expect_silence(&mut self, for_: Duration) {
-        let until = tokio::time::Instant::now() + for_;
-        loop {
-            match tokio::time::timeout_at(until, self.socket.next()).await {
-                Err(_) => return,
-                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                Ok(Some(Ok(other))) => panic!("expected silence, got {other:?}"),
-                Ok(Some(Err(error))) => panic!("expected silence, the socket failed: {error}"),
-                Ok(None) => panic!("expected silence, the socket closed"),
-            }
-        }
-    }
-}
-
-/// Runs a softphone for a while off the async runtime, and hands it back.
-pub async fn talk(
-    mut phone: media::softphone::Softphone,
-    voice: media::softphone::Voice,
-    for_: Duration,
-) -> media::softphone::Softphone {
-    tokio::task::spawn_blocking(move || {
-        phone.set_voice(voice);
-        phone.run_for(for_);
-        phone
-    })
-    .await
-    .expect("the softphone thread")
-}
-
-/// The next ring, answered by a softphone through Accept (as Chrome would).
-pub async fn answer_in_browser(
-    browser: &mut Signal,
-) -> (IncomingCall, media::softphone::Softphone) {
-    let incoming = browser.expect_incoming().await;
-    let offer = incoming
-        .offer
-        .clone()
-        .expect("the ring carries an SDP offer");
-    let (phone, answer) =
-        media::softphone::Softphone::answer(&offer).expect("the softphone answers");
-    browser
-        .send(&accept_with_answer("a1", incoming.call_id, &answer))
-        .await;
-    assert_eq!(
-        browser.expect_ack_and_update("a1", incoming.call_id).await,
-        CallUpdate::Accepted
-    );
-    (incoming, phone)
-}
-
-pub fn accept(id: &str, call_id: CallId) -> ClientMessage {
-    ClientMessage::Accept {
-        id: id.into(),
-        call_id,
-        answer: None,
-    }
-}
-
-pub fn accept_with_answer(id: &str, call_id: CallId, answer: &str) -> ClientMessage {
-    ClientMessage::Accept {
-        id: id.into(),
-        call_id,
-        answer: Some(answer.into()),
-    }
-}
-
-pub fn close(id: &str, call_id: CallId) -> ClientMessage {
-    ClientMessage::Close {
-        id: id.into(),
-        call_id,
-    }
-}
-
-impl Signal {
-    /// Reads the Ack for `id` and one update for `call_id`, in either order
-    /// (replies go out directly; updates through the rep's queue).
-    pub async fn expect_ack_and_update(&mut self, id: &str, call_id: CallId) -> CallUpdate {
-        let mut acked = false;
-        let mut update = None;
-        while !(acked && update.is_some()) {
-            match self.recv().await {
-                ServerMessage::Ack { id: got } if got == id => acked = true,
-                ServerMessage::CallUpdate {
-                    call_id: got,
-                    update: u,
-                } if got == call_id => update = Some(u),
-                other => panic!("expected ack {id} and an update, got {other:?}"),
-            }
-        }
-        update.expect("loop ends with an update")
     }
 }
