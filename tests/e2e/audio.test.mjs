@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signedInBrowser, startServer, until } from './harness.mjs';
+import { signedInWithLongRings, startServer, until } from './harness.mjs';
 
 /** Not a Person: Accept opens the panel on its own page, no CRM in the way. */
 const UNKNOWN = '+14155550177';
@@ -18,10 +18,7 @@ describe('call audio between Chrome and the server', () => {
 
   before(async () => {
     server = await startServer();
-    token = await server.signIn();
-    // Calls ring long enough for anything the test does.
-    await server.updateSettings(token, { ring_timeout_secs: 120 });
-    browser = await signedInBrowser(server);
+    ({ token, browser } = await signedInWithLongRings(server));
   });
 
   after(async () => {

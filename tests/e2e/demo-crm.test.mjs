@@ -4,7 +4,7 @@
 // sign-in → Ada's Contact page, under a strict CSP, with the panel on it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { panelFrame, signedInBrowser, startServer, until } from './harness.mjs';
+import { panelFrame, signedInWithLongRings, startServer, until } from './harness.mjs';
 
 const ADA = { name: 'Ada Lovelace', number: '+14155550111', title: 'CTO', account: 'Analytical Engines' };
 
@@ -13,9 +13,7 @@ describe('the demo CRM of serve --demo', () => {
 
   before(async () => {
     server = await startServer();
-    token = await server.signIn();
-    await server.updateSettings(token, { ring_timeout_secs: 120 });
-    browser = await signedInBrowser(server);
+    ({ token, browser } = await signedInWithLongRings(server));
   });
 
   after(async () => {

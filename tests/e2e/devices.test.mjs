@@ -9,7 +9,7 @@
 // back to the default, the call still has audio, and the panel says so.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { EXTENSION_ID, signedInBrowser, startServer, until } from './harness.mjs';
+import { EXTENSION_ID, signedInWithLongRings, startServer, until } from './harness.mjs';
 
 /** Not a Person: Accept opens the panel on its own page, no CRM in the way. */
 const UNKNOWN = '+14155550177';
@@ -19,9 +19,7 @@ describe('audio devices chosen on the options page', () => {
 
   before(async () => {
     server = await startServer();
-    token = await server.signIn();
-    await server.updateSettings(token, { ring_timeout_secs: 120 });
-    browser = await signedInBrowser(server);
+    ({ token, browser } = await signedInWithLongRings(server));
     options = await browser.context.newPage();
     await options.goto(`chrome-extension://${EXTENSION_ID}/options.html`);
   });

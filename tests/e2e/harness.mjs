@@ -314,7 +314,6 @@ export async function launchPlainBrowser() {
   return browser;
 }
 
-/** Sign in on the extension's options page, as a rep would. */
 /**
  * Chromium with the extension, signed in to `server` through its options
  * page (which opens on install), recording the notifications it shows.
@@ -329,6 +328,18 @@ export async function signedInBrowser(server) {
   return browser;
 }
 
+/**
+ * The demo rep's API token, with calls ringing long enough (120 s) for
+ * anything a test does, and Chromium signed in to `server`.
+ */
+export async function signedInWithLongRings(server) {
+  const token = await server.signIn();
+  await server.updateSettings(token, { ring_timeout_secs: 120 });
+  const browser = await signedInBrowser(server);
+  return { token, browser };
+}
+
+/** Sign in on the extension's options page, as a rep would. */
 export async function signIn(browser, server) {
   const page = await browser.context.newPage();
   await page.goto(`chrome-extension://${EXTENSION_ID}/options.html`);

@@ -5,7 +5,7 @@
 // and the browser's microphone back out to the carrier.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { signedInBrowser, sipp, startServer, until } from './harness.mjs';
+import { signedInWithLongRings, sipp, startServer, until } from './harness.mjs';
 
 /** Not a Person: Accept opens the panel on its own page, no CRM in the way. */
 const UNKNOWN = '+14155550177';
@@ -17,9 +17,7 @@ describe('calls from the SIP trunk', () => {
 
   before(async () => {
     server = await startServer();
-    token = await server.signIn();
-    await server.updateSettings(token, { ring_timeout_secs: 120 });
-    browser = await signedInBrowser(server);
+    ({ token, browser } = await signedInWithLongRings(server));
   });
 
   after(async () => {
