@@ -174,9 +174,10 @@ async fn on_server_message(message: ServerMessage) {
             // The server re-sends what rings right after Welcome: let that
             // ring go first, then send the queued logs and re-read the
             // team's lists (neither is on the ring path).
-            gloo_timers::future::TimeoutFuture::new(AFTER_THE_RING_MS).await;
-            outbox::flush().await;
-            choices::refresh().await;
+            crate::after_the_ring(async {
+                outbox::flush().await;
+                choices::refresh().await;
+            });
             return;
         }
         ServerMessage::IncomingCall(call) => Input::Incoming(call),
@@ -189,9 +190,6 @@ async fn on_server_message(message: ServerMessage) {
     };
     let _ = dispatch(input).await;
 }
-
-/// How long after Welcome the worker waits before its own requests.
-const AFTER_THE_RING_MS: u32 = 250;
 
 /// Accept (button 0) or Close (button 1) on a notification.
 pub async fn on_button(notification: &str, button: u32) {

@@ -14,9 +14,7 @@ pub async fn refresh() {
     let Ok(choices) = api.get_raw("/team/choices").await else {
         return;
     };
-    let json =
-        |value: &wasm_bindgen::JsValue| js_sys::JSON::stringify(value).ok().map(String::from);
-    if json(&choices) == state::read(|s| json(&s.durable.choices)) {
+    if state::read(|s| crate::js_read::same_json(&choices, &s.durable.choices)) {
         return;
     }
     let _ = state::durable(|d| d.choices = choices).await;
@@ -26,8 +24,5 @@ pub async fn refresh() {
 /// [`refresh`] in the background, once the ring that prompted it has had
 /// the browser to itself.
 pub fn refresh_soon() {
-    wasm_bindgen_futures::spawn_local(async {
-        gloo_timers::future::TimeoutFuture::new(crate::RING_PATH_FIRST_MS).await;
-        refresh().await;
-    });
+    crate::after_the_ring(refresh());
 }

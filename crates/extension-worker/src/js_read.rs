@@ -17,6 +17,13 @@ pub fn field(value: &JsValue, name: &str) -> Option<JsValue> {
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
+/// Whether two values read the same as JSON: a value the server sends again
+/// unchanged need not be stored again.
+pub fn same_json(a: &JsValue, b: &JsValue) -> bool {
+    let json = |value: &JsValue| js_sys::JSON::stringify(value).ok().map(String::from);
+    json(a) == json(b)
+}
+
 /// A string field.
 pub fn string(value: &JsValue, name: &str) -> Option<String> {
     field(value, name)?.as_string()

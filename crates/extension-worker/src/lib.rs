@@ -78,8 +78,7 @@ pub async fn boot(durable: js_sys::Promise, live: js_sys::Promise) -> Result<(),
     // re-sends right after Welcome, and every call to Chrome sent alongside
     // it (the badge, the alarm, the offscreen document) delays the
     // notification. Not awaited: every event waits for boot.
-    wasm_bindgen_futures::spawn_local(async {
-        gloo_timers::future::TimeoutFuture::new(RING_PATH_FIRST_MS).await;
+    after_the_ring(async {
         badge::refresh();
         if state::read(|s| s.durable.session.is_some()) {
             offscreen::ensure_open().await;
@@ -90,10 +89,25 @@ pub async fn boot(durable: js_sys::Promise, live: js_sys::Promise) -> Result<(),
     Ok(())
 }
 
-/// How long after boot the worker leaves the browser to the ring path
-/// (measured: a restarted worker shows a resumed ring about 120 ms after
-/// it starts).
-pub(crate) const RING_PATH_FIRST_MS: u32 = 300;
+/// How long the worker leaves the browser to the ring path after boot or
+/// Welcome (measured: a restarted worker shows a resumed ring about 120 ms
+/// after it starts).
+pub(crate) const AFTER_THE_RING_MS: u32 = 300;
+
+/// Runs `work` in the background once a ring that may be on its way (the
+/// server re-sends what rings right after Welcome) has had the browser to
+/// itself: every call to Chrome sent alongside delays its notification.
+pub(crate) fn after_the_ring(work: impl std::future::Future<Output = ()> + 'static) {
+    // Boxed, so the waiting is compiled once rather than per caller.
+    wait_then(Box::pin(work));
+}
+
+fn wait_then(work: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(AFTER_THE_RING_MS).await;
+        work.await;
+    });
+}
 
 /// The last resort that starts a stopped worker (the offscreen document's
 /// port is the first).
@@ -336,7 +350,7 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             WorkerReply::Done
         }
         WorkerRequest::OffscreenReady => WorkerReply::Ringtone {
-            ringing: state::read(|s| s.live.ringing(state::now())) || test_ring::ringing(),
+            ringing: ringtone::wanted(),
         },
         WorkerRequest::SetAvailability { availability } => {
             set_availability(availability).await?;
@@ -364,8 +378,7 @@ async fn set_availability(availability: JsValue) -> Result<(), String> {
 /// badge and the pages. The server says it on every connect: unchanged, it
 /// costs nothing (no storage write on the way to a resumed ring).
 pub(crate) async fn set_availability_here(availability: JsValue) {
-    let json = |value: &JsValue| js_sys::JSON::stringify(value).ok().map(String::from);
-    if json(&availability) == state::read(|s| json(&s.durable.availability)) {
+    if state::read(|s| js_read::same_json(&availability, &s.durable.availability)) {
         return;
     }
     let _ = state::durable(|d| d.availability = availability).await;

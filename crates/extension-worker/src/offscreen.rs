@@ -106,7 +106,7 @@ pub async fn ask(
 }
 
 /// Resolves with `undefined` after `ms`.
-fn timer(ms: i32) -> Promise {
+pub(crate) fn timer(ms: i32) -> Promise {
     Promise::new(&mut |resolve, _| {
         let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
         let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

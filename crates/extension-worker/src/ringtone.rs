@@ -6,11 +6,16 @@ use crate::{offscreen, state};
 use chrome::api::{call, runtime};
 use chrome::messages::{Envelope, OffscreenCommand, Target};
 
+/// Whether the ringtone should play now: a call rings here, or a test ring.
+pub fn wanted() -> bool {
+    state::read(|s| s.live.ringing(state::now())) || crate::test_ring::ringing()
+}
+
 /// Start or stop ringing to match the calls ringing now.
 pub async fn update() {
     let exists = offscreen::exists().await;
     // Read after the await: the calls may have changed while Chrome answered.
-    let ringing = state::read(|s| s.live.ringing(state::now())) || crate::test_ring::ringing();
+    let ringing = wanted();
     if !exists {
         if ringing {
             // On load it asks whether to ring, so there is no race to lose.

@@ -239,8 +239,7 @@ fn on_server_message(message: ServerMessage) {
 /// it is then: connecting and coming online are on the way to a ring, and
 /// each call to Chrome sent alongside delays its notification.
 fn show_connection_soon() {
-    wasm_bindgen_futures::spawn_local(async {
-        gloo_timers::future::TimeoutFuture::new(crate::RING_PATH_FIRST_MS).await;
+    crate::after_the_ring(async {
         badge::refresh();
         crate::notify_pages();
     });

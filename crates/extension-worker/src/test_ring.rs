@@ -17,7 +17,7 @@ use js_sys::{Function, Promise};
 use protocol::UnixMillis;
 use protocol::signal::ClientMessage;
 use std::cell::{Cell, RefCell};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use worker_core::test_ring::{SERVER_WAIT_MS, TEST_NOTIFICATION, TEST_RING_MS};
 use worker_core::{StepFailure, TestStep};
 
@@ -160,11 +160,7 @@ async fn ask_the_server() -> Result<(UnixMillis, UnixMillis), StepFailure> {
             "The connection to the server dropped as the test was sent: test again in a moment.",
         ));
     }
-    let timeout = Promise::new(&mut |resolve, _| {
-        let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-        let _ =
-            scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, SERVER_WAIT_MS);
-    });
+    let timeout = offscreen::timer(SERVER_WAIT_MS);
     let reply = wasm_bindgen_futures::JsFuture::from(Promise::race(&js_sys::Array::of2(
         &answered, &timeout,
     )))
