@@ -8,7 +8,6 @@ use protocol::api::{TimelineEntry, TimelineKind};
 use protocol::signal::{CallUpdate, ClientMessage};
 use protocol::{CallId, CallStatus, DialerSettings, NoAnswerAction};
 use serde_json::json;
-use std::time::Duration;
 
 const FORWARDING: &str = "+14155550199";
 
@@ -20,25 +19,23 @@ async fn timeline(t: &TestServer, token: &str, call: CallId) -> Vec<TimelineEntr
     response.json().await.expect("timeline")
 }
 
-/// Waits until the call's timeline holds an entry of `kind`.
+/// Waits until the call's timeline holds an entry of `kind` (it is stored
+/// after the call's actions run, so no socket message marks it).
 async fn timeline_with(
     t: &TestServer,
     token: &str,
     call: CallId,
     kind: TimelineKind,
 ) -> Vec<TimelineEntry> {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
+    eventually(&format!("a {kind:?} entry"), PATIENCE, || async {
         let entries = timeline(t, token, call).await;
         if entries.iter().any(|e| e.kind == kind) {
-            return entries;
+            Ok(entries)
+        } else {
+            Err(format!("{entries:?}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no {kind:?} in {entries:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 fn kinds(entries: &[TimelineEntry]) -> Vec<TimelineKind> {

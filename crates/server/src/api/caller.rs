@@ -50,6 +50,6 @@ pub async fn choose(
             "this call is logged already; it stays with the Person it was logged to".into(),
         ));
     }
-    state.set_caller(call, snapshot.clone()).await;
+    state.set_caller(rep, call, snapshot.clone()).await;
     Ok(Json(snapshot))
 }

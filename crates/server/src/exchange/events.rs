@@ -21,8 +21,7 @@ impl AppState {
     ) -> Result<(), EventError> {
         let entry = self
             .exchange()
-            .entry(id)
-            .filter(|e| e.rep == rep)
+            .owned_by(rep, id)
             .ok_or(EventError::NotFound)?;
         self.apply(entry, event, By::Browser(device_id.to_owned()))
             .await
@@ -41,8 +40,7 @@ impl AppState {
     ) -> Result<(), EventError> {
         let entry = self
             .exchange()
-            .entry(id)
-            .filter(|e| e.rep == rep)
+            .owned_by(rep, id)
             .ok_or(EventError::NotFound)?;
         let mut live = entry.call.lock().await;
         // Only a ringing call takes an answer (a closed notification can still

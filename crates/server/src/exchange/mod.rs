@@ -96,6 +96,12 @@ impl Exchange {
     }
 
     /// A rep's live calls, taken out of the map's lock so each can be locked in turn.
+    /// The live call `id` if it is `rep`'s: another rep's call is as good
+    /// as missing.
+    fn owned_by(&self, rep: RepId, id: CallId) -> Option<LiveEntry> {
+        self.entry(id).filter(|e| e.rep == rep)
+    }
+
     fn calls_of(&self, rep: RepId) -> Vec<LiveEntry> {
         self.lock()
             .values()
@@ -113,8 +119,8 @@ impl AppState {
     /// The rep chose another of the People on the caller's number: a call
     /// still live shows them from now on (a resumed ring too), the one it
     /// showed before going among the others.
-    pub(crate) async fn set_caller(&self, id: CallId, person: PersonSnapshot) {
-        let Some(entry) = self.exchange().entry(id) else {
+    pub(crate) async fn set_caller(&self, rep: RepId, id: CallId, person: PersonSnapshot) {
+        let Some(entry) = self.exchange().owned_by(rep, id) else {
             return;
         };
         let mut live = entry.call.lock().await;

@@ -469,16 +469,14 @@ impl TestServer {
 
     /// Waits until the server holds no signalling socket (what its hub says).
     pub async fn wait_until_no_sockets(&self) {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
         let hub = || self.server.as_ref().expect("running").state().hub();
-        while hub().socket_count() != 0 {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "sockets never closed: {} open",
-                hub().socket_count()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        eventually("the sockets to close", PATIENCE, || async {
+            match hub().socket_count() {
+                0 => Ok(()),
+                open => Err(format!("{open} open")),
+            }
+        })
+        .await
     }
 
     /// The media report once `check` holds for it, polled until `patience`
@@ -489,18 +487,13 @@ impl TestServer {
         patience: Duration,
         check: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = tokio::time::Instant::now() + patience;
-        loop {
-            let (status, report) = self.media_report(carrier_call_id).await;
-            if status == 200 && check(&report) {
-                return report;
+        eventually("the media report to get there", patience, || async {
+            match self.media_report(carrier_call_id).await {
+                (200, report) if check(&report) => Ok(report),
+                (status, report) => Err(format!("{status} {report}")),
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the media report never got there: {status} {report}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
     /// [`Self::media_report_within`] [`PATIENCE`].
@@ -543,17 +536,36 @@ impl TestServer {
         id: CallId,
         check: impl Fn(&CallView) -> bool,
     ) -> CallView {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
+        eventually("the call to reach the expected state", PATIENCE, || async {
             let view = self.call(token, id).await;
             if check(&view) {
-                return view;
+                Ok(view)
+            } else {
+                Err(format!("{view:?}"))
             }
-            assert!(
+        })
+        .await
+    }
+}
+
+/// Polls `probe` until it succeeds, or fails the test after `patience`
+/// naming `what` and the last thing `probe` saw. The one poll loop of the
+/// tests: for what the server tells no socket (a stored timeline, a media
+/// report, the hub's count).
+pub async fn eventually<T, F, Fut>(what: &str, patience: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        match probe().await {
+            Ok(found) => return found,
+            Err(last) => assert!(
                 tokio::time::Instant::now() < deadline,
-                "call never reached the expected state: {view:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+                "timed out waiting for {what}; last: {last}"
+            ),
         }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
