@@ -122,7 +122,7 @@ pub async fn open_record(entry: &CallEntry) {
                 .is_some_and(|t| t.tab_id == tab_id && !t.injected)
         });
         if waiting && state::read(|s| s.live.needs_a_panel(call_id)) {
-            panel_anyway(tab_id, call_id, NOT_YET).await;
+            panel_anyway(Some(tab_id), call_id, Missing::NotYet).await;
         }
     });
     // A page served from cache may have finished loading already.
@@ -134,27 +134,55 @@ pub async fn open_record(entry: &CallEntry) {
 /// How long the record may take to show before the panel comes anyway.
 const RECORD_WAIT_MS: u32 = 6_000;
 
-const NOT_YET: &str = "The CRM record has not opened yet (sign in to your CRM, or check the \
-     Person's CRM link): the call's controls are here meanwhile.";
-const FAILED: &str = "The CRM page did not load (the CRM may be down, or the link is wrong): \
-     the call's controls are here instead.";
-const CLOSED: &str = "The CRM tab was closed: the call goes on here, with the notes typed so far.";
+/// Why the panel is not on the CRM record.
+#[derive(Clone, Copy)]
+enum Missing {
+    /// Not shown yet: a login the rep has not got through, a stale link.
+    NotYet,
+    /// The page failed (Chrome's error page takes no script).
+    Failed,
+    /// The rep closed the tab.
+    Closed,
+}
 
-/// The panel where the record is not: in the tab if the page takes it,
-/// else in a small window of its own; either way it says why.
-async fn panel_anyway(tab_id: i32, call_id: CallId, why: &str) {
-    let note = Some(why.to_owned());
+impl Missing {
+    /// What the panel says.
+    fn note(self) -> &'static str {
+        match self {
+            Self::NotYet => {
+                "The CRM record has not opened yet (sign in to your CRM, or check the \
+                 Person's CRM link): the call's controls are here meanwhile."
+            }
+            Self::Failed => {
+                "The CRM page did not load (the CRM may be down, or the link is wrong): \
+                 the call's controls are here instead."
+            }
+            Self::Closed => {
+                "The CRM tab was closed: the call goes on here, with the notes typed so far."
+            }
+        }
+    }
+}
+
+/// The panel where the record is not, saying why: in `tab` if there is
+/// one still worth trying (the record has not shown yet) and its page takes
+/// the panel, else in a small window of its own.
+async fn panel_anyway(tab: Option<i32>, call_id: CallId, why: Missing) {
     let _ = state::live(|live| {
         if let Some(t) = live
             .panel_tab
             .as_mut()
             .filter(|t| t.call_id == Some(call_id))
         {
-            t.note = note;
+            t.note = Some(why.note().to_owned());
         }
     })
     .await;
-    if why == FAILED || !inject(tab_id).await {
+    let in_the_tab = match (why, tab) {
+        (Missing::NotYet, Some(tab_id)) => inject(tab_id).await,
+        _ => false,
+    };
+    if !in_the_tab {
         open_window(call_id).await;
     }
 }
@@ -249,13 +277,7 @@ pub async fn tab_closed(tab_id: i32) {
     let Some(call_id) = call_id else { return };
     let elsewhere = state::read(|s| !s.live.injected_tabs.is_empty());
     if had_panel && !elsewhere && state::read(|s| s.live.needs_a_panel(call_id)) {
-        let _ = state::live(|live| {
-            if let Some(t) = live.panel_tab.as_mut().filter(|t| t.tab_id == tab_id) {
-                t.note = Some(CLOSED.to_owned());
-            }
-        })
-        .await;
-        open_window(call_id).await;
+        panel_anyway(None, call_id, Missing::Closed).await;
     }
 }
 
@@ -301,7 +323,7 @@ pub async fn on_tab_updated(tab_id: i32, tab: Tab) {
             }
         })
         .await;
-        panel_anyway(tab_id, call_id, FAILED).await;
+        panel_anyway(None, call_id, Missing::Failed).await;
     }
 }
 
