@@ -24,6 +24,7 @@ pub mod bridge;
 pub mod devices;
 pub mod js;
 pub mod messages;
+pub mod time;
 
 /// The `#app` element a page's Yew app mounts on. `None` (and a console
 /// error naming the page) if the HTML lacks it.

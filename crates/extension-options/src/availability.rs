@@ -19,22 +19,6 @@ pub struct Props {
     pub on_error: Callback<String>,
 }
 
-/// "until 17:30", "until Sat 08:00", or nothing, in this browser's time.
-pub fn until_text(until: Option<i64>) -> String {
-    let Some(at) = until else {
-        return String::new();
-    };
-    let date = js_sys::Date::new(&(at as f64).into());
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
-    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
-    let today = js_sys::Date::new_0().to_date_string();
-    if date.to_date_string() != today {
-        let _ = js_sys::Reflect::set(&options, &"weekday".into(), &"short".into());
-    }
-    format!(" until {}", date.to_locale_string("default", &options))
-}
-
 #[function_component(AvailabilityPicker)]
 pub fn availability_picker(props: &Props) -> Html {
     let length = use_state(|| DndLength::OneHour);
@@ -96,7 +80,7 @@ pub fn availability_picker(props: &Props) -> Html {
             <h2>{ "Availability" }</h2>
             <p id="availability-now" class={classes!("state", if current.mode == AvailabilityMode::Available { "ok" } else { "warn" })}
                data-mode={current.mode.as_str()}>
-                { format!("{}{}", current.mode.label(), until_text(current.until)) }
+                { format!("{}{}", current.mode.label(), chrome::time::until_text(current.until)) }
             </p>
             <p class="muted">{ current.mode.explanation() }</p>
             <div class="modes">{ for buttons }</div>

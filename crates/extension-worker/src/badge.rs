@@ -80,22 +80,6 @@ thread_local! {
     static SHOWN: RefCell<Option<(String, &'static str, String)>> = const { RefCell::new(None) };
 }
 
-/// " until 17:30", or nothing for a do-not-disturb until turned off.
-fn until_text(until: Option<i64>) -> String {
-    until.map_or_else(String::new, |at| {
-        let time = js_sys::Date::new(&(at as f64).into())
-            .to_locale_time_string_with_options("default", &time_format());
-        format!(" until {}", String::from(time))
-    })
-}
-
-fn time_format() -> js_sys::Object {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
-    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
-    options
-}
-
 pub fn refresh() {
     let now = state::now();
     let availability = state::availability(now);
@@ -105,7 +89,7 @@ pub fn refresh() {
             s.durable.missed_calls,
             s.transient.last_error.as_deref(),
             availability.mode,
-            &until_text(availability.until),
+            &chrome::time::until_text(availability.until),
         )
     });
     // A do-not-disturb ends by itself: show that when it does.
