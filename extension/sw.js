@@ -2,25 +2,42 @@
 // registered in the worker's first turn, and forbids top-level await here, so
 // this file starts loading the Rust module without waiting for it, registers
 // every listener at once, and has each listener wait for the module to boot
-// before calling into Rust. All behaviour lives in crates/extension-worker.
+// before calling into Rust. All behaviour lives in crates/extension-worker; the
+// one thing done here is opening the connection a previous worker prepared.
 import init, * as worker from './worker/ringback_worker.js';
 
+// The worker's stored state is read while the wasm loads (the keys are
+// DURABLE_KEY and LIVE_KEY in crates/extension-worker/src/state.rs): after a
+// restart, connecting needs the session, and the two need not wait in turn.
+const durable = chrome.storage.local.get('ringback');
+const live = chrome.storage.session.get(['ringback_live', 'ringback_resume']);
+// The connection the last worker prepared (crates/extension-worker/src/
+// resume.rs: address, subprotocols with a resume ticket, Hello) opens now,
+// while the wasm loads; boot adopts the socket and the frames it heard.
+const early = live.then(({ ringback_resume: prepared }) => {
+  if (!prepared) return null;
+  const socket = new WebSocket(prepared.url, prepared.protocols);
+  const heard = [];
+  socket.onopen = () => socket.send(prepared.hello);
+  socket.onmessage = ({ data }) => heard.push(data);
+  return { socket, heard };
+}).catch(() => null);
+// Booting takes the thread for a few milliseconds: first let the early
+// socket's open event through (its Hello goes out), if it is waiting.
+const aTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
+const ready = init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) })
+  .then(aTurn)
+  .then(() => worker.boot(durable, live, early));
+
 // The badge outlives the worker: a restarted worker is not online until the
-// server has answered its Hello, so say "off" from the first turn (the Rust
-// side sets it again once it knows).
+// server has answered its Hello, so say "off" from the first turn (after the
+// ring path is under way; the Rust side sets it again once it knows).
 chrome.action.setBadgeText({ text: 'off' });
 chrome.action.setBadgeBackgroundColor({ color: '#5f6368' });
 
 // The session token is in chrome.storage.local: keep that area from content
 // scripts (by default they can read it), so a script in a CRM tab cannot.
 chrome.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })?.catch?.(() => {});
-
-// The worker's stored state is read while the wasm loads (the keys are
-// DURABLE_KEY and LIVE_KEY in crates/extension-worker/src/state.rs): after a
-// restart, connecting needs the session, and the two need not wait in turn.
-const stored = [chrome.storage.local.get('ringback'), chrome.storage.session.get('ringback_live')];
-const ready = init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) })
-  .then(() => worker.boot(...stored));
 
 const later = (handler) => (...args) => {
   ready.then(() => handler(...args)).catch((error) => console.error('ringback:', error));

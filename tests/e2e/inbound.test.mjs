@@ -387,6 +387,10 @@ describe('inbound calls in Chrome', () => {
   });
 
   it('a call that comes while Chrome has stopped the worker rings once it is back', async () => {
+    // The worker keeps a prepared connection (a resume ticket the server
+    // sent): the restarted one opens its socket with it while its wasm loads.
+    const prepared = await until('a prepared connection', async () => (await browser.inExtension(() => chrome.storage.session.get('ringback_resume'))).ringback_resume);
+    assert.ok(prepared.protocols.includes('ringback.v1') && prepared.protocols.some((p) => p.startsWith('ticket.')));
     const stopped = await browser.stopWorker();
     // The socket went with the worker: the server rings the browser anyway
     // (it was here a moment ago) and re-sends the ring on the next Hello.
@@ -397,26 +401,61 @@ describe('inbound calls in Chrome', () => {
     await until('the ringing notification after the restart', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
     await server.carrierEvent(call, 'caller_hung_up');
     await until('the notification to clear', async () => !(await browser.notificationIds()).includes(`ring:${call.call_id}`));
+    // It was used (a ticket is single use), and the new socket was sent the next.
+    assert.equal(await opensWith(prepared), false, 'the restarted worker spent the prepared ticket');
+    await until('a fresh prepared connection', async () => {
+      const now = (await browser.inExtension(() => chrome.storage.session.get('ringback_resume'))).ringback_resume;
+      return now && now.protocols.join() !== prepared.protocols.join();
+    });
   });
 
-  it('a script in a CRM tab cannot read the session token from the extension storage', async () => {
+  it('a prepared connection the server refuses costs a restarted worker nothing but the usual ticket', async () => {
+    const before = await server.api('GET', '/presence', { token });
+    await browser.inExtension(async () => {
+      const { ringback_resume: prepared } = await chrome.storage.session.get('ringback_resume');
+      prepared.protocols = ['ringback.v1', 'ticket.spent-or-made-up'];
+      await chrome.storage.session.set({ ringback_resume: prepared });
+    });
+    const stopped = await browser.stopWorker();
+    await stopped.restarted();
+    await stopped.done();
+    await until('the restarted worker to say Hello the usual way', async () => {
+      const presence = await server.api('GET', '/presence', { token });
+      return presence.online && presence.hellos > before.hellos;
+    }, { timeout: 15000 });
+    const call = await server.placeCall(GRACE.number);
+    await until('the ringing notification', async () => (await browser.notificationIds()).includes(`ring:${call.call_id}`));
+    await server.carrierEvent(call, 'caller_hung_up');
+    await until('the notification to clear', async () => !(await browser.notificationIds()).includes(`ring:${call.call_id}`));
+  });
+
+  /** Whether the server still opens a socket for `prepared` (from an extension page, so with the extension's Origin). */
+  const opensWith = (prepared) => browser.inExtension((prepared) => new Promise((resolve) => {
+    const socket = new WebSocket(prepared.url, prepared.protocols);
+    socket.onopen = () => { socket.close(); resolve(true); };
+    socket.onclose = () => resolve(false);
+  }), prepared);
+
+  it('a script in a CRM tab cannot read the session token or the resume ticket from the extension storage', async () => {
     const page = await browser.context.newPage();
     await page.goto(`${crm.url}/contacts/other`);
     const seen = await browser.inWorker(async (url) => {
       const [tab] = await chrome.tabs.query({ url });
       const [result] = await chrome.scripting.executeScript({
         target: { tabId: tab.id },
-        func: async () => {
+        // The token is in the local area; the resume ticket in the session one.
+        func: async () => Promise.all(['local', 'session'].map(async (area) => {
           try {
-            return JSON.stringify(await chrome.storage.local.get(null));
+            return JSON.stringify(await chrome.storage[area].get(null));
           } catch (error) {
             return `refused: ${error.message}`;
           }
-        },
+        })),
       });
       return result.result;
     }, page.url());
-    assert.match(seen, /^refused/, `a content script read: ${seen}`);
+    assert.equal(seen.length, 2);
+    for (const read of seen) assert.match(read, /^refused/, `a content script read: ${read}`);
     await page.close();
   });
 });

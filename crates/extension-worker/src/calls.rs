@@ -186,7 +186,7 @@ async fn on_server_message(message: ServerMessage) {
         ServerMessage::Error { id, code, message } => Input::Refused { id, code, message },
         ServerMessage::TestRing { id, sent_at } => return crate::test_ring::on_reply(&id, sent_at),
         // Read by hand where the socket reads frames (`wire`).
-        ServerMessage::Availability { .. } => return,
+        ServerMessage::Availability { .. } | ServerMessage::ResumeTicket { .. } => return,
     };
     let _ = dispatch(input).await;
 }
@@ -262,6 +262,7 @@ pub async fn mute(call_id: CallId, muted: bool) -> Result<(), String> {
 /// out themselves).
 pub async fn signed_out(reason: Option<String>) {
     socket::disconnect();
+    crate::resume::forget();
     let _ = state::durable(|d| d.session = None).await;
     expire_ringing(true).await;
     audio::end_all().await;

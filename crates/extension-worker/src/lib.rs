@@ -36,6 +36,7 @@ mod microphone;
 mod offscreen;
 mod outbox;
 mod panel;
+mod resume;
 mod ringtone;
 pub mod rules;
 mod socket;
@@ -60,9 +61,15 @@ const CONTEXT_MENU_ID: &str = "open-dialer";
 
 /// Runs once per worker start, before any event is handled. `sw.js` has
 /// already asked `chrome.storage` for the durable and live state (the reads
-/// overlap the wasm's loading); these are those two reads.
+/// overlap the wasm's loading); these are those two reads. `early` is the
+/// socket `sw.js` opened from the prepared connection, if any
+/// ([`resume`]): `{ socket, heard }` or null.
 #[wasm_bindgen]
-pub async fn boot(durable: js_sys::Promise, live: js_sys::Promise) -> Result<(), JsValue> {
+pub async fn boot(
+    durable: js_sys::Promise,
+    live: js_sys::Promise,
+    early: js_sys::Promise,
+) -> Result<(), JsValue> {
     state::load(durable, live).await?;
     if state::read(|s| s.durable.device_id.is_none()) {
         let id = format!("dev-{}", random_id());
@@ -71,7 +78,12 @@ pub async fn boot(durable: js_sys::Promise, live: js_sys::Promise) -> Result<(),
     // The ring path first: connect, and have the microphone's state ready
     // for the notification's text.
     socket::on_event(calls::on_socket_event);
-    socket::ensure_connected();
+    let early = wasm_bindgen_futures::JsFuture::from(early)
+        .await
+        .unwrap_or(JsValue::NULL);
+    if !socket::adopt(&early) {
+        socket::ensure_connected();
+    }
     wasm_bindgen_futures::spawn_local(microphone::warm_up());
     // The rest waits until the ring path has had the browser to itself: a
     // worker Chrome just restarted is usually wanted for a ring the server

@@ -45,6 +45,9 @@ thread_local! {
     /// When the current socket last heard from the server (it acks every keepalive).
     static LAST_HEARD: Cell<f64> = const { Cell::new(0.0) };
     static HANDLER: Cell<Option<fn(SocketEvent)>> = const { Cell::new(None) };
+    /// The generation of a socket adopted from `sw.js` that the server has
+    /// not welcomed yet: if it closes, its ticket was refused.
+    static ADOPTED: Cell<Option<u32>> = const { Cell::new(None) };
 }
 
 /// Where the socket's events go (set once, at boot).
@@ -148,7 +151,57 @@ async fn connect() {
             Ok(socket) => socket,
             Err(error) => return retry_later(generation, chrome::js::error_text(&error)),
         };
-    wire(&socket, generation);
+    hold(socket, generation, Hello::OnOpen);
+}
+
+/// Take over the socket `sw.js` opened from the prepared connection
+/// ([`crate::resume`]), with the frames it heard before the wasm was ready.
+/// `early` is `{ socket, heard }`, or null when nothing was prepared. Returns
+/// `false` when there is nothing to adopt (connect as usual then).
+pub fn adopt(early: &JsValue) -> bool {
+    let socket =
+        crate::js_read::field(early, "socket").and_then(|s| s.dyn_into::<WebSocket>().ok());
+    let Some(socket) = socket else {
+        return false;
+    };
+    let live = matches!(
+        socket.ready_state(),
+        WebSocket::CONNECTING | WebSocket::OPEN
+    );
+    if !live || LINK.with(|l| l.borrow().is_some()) || state::read(|s| s.durable.session.is_none())
+    {
+        let _ = socket.close();
+        return false;
+    }
+    let generation = GENERATION.with(|g| {
+        g.set(g.get().wrapping_add(1));
+        g.get()
+    });
+    ADOPTED.with(|a| a.set(Some(generation)));
+    record_connection(ConnectionState::Connecting, None);
+    show_connection_soon();
+    hold(socket, generation, Hello::Prepared);
+    if let Some(heard) = crate::js_read::field(early, "heard") {
+        for frame in js_sys::Array::from(&heard).iter() {
+            on_frame(generation, frame);
+        }
+    }
+    true
+}
+
+/// Who says Hello on a socket.
+#[derive(Clone, Copy, PartialEq)]
+enum Hello {
+    /// This module, when the socket opens.
+    OnOpen,
+    /// `sw.js`, the prepared one, when the socket opens (its handler is
+    /// left in place).
+    Prepared,
+}
+
+/// Wire `socket`'s events, start its keepalives and make it the link.
+fn hold(socket: WebSocket, generation: u32, hello: Hello) {
+    wire(&socket, generation, hello);
     LAST_HEARD.with(|t| t.set(js_sys::Date::now()));
     let keepalive = Interval::new(KEEPALIVE_INTERVAL_SECS * 1000, move || {
         if !is_current(generation) {
@@ -176,33 +229,24 @@ async fn connect() {
 
 /// Attach the socket's callbacks. They are handed to JavaScript's garbage
 /// collector (`into_js_value`) so a callback can safely outlive its `Link`.
-fn wire(socket: &WebSocket, generation: u32) {
-    let on_open = Closure::<dyn FnMut()>::new(move || {
-        if !is_current(generation) {
-            return;
-        }
-        let device_id = state::read(|s| s.durable.device_id.clone()).unwrap_or_default();
-        send(&ClientMessage::Hello {
-            id: message_id("hello"),
-            device_id,
-            client: Some(concat!("ringback-extension/", env!("CARGO_PKG_VERSION")).into()),
+fn wire(socket: &WebSocket, generation: u32, hello: Hello) {
+    if hello == Hello::OnOpen {
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            if !is_current(generation) {
+                return;
+            }
+            let device_id = state::read(|s| s.durable.device_id.clone()).unwrap_or_default();
+            send(&ClientMessage::Hello {
+                id: message_id("hello"),
+                device_id,
+                client: Some(crate::resume::CLIENT.into()),
+            });
         });
-    });
-    socket.set_onopen(Some(on_open.into_js_value().unchecked_ref()));
+        socket.set_onopen(Some(on_open.into_js_value().unchecked_ref()));
+    }
 
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        if !is_current(generation) {
-            return;
-        }
-        LAST_HEARD.with(|t| t.set(js_sys::Date::now()));
-        let Some(text) = event.data().as_string() else {
-            return;
-        };
-        match crate::wire::server_frame(&text) {
-            Ok(crate::wire::Frame::Message(message)) => on_server_message(message),
-            Ok(crate::wire::Frame::Availability(value)) => emit(SocketEvent::Availability(value)),
-            Err(error) => web_sys::console::warn_2(&"ringback: unreadable frame".into(), &error),
-        }
+        on_frame(generation, event.data());
     });
     socket.set_onmessage(Some(on_message.into_js_value().unchecked_ref()));
 
@@ -211,6 +255,12 @@ fn wire(socket: &WebSocket, generation: u32) {
             return;
         }
         LINK.with(|l| l.borrow_mut().take());
+        if ADOPTED.with(|a| a.take()) == Some(generation) {
+            // Closed before Welcome: the prepared ticket was refused (spent,
+            // stale, or its session gone). The usual way, at once.
+            crate::resume::forget();
+            return wasm_bindgen_futures::spawn_local(connect());
+        }
         if event.code() == close_code::SIGNED_OUT {
             emit(SocketEvent::SignedOut(ApiError::SignedOut.message()));
         } else {
@@ -224,8 +274,27 @@ fn wire(socket: &WebSocket, generation: u32) {
     socket.set_onclose(Some(on_close.into_js_value().unchecked_ref()));
 }
 
+/// One frame from the server (`data` of a message event, or one `sw.js`
+/// heard before the wasm was ready).
+fn on_frame(generation: u32, data: JsValue) {
+    if !is_current(generation) {
+        return;
+    }
+    LAST_HEARD.with(|t| t.set(js_sys::Date::now()));
+    let Some(text) = data.as_string() else {
+        return;
+    };
+    match crate::wire::server_frame(&text) {
+        Ok(crate::wire::Frame::Message(message)) => on_server_message(message),
+        Ok(crate::wire::Frame::Availability(value)) => emit(SocketEvent::Availability(value)),
+        Ok(crate::wire::Frame::ResumeTicket(ticket)) => crate::resume::keep(ticket),
+        Err(error) => web_sys::console::warn_2(&"ringback: unreadable frame".into(), &error),
+    }
+}
+
 fn on_server_message(message: ServerMessage) {
     if let ServerMessage::Welcome { .. } = message {
+        ADOPTED.with(|a| a.set(None));
         state::transient(|t| t.reconnect_attempt = 0);
         // Online at once; the badge and the pages hear of it once the
         // rings the server re-sends after Welcome have been shown.

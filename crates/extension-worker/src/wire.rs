@@ -34,15 +34,18 @@ fn unknown(name: &str) -> JsValue {
 pub enum Frame {
     Message(ServerMessage),
     Availability(JsValue),
+    /// A ticket for the next socket ([`crate::resume`]).
+    ResumeTicket(String),
 }
 
 /// One text frame from the server.
 pub fn server_frame(text: &str) -> Result<Frame, JsValue> {
     let value = js_sys::JSON::parse(text)?;
-    if tag(&value, "type")? == "availability" {
-        return Ok(Frame::Availability(field(&value, "availability")?));
+    match tag(&value, "type")?.as_str() {
+        "availability" => Ok(Frame::Availability(field(&value, "availability")?)),
+        "resume_ticket" => Ok(Frame::ResumeTicket(tag(&value, "ticket")?)),
+        _ => server_message(value).map(Frame::Message),
     }
-    server_message(value).map(Frame::Message)
 }
 
 fn server_message(value: JsValue) -> Result<ServerMessage, JsValue> {

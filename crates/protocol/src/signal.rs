@@ -92,6 +92,14 @@ pub enum ServerMessage {
     /// The answer to [`ClientMessage::TestRing`] `id`: ring as for a call,
     /// marked as a test. `sent_at` is the server's clock when it sent this.
     TestRing { id: MessageId, sent_at: UnixMillis },
+    /// A single-use ticket for this browser's next socket, good for longer
+    /// than one from `POST /ws-tickets`: kept, it lets a worker Chrome
+    /// restarts connect without asking for a ticket first. Sent after the
+    /// availability (off the ring path), and again at half its life.
+    ResumeTicket {
+        ticket: String,
+        expires_at: UnixMillis,
+    },
     /// The message with this id (if it could be read) was refused.
     Error {
         id: Option<MessageId>,

@@ -19,6 +19,11 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Lifetime of a WebSocket ticket; short, since it is used at once.
     pub ticket_ttl: Duration,
+    /// Lifetime of a resume ticket, which each socket is sent (and sent
+    /// anew at half its life) for the browser to keep, memory only, so a
+    /// worker Chrome restarts can open its socket without asking for a
+    /// ticket first. Still single use.
+    pub resume_ticket_ttl: Duration,
     /// A socket silent this long is closed and the rep counts as offline
     /// (clients send a keepalive every 20 s).
     pub presence_timeout: Duration,
@@ -90,6 +95,7 @@ impl Default for Config {
             carrier_token: None,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             ticket_ttl: Duration::from_secs(60),
+            resume_ticket_ttl: Duration::from_secs(30 * 60),
             presence_timeout: Duration::from_secs(45),
             max_socket_errors: 10,
             max_devices_per_rep: crate::hub::MAX_DEVICES_PER_REP,

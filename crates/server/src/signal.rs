@@ -21,6 +21,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use calls::Event;
+use protocol::api::TicketResponse;
 use protocol::signal::{ClientMessage, ServerMessage, SignalErrorCode, close_code};
 use protocol::{
     KEEPALIVE_INTERVAL_SECS, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION, SUBPROTOCOL,
@@ -256,6 +257,11 @@ impl Connection {
         {
             return;
         }
+        if let Some(resume_ticket) = resume_ticket(&state, &self.grant.session_hash).await
+            && self.send(&resume_ticket).await.is_err()
+        {
+            return;
+        }
         let presence = state.config().presence_timeout;
         let mut last_heard = Instant::now();
         let session_left = self
@@ -265,6 +271,10 @@ impl Connection {
             .max(0);
         let session_ends =
             Instant::now() + std::time::Duration::from_millis(session_left.unsigned_abs());
+        // A fresh resume ticket at half the last one's life, so the browser
+        // always holds one with time left.
+        let resume_every = state.config().resume_ticket_ttl / 2;
+        let mut next_resume_ticket = Instant::now() + resume_every;
         loop {
             tokio::select! {
                 frame = self.socket.recv() => {
@@ -294,6 +304,14 @@ impl Connection {
                     // The hub dropped this socket as stuck.
                     None => return self.close(1008, "too slow to receive; reconnect").await,
                 },
+                () = tokio::time::sleep_until(next_resume_ticket) => {
+                    next_resume_ticket += resume_every;
+                    if let Some(resume_ticket) = resume_ticket(&state, &self.grant.session_hash).await
+                        && self.send(&resume_ticket).await.is_err()
+                    {
+                        return;
+                    }
+                }
                 () = tokio::time::sleep_until(session_ends) => {
                     return self.close(close_code::SIGNED_OUT, "session expired; sign in again").await;
                 }
@@ -510,5 +528,21 @@ impl Connection {
             }
         })
         .await;
+    }
+}
+
+/// A ticket for this browser's next socket (a worker Chrome restarts
+/// opens it before its code has loaded). Without one the next socket
+/// only takes a round trip longer: a failure is logged, not fatal.
+async fn resume_ticket(state: &AppState, session_hash: &str) -> Option<ServerMessage> {
+    let ttl = state.config().resume_ticket_ttl;
+    match crate::api::sessions::new_ticket(state, session_hash, ttl).await {
+        Ok(TicketResponse { ticket, expires_at }) => {
+            Some(ServerMessage::ResumeTicket { ticket, expires_at })
+        }
+        Err(error) => {
+            tracing::warn!(%error, "creating a resume ticket failed");
+            None
+        }
     }
 }

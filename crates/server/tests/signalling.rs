@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use protocol::signal::{ClientMessage, ServerMessage, SignalErrorCode, close_code};
 use protocol::{CallId, MAX_SIGNAL_FRAME_BYTES};
+use ringback_server::config::Config;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -172,6 +173,64 @@ async fn wrong_expired_and_reused_tickets_are_refused() {
     t.clock.advance(Duration::from_secs(61));
     assert_eq!(
         t.open_socket(&stale, Some(ORIGIN)).await.err(),
+        Some(401),
+        "expired"
+    );
+}
+
+#[tokio::test]
+async fn every_socket_is_sent_a_resume_ticket_for_the_next_one() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    let mut first = t.connect_with_token(&token, "laptop").await;
+    let ticket = first.take_resume_ticket().await;
+    drop(first);
+
+    // Long after a plain ticket would have gone, it still opens a socket.
+    t.clock.advance(Duration::from_secs(20 * 60));
+    let mut next = t.open_socket(&ticket, Some(ORIGIN)).await.expect("opens");
+    next.send(&ClientMessage::Hello {
+        id: "hello-resume".into(),
+        device_id: "laptop".into(),
+        client: None,
+    })
+    .await;
+    assert!(matches!(next.recv().await, ServerMessage::Welcome { .. }));
+    let another = next.take_resume_ticket().await;
+    assert_ne!(another, ticket, "a fresh one each time");
+    assert_eq!(
+        t.open_socket(&ticket, Some(ORIGIN)).await.err(),
+        Some(401),
+        "the one used is spent"
+    );
+    drop(next);
+
+    assert_eq!(t.sign_out(&token).await, 204);
+    assert_eq!(
+        t.open_socket(&another, Some(ORIGIN)).await.err(),
+        Some(401),
+        "signing out ends them"
+    );
+}
+
+#[tokio::test]
+async fn resume_tickets_expire_and_are_renewed_at_half_their_life() {
+    let ttl = Duration::from_millis(600);
+    let t = TestServer::start_with(Config {
+        resume_ticket_ttl: ttl,
+        ..config()
+    })
+    .await;
+    let token = t.sign_in(&t.alice).await;
+    let mut browser = t.connect_with_token(&token, "laptop").await;
+    let first = browser.take_resume_ticket().await;
+    // The next comes by itself, on the open socket, without a request.
+    let renewed = browser.take_resume_ticket().await;
+    assert_ne!(renewed, first);
+
+    t.clock.advance(ttl + Duration::from_millis(1));
+    assert_eq!(
+        t.open_socket(&first, Some(ORIGIN)).await.err(),
         Some(401),
         "expired"
     );

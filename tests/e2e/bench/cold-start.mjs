@@ -86,10 +86,11 @@ async function contestant(name, browser, dialer, { onlyRings }) {
         await until(`${name}: the call stored`, () => probe.evaluate(async (callId) =>
           ((await chrome.storage.session.get('ringback_live')).ringback_live?.calls ?? []).some((c) => c.call.call_id === callId), call.call_id), { interval: 5 });
       }
-      // Forget that this browser showed it, then stop the worker while it rings.
+      // Forget that this browser showed it (the live calls, not the rest of
+      // what the worker keeps for a restart), then stop the worker while it rings.
       await probe.evaluate(async (id) => {
         await chrome.notifications.clear(id);
-        await chrome.storage.session.clear();
+        await chrome.storage.session.remove('ringback_live');
       }, id);
       states.length = 0;
       await cdp.send('ServiceWorker.stopAllWorkers');

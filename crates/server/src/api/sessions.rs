@@ -6,7 +6,7 @@ use crate::hashing::Busy;
 use crate::metrics::Metrics;
 use crate::secrets::{random_token, token_hash};
 use crate::state::AppState;
-use crate::store::RepAuth;
+use crate::store::{RepAuth, StoreError};
 use crate::throttle::{Source, Throttled};
 use axum::Json;
 use axum::extract::State;
@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use protocol::api::{RepProfile, SessionResponse, SignInRequest, TicketResponse};
 use protocol::{RepId, UnixMillis};
 use std::net::IpAddr;
+use std::time::Duration;
 
 pub async fn sign_in(
     State(state): State<AppState>,
@@ -126,16 +127,24 @@ pub async fn ticket(
     State(state): State<AppState>,
     auth: AuthRep,
 ) -> Result<(StatusCode, Json<TicketResponse>), AppError> {
+    let ticket = new_ticket(&state, &auth.token_hash, state.config().ticket_ttl).await?;
+    Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+/// A WebSocket ticket of the session whose token hashes to `session_hash`,
+/// good for `ttl` (`POST /ws-tickets`, and each socket's resume tickets).
+pub(crate) async fn new_ticket(
+    state: &AppState,
+    session_hash: &str,
+    ttl: Duration,
+) -> Result<TicketResponse, StoreError> {
     let ticket = random_token();
-    let expires_at = state.now() + millis(state.config().ticket_ttl);
+    let expires_at = state.now() + millis(ttl);
     state
         .store()
-        .create_ticket(&auth.token_hash, &token_hash(&ticket), expires_at)
+        .create_ticket(session_hash, &token_hash(&ticket), expires_at)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TicketResponse { ticket, expires_at }),
-    ))
+    Ok(TicketResponse { ticket, expires_at })
 }
 
 fn too_many_attempts(throttled: Throttled) -> AppError {

@@ -260,9 +260,9 @@ impl TestServer {
         ticket.ticket
     }
 
-    /// Signs in, opens a socket, says Hello and reads Welcome and the
+    /// Signs in, opens a socket, says Hello and reads Welcome, the
     /// availability that follows the resumed calls (those stay to be read,
-    /// in order).
+    /// in order) and the resume ticket (kept in the [`Signal`]).
     pub async fn connect(&self, rep: &Rep, device_id: &str) -> Signal {
         let token = self.sign_in(rep).await;
         self.connect_with_token(&token, device_id).await
@@ -294,6 +294,11 @@ impl TestServer {
             }
         }
         signal.resumed = resumed.into();
+        // Then, always, the ticket for this browser's next socket.
+        match signal.next_message().await {
+            ServerMessage::ResumeTicket { ticket, .. } => signal.resume_ticket = Some(ticket),
+            other => panic!("expected the resume ticket after the availability, got {other:?}"),
+        }
         signal
     }
 
@@ -342,6 +347,7 @@ impl TestServer {
                 Ok(Signal {
                     socket,
                     resumed: Default::default(),
+                    resume_ticket: None,
                 })
             }
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {

@@ -15,6 +15,9 @@ pub struct Signal {
     /// Messages read while connecting (the resumed calls before the
     /// availability), handed out first by [`Signal::recv`].
     pub resumed: std::collections::VecDeque<ServerMessage>,
+    /// The resume ticket each socket is sent after its availability, set
+    /// aside by [`Signal::recv`] (most tests have no use for it).
+    pub resume_ticket: Option<String>,
 }
 
 impl Signal {
@@ -27,11 +30,36 @@ impl Signal {
         self.socket.send(message).await.expect("send frame");
     }
 
-    /// The next server message (skipping pings); fails after [`PATIENCE`].
+    /// The next server message (skipping pings and setting resume tickets
+    /// aside); fails after [`PATIENCE`].
     pub async fn recv(&mut self) -> ServerMessage {
         if let Some(message) = self.resumed.pop_front() {
             return message;
         }
+        loop {
+            match self.next_message().await {
+                ServerMessage::ResumeTicket { ticket, .. } => self.resume_ticket = Some(ticket),
+                message => return message,
+            }
+        }
+    }
+
+    /// The resume ticket this socket was sent, waiting for it if need be
+    /// (what comes before it stays to be read, in order).
+    pub async fn take_resume_ticket(&mut self) -> String {
+        if let Some(ticket) = self.resume_ticket.take() {
+            return ticket;
+        }
+        loop {
+            match self.next_message().await {
+                ServerMessage::ResumeTicket { ticket, .. } => return ticket,
+                message => self.resumed.push_back(message),
+            }
+        }
+    }
+
+    /// The next message as it comes, resume tickets included.
+    pub async fn next_message(&mut self) -> ServerMessage {
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.socket.next())
                 .await
@@ -79,14 +107,21 @@ impl Signal {
         }
     }
 
-    /// Asserts nothing arrives for a short while, and that the socket is
-    /// still open (a closed socket is not silence).
+    /// Asserts nothing arrives for a short while (but a resume ticket, set
+    /// aside), and that the socket is still open (a closed socket is not
+    /// silence).
     pub async fn expect_silence(&mut self, for_: Duration) {
         let until = tokio::time::Instant::now() + for_;
         loop {
             match tokio::time::timeout_at(until, self.socket.next()).await {
                 Err(_) => return,
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str(text.as_str()) {
+                    Ok(ServerMessage::ResumeTicket { ticket, .. }) => {
+                        self.resume_ticket = Some(ticket)
+                    }
+                    _ => panic!("expected silence, got {text}"),
+                },
                 Ok(Some(Ok(other))) => panic!("expected silence, got {other:?}"),
                 Ok(Some(Err(error))) => panic!("expected silence, the socket failed: {error}"),
                 Ok(None) => panic!("expected silence, the socket closed"),
