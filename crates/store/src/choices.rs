@@ -33,11 +33,14 @@ impl ChoiceList {
     }
 }
 
+/// A disposition or sentiment as read: id, label, retired.
+type ChoiceRow = (i64, String, bool);
+
 impl Store {
     pub async fn team_choices(&self, team: TeamId) -> StoreResult<TeamChoices> {
         let (dispositions, sentiments, disposition_required): (
-            Vec<(i64, String, bool)>,
-            Vec<(i64, String, bool)>,
+            Vec<ChoiceRow>,
+            Vec<ChoiceRow>,
             bool,
         ) = with_pool!(self, |pool| {
             (
