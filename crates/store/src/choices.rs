@@ -33,6 +33,13 @@ impl ChoiceList {
     }
 }
 
+/// What an admin changes of one of the team's values.
+#[derive(Debug, Clone, Copy)]
+enum ChoiceChange<'a> {
+    Label(&'a str),
+    Retired(bool),
+}
+
 /// A disposition or sentiment as read: id, label, retired.
 type ChoiceRow = (i64, String, bool);
 
@@ -126,16 +133,8 @@ impl Store {
         id: i64,
         label: &str,
     ) -> StoreResult<bool> {
-        let changed = with_pool!(self, |pool| {
-            sqlx::query(list.rename_sql())
-                .bind(label)
-                .bind(id)
-                .bind(team.0)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(changed == 1)
+        self.change_choice(list, team, id, ChoiceChange::Label(label))
+            .await
     }
 
     /// Retires (or brings back) a value: retired values stay on old logs but
@@ -147,9 +146,23 @@ impl Store {
         id: i64,
         retired: bool,
     ) -> StoreResult<bool> {
+        self.change_choice(list, team, id, ChoiceChange::Retired(retired))
+            .await
+    }
+
+    async fn change_choice(
+        &self,
+        list: ChoiceList,
+        team: TeamId,
+        id: i64,
+        change: ChoiceChange<'_>,
+    ) -> StoreResult<bool> {
         let changed = with_pool!(self, |pool| {
-            sqlx::query(list.retire_sql())
-                .bind(retired)
+            let query = match change {
+                ChoiceChange::Label(label) => sqlx::query(list.rename_sql()).bind(label),
+                ChoiceChange::Retired(retired) => sqlx::query(list.retire_sql()).bind(retired),
+            };
+            query
                 .bind(id)
                 .bind(team.0)
                 .execute(pool)

@@ -14,14 +14,7 @@ async fn a_retried_carrier_call_finds_the_first(db: TestDb) {
     let other = team(&db.store, "grace@example.com", "+14155550200").await;
     let rep = t.rep.rep_id;
     let id = call(&db.store, rep, "carrier-1", "+14155550111", None, T0, &[]).await;
-    let snapshot = protocol::PersonSnapshot {
-        id: None,
-        name: None,
-        title: None,
-        account: None,
-        crm_url: None,
-        number: "+14155550111".into(),
-    };
+    let snapshot = crate::common::unknown_caller("+14155550111");
     let retried = db
         .store
         .insert_call(&ringback_store::NewCall {

@@ -237,6 +237,18 @@ pub fn ringing(now: UnixMillis) -> calls::Call {
     calls::Call::ring(&request, now).0
 }
 
+/// What a call from a number no Person has shows.
+pub fn unknown_caller(number: &str) -> PersonSnapshot {
+    PersonSnapshot {
+        id: None,
+        name: None,
+        title: None,
+        account: None,
+        crm_url: None,
+        number: number.into(),
+    }
+}
+
 /// Stores a call from `from` (to `person`, if known) and moves it through
 /// `events`, saving each state.
 pub async fn call(
@@ -251,10 +263,7 @@ pub async fn call(
     let snapshot = PersonSnapshot {
         id: person.map(|(id, _)| id),
         name: person.map(|(_, name)| name.to_owned()),
-        title: None,
-        account: None,
-        crm_url: None,
-        number: from.into(),
+        ..unknown_caller(from)
     };
     let mut machine = ringing(now);
     let id = store

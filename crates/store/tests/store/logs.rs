@@ -243,14 +243,7 @@ async fn the_database_refuses_to_change_a_logged_disposition_or_sentiment(db: Te
 async fn a_voicemail_is_logged_by_itself_and_the_rep_may_log_over_it_once(db: TestDb) {
     let t = team(&db.store, "ada@example.com", "+14155550100").await;
     let store = &db.store;
-    let snapshot = protocol::PersonSnapshot {
-        id: None,
-        name: None,
-        title: None,
-        account: None,
-        crm_url: None,
-        number: "+14155550111".into(),
-    };
+    let snapshot = crate::common::unknown_caller("+14155550111");
     // Nobody answers: at the ring deadline voicemail takes the call, then
     // the caller hangs up.
     let mut machine = crate::common::ringing(T0);

@@ -140,10 +140,7 @@ async fn people_sharing_a_number_lead_with_the_one_chosen_for_it(db: TestDb) {
     let snapshot = PersonSnapshot {
         id: Some(jane.id),
         name: Some("Jane".into()),
-        title: None,
-        account: None,
-        crm_url: None,
-        number: desk.into(),
+        ..crate::common::unknown_caller(desk)
     };
     assert!(
         store
