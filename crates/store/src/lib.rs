@@ -4,7 +4,7 @@
 //! serves several server instances sharing one database. sqlx's `Any` driver
 //! cannot read SQLite booleans or return SQLite ids, so the store holds one
 //! of two concrete pools and compiles each query body once per backend
-//! ([`with_pool!`]). Queries keep to what both dialects read alike (`$N`
+//! (`with_pool!`). Queries keep to what both dialects read alike (`$N`
 //! placeholders, `RETURNING`, `ON CONFLICT`, `TRUE`/`FALSE`); where they
 //! differ, [`Dialect::pick`] chooses between two texts. The schema's
 //! migrations live side by side in `migrations/sqlite/` and
