@@ -1,7 +1,7 @@
 # Ringback entry points. Each target installs what it needs.
 #   make run        build the extension, start the server with demo data
 #   make call       a test call from FROM (default +14155550111, Ada) to the server make run started
-#   make test       lint, wasm check, Rust tests, then the extension's end-to-end tests
+#   make test       lint, wasm check, Rust tests (the store's on SQLite and PostgreSQL), then the extension's end-to-end tests
 #   make extension  build the unpacked extension into target/extension
 #   make bench      signalling (memory per socket, ring latency), call audio, SIP setups and bridged calls, notification latency
 #   make screenshots  the real pages with demo data, as PNGs in docs/screenshots
@@ -81,8 +81,11 @@ test: lint wasm-check rust-test e2e
 	  /^# pass / { p += $$3 } /^# fail / { f += $$3 } \
 	  END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.txt target/e2e-output.txt
 
+## The store's tests run on SQLite and on a throwaway PostgreSQL 15 (Debian's,
+## installed if missing) that tests/postgres/with-postgres.sh starts and removes.
 rust-test: toolchain sipp
-	mkdir -p target && set -o pipefail && $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
+	mkdir -p target && set -o pipefail && \
+	  tests/postgres/with-postgres.sh $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
 
 ## What the end-to-end tests and the notification benchmark run: the extension,
 ## the server binary, Chromium and Playwright.

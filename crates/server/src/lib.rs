@@ -22,11 +22,14 @@ pub mod route;
 pub mod secrets;
 pub mod signal;
 pub mod state;
-pub mod store;
 pub mod throttle;
 pub mod timeline;
 pub mod trunk;
 pub mod web;
+
+/// The store is its own crate (`crates/store`); the server and its tests
+/// name it `store` as before.
+pub use store;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;

@@ -61,10 +61,12 @@ enum Command {
 struct ServeArgs {
     #[arg(long, env = "RINGBACK_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Where the SQLite file lives.
+    /// The data directory: the SQLite file (unless --database-url names a
+    /// database), recordings, greetings and the server's key.
     #[arg(long, env = "RINGBACK_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
-    /// A sqlite: URL instead of the file in --data-dir.
+    /// The database instead of the SQLite file in --data-dir:
+    /// sqlite://path/to/file.db or postgres://user:password@host/database.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
     /// Origins allowed to open the signalling socket (repeat or comma-separate).
@@ -263,10 +265,14 @@ fn parse_port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String>
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = match &args.database_url {
-        Some(url) => Store::connect(url).await,
-        None => Store::open_data_dir(&args.data_dir).await,
-    }
-    .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+        // The URL may hold a password: not repeated in the error.
+        Some(url) => Store::connect(url)
+            .await
+            .context("opening the database --database-url names")?,
+        None => Store::open_data_dir(&args.data_dir)
+            .await
+            .with_context(|| format!("opening the database in {}", args.data_dir.display()))?,
+    };
 
     let carrier_token = args
         .carrier_token

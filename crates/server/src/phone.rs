@@ -15,8 +15,9 @@
 
 use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
-use protocol::PhoneNumber;
+use protocol::{PhoneNumber, TeamId};
 use std::str::FromStr;
+use store::{Store, StoreError};
 
 /// The region numbers are read in when a team has not chosen one.
 pub const DEFAULT_REGION: &str = "US";
@@ -96,6 +97,36 @@ impl Default for Region {
             code: DEFAULT_REGION,
         }
     }
+}
+
+/// The region a team's national numbers are read in, from what the store
+/// keeps of it.
+pub async fn team_region(store: &Store, team: TeamId) -> Result<Region, StoreError> {
+    let stored = store.team_region(team).await?;
+    if let Some(code) = stored.region {
+        return Region::from_code(&code).ok_or(StoreError::Corrupt {
+            column: "teams.default_region",
+            value: code,
+        });
+    }
+    u16::try_from(stored.calling_code)
+        .ok()
+        .and_then(Region::for_calling_code)
+        .ok_or(StoreError::Corrupt {
+            column: "teams.default_country_code",
+            value: stored.calling_code.to_string(),
+        })
+}
+
+/// Sets the team's region (and its calling code with it).
+pub async fn set_team_region(
+    store: &Store,
+    team: TeamId,
+    region: Region,
+) -> Result<(), StoreError> {
+    store
+        .set_team_region(team, region.code(), region.calling_code())
+        .await
 }
 
 /// Normalises `input` to E.164, reading a number without a country code as

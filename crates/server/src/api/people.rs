@@ -34,7 +34,7 @@ pub async fn search(
 ) -> Result<Json<Vec<Person>>, AppError> {
     let rep = auth.rep.rep_id;
     if let Some(phone) = query.phone {
-        let region = state.store().team_region(auth.rep.team_id).await?;
+        let region = crate::phone::team_region(state.store(), auth.rep.team_id).await?;
         let number = crate::phone::parse(&phone, region)
             .map_err(|e| AppError::Validation(format!("phone: {e}")))?;
         // Everyone with that number, the most likely first.
@@ -126,7 +126,7 @@ async fn validate(
             "a person has at most {MAX_PHONES} phone numbers"
         )));
     }
-    let region = state.store().team_region(auth.rep.team_id).await?;
+    let region = crate::phone::team_region(state.store(), auth.rep.team_id).await?;
     let mut phones = Vec::with_capacity(input.phones.len());
     for raw in &input.phones {
         let number = crate::phone::parse(raw, region)

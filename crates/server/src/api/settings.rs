@@ -21,7 +21,7 @@ pub async fn update(
     auth: AuthRep,
     ApiJson(settings): ApiJson<DialerSettings>,
 ) -> Result<Json<DialerSettings>, AppError> {
-    let region = state.store().team_region(auth.rep.team_id).await?;
+    let region = crate::phone::team_region(state.store(), auth.rep.team_id).await?;
     let settings = validate(settings, region)?;
     state
         .store()

@@ -12,7 +12,7 @@ pub async fn read(
     State(state): State<AppState>,
     auth: AuthRep,
 ) -> Result<Json<TeamSettings>, AppError> {
-    let region = state.store().team_region(auth.rep.team_id).await?;
+    let region = crate::phone::team_region(state.store(), auth.rep.team_id).await?;
     Ok(Json(settings(region)))
 }
 
@@ -27,10 +27,7 @@ pub async fn update(
         ));
     }
     let region = parse_region(&input.default_region)?;
-    state
-        .store()
-        .set_team_region(auth.rep.team_id, region)
-        .await?;
+    crate::phone::set_team_region(state.store(), auth.rep.team_id, region).await?;
     Ok(Json(settings(region)))
 }
 

@@ -34,7 +34,7 @@ impl AppState {
             .rep_for_dialer_number(to.as_str())
             .await?
             .ok_or_else(|| AppError::Validation(format!("no rep has the dialer number {to}")))?;
-        let region = store.team_region(rep.team_id).await?;
+        let region = crate::phone::team_region(store, rep.team_id).await?;
         // A carrier's call with no readable caller (withheld, "anonymous")
         // still rings, as an unknown caller; a webhook must send a number.
         let from = match crate::phone::parse(&request.from, region) {

@@ -65,9 +65,6 @@ pub async fn save(
             "Choose a country from the list.",
         ));
     };
-    state
-        .store()
-        .set_team_region(rep.rep.team_id, region)
-        .await?;
+    crate::phone::set_team_region(state.store(), rep.rep.team_id, region).await?;
     Ok(back_with(&rep, "/team", "notice", "Saved."))
 }

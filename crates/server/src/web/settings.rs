@@ -139,7 +139,7 @@ pub async fn save(
             DialerSettings::MAX_RING_TIMEOUT_SECS
         ))),
         Ok(_) => {
-            let region = state.store().team_region(rep.rep.team_id).await?;
+            let region = crate::phone::team_region(state.store(), rep.rep.team_id).await?;
             validate(submitted.clone(), region)
         }
     };
@@ -284,7 +284,7 @@ pub async fn team_page(
 ) -> Result<Markup, PageError> {
     require_admin(&rep)?;
     let choices = state.store().team_choices(rep.rep.team_id).await?;
-    let region = state.store().team_region(rep.rep.team_id).await?;
+    let region = crate::phone::team_region(state.store(), rep.rep.team_id).await?;
     let list = |title: &str, kind: &str, items: Vec<(i64, String, bool)>| {
         html! {
             section.choices id=(kind) {

@@ -19,18 +19,20 @@ impl Store {
         kind: TimelineKind,
         detail: Option<&str>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO call_events (call_id, at, kind, detail)
-             SELECT ?1, ?2, ?3, ?4
-             WHERE (SELECT count(*) FROM call_events WHERE call_id = ?1) < ?5",
-        )
-        .bind(call.0)
-        .bind(at)
-        .bind(enum_text(&kind))
-        .bind(detail)
-        .bind(MAX_EVENTS_PER_CALL)
-        .execute(&self.pool)
-        .await?;
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO call_events (call_id, at, kind, detail)
+                 SELECT $1, $2, $3, $4
+                 WHERE (SELECT count(*) FROM call_events WHERE call_id = $1) < $5",
+            )
+            .bind(call.0)
+            .bind(at)
+            .bind(enum_text(&kind))
+            .bind(detail)
+            .bind(MAX_EVENTS_PER_CALL)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
@@ -41,12 +43,13 @@ impl Store {
         rep: RepId,
         call: CallId,
     ) -> StoreResult<Option<Vec<TimelineEntry>>> {
-        let owned: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM calls WHERE id = ? AND rep_id = ?")
+        let owned: Option<i64> = with_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT id FROM calls WHERE id = $1 AND rep_id = $2")
                 .bind(call.0)
                 .bind(rep.0)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await?
+        });
         if owned.is_none() {
             return Ok(None);
         }
@@ -63,17 +66,19 @@ impl Store {
         let (Some(low), Some(high)) = (calls.iter().min(), calls.iter().max()) else {
             return Ok(HashMap::new());
         };
-        let rows: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT e.call_id, e.at, e.kind, e.detail FROM call_events e
-             JOIN calls c ON c.id = e.call_id
-             WHERE c.rep_id = ? AND e.call_id BETWEEN ? AND ?
-             ORDER BY e.call_id, e.id",
-        )
-        .bind(rep.0)
-        .bind(low.0)
-        .bind(high.0)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(i64, i64, String, Option<String>)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT e.call_id, e.at, e.kind, e.detail FROM call_events e
+                 JOIN calls c ON c.id = e.call_id
+                 WHERE c.rep_id = $1 AND e.call_id BETWEEN $2 AND $3
+                 ORDER BY e.call_id, e.id",
+            )
+            .bind(rep.0)
+            .bind(low.0)
+            .bind(high.0)
+            .fetch_all(pool)
+            .await?
+        });
         let mut by_call: HashMap<CallId, Vec<TimelineEntry>> = HashMap::new();
         for (call, at, kind, detail) in rows {
             let call = CallId(call);

@@ -1,0 +1,13 @@
+//! The store's behaviour, each test on SQLite and on PostgreSQL (see
+//! `common.rs`).
+
+mod common;
+
+mod call_list;
+mod logs;
+mod migrations;
+mod people;
+mod reps;
+mod sessions;
+mod team;
+mod timeline;
