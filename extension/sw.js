@@ -22,10 +22,12 @@ const early = live.then(({ ringback_resume: prepared }) => {
   socket.onmessage = ({ data }) => heard.push(data);
   return { socket, heard };
 }).catch(() => null);
-// Booting takes the thread for a few milliseconds: first let the early
-// socket's open event through (its Hello goes out), if it is waiting.
+// Loading the wasm takes the thread for several milliseconds: it starts
+// once the early socket is on its way (the storage read comes first), and
+// booting lets the socket's open event through first, so its Hello goes out.
 const aTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
-const ready = init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) })
+const ready = early
+  .then(() => init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) }))
   .then(aTurn)
   .then(() => worker.boot(durable, live, early));
 
