@@ -36,7 +36,7 @@ export async function until(what, check, { timeout = 15000, interval = 100 } = {
   throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last?.message ?? JSON.stringify(last)})`);
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const probe = createServer();
     probe.listen(0, '127.0.0.1', () => {
@@ -58,16 +58,22 @@ function freeUdpPort() {
   });
 }
 
-/** The real server: `ringback serve --demo` on a free port and its own data dir. */
-export async function startServer() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ringback-e2e-'));
+/**
+ * The real server: `ringback serve --demo` on a free port and its own data
+ * dir (or `dataDir`, which several instances may share), with `extraArgs`
+ * (a cluster's database and NATS). `server.sockets()` counts the sockets
+ * this instance holds (its Prometheus metrics).
+ */
+export async function startServer({ dataDir = mkdtempSync(join(tmpdir(), 'ringback-e2e-')), extraArgs = [] } = {}) {
   const port = await freePort();
   const sipPort = await freePort();
+  const metrics = `127.0.0.1:${await freePort()}`;
   const url = `http://127.0.0.1:${port}`;
   const server = { url, dataDir, sip: `127.0.0.1:${sipPort}`, process: null, log: [] };
 
   server.start = async () => {
-    const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--sip-listen', server.sip];
+    const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--sip-listen', server.sip,
+      '--metrics-listen', metrics, ...extraArgs];
     const child = spawn(SERVER_BIN, args, {
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,6 +109,10 @@ export async function startServer() {
     const json = text ? JSON.parse(text) : null;
     if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
     return json;
+  };
+  server.sockets = async () => {
+    const text = await (await fetch(`http://${metrics}/metrics`)).text();
+    return Number(/^ringback_sockets (\d+)$/m.exec(text)?.[1] ?? NaN);
   };
   server.signIn = async (who = DEMO) => (await server.api('POST', '/sessions', { body: { email: who.email, password: who.password } })).token;
 
@@ -222,13 +232,14 @@ const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-n
  * Chromium with the built extension, headless. `microphone: false` leaves the
  * permission unasked; `extensionDir` loads another build (the benchmark's peer).
  */
-export async function launchBrowser({ microphone = true, extensionDir = EXTENSION_DIR } = {}) {
+export async function launchBrowser({ microphone = true, extensionDir = EXTENSION_DIR, extraArgs = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'ringback-chromium-'));
   const args = [
     ...CHROMIUM_FLAGS,
     '--autoplay-policy=no-user-gesture-required',
     `--disable-extensions-except=${extensionDir}`,
     `--load-extension=${extensionDir}`,
+    ...extraArgs,
   ];
   if (microphone) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
   const context = await chromium.launchPersistentContext(profile, {
