@@ -1,0 +1,197 @@
+//! What the signalling benchmarks share: the server as a process, a rep's
+//! extension as a socket, and a ring timed from the carrier's POST to the
+//! socket's frame.
+
+use futures_util::{SinkExt, StreamExt};
+use protocol::CallId;
+use protocol::api::CarrierInbound;
+use protocol::signal::{ClientMessage, ServerMessage};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub const ORIGIN: &str = "chrome-extension://ringbackbenchmark";
+pub const CARRIER_TOKEN: &str = "bench-carrier-token";
+
+/// Who waits for the next ring of which client.
+pub type Waiters = Arc<Mutex<HashMap<usize, oneshot::Sender<(CallId, Instant)>>>>;
+
+/// Rings client `index` with call number `n` through the server at `base`
+/// and hangs it up once it has rung: how long from the POST to the frame.
+pub async fn timed_ring(
+    http: &reqwest::Client,
+    base: &str,
+    waiters: &Waiters,
+    index: usize,
+    carrier_call_id: String,
+    n: usize,
+) -> anyhow::Result<Duration> {
+    let (tx, rx) = oneshot::channel();
+    waiters
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .insert(index, tx);
+    let body = CarrierInbound {
+        from: format!("+1212555{:04}", n % 10_000),
+        to: dialer_number(index),
+        carrier_call_id: carrier_call_id.clone(),
+    };
+    let started = Instant::now();
+    let response = http
+        .post(format!("{base}/api/v1/carrier/inbound"))
+        .bearer_auth(CARRIER_TOKEN)
+        .json(&body)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "inbound failed: {}",
+        response.status()
+    );
+    let (_, arrived) = tokio::time::timeout(Duration::from_secs(10), rx).await??;
+    // End it so later calls meet a quiet server.
+    http.post(format!("{base}/api/v1/carrier/events"))
+        .bearer_auth(CARRIER_TOKEN)
+        .json(&serde_json::json!({"carrier_call_id": carrier_call_id, "event": "caller_hung_up"}))
+        .send()
+        .await?;
+    Ok(arrived.duration_since(started))
+}
+
+/// The `q` quantile of sorted durations, in milliseconds.
+pub fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * q).round() as usize)
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+}
+
+/// One rep's extension: Hello, keepalives, and a timestamp per incoming call.
+pub async fn client(
+    base: &str,
+    ticket: &str,
+    index: usize,
+    waiters: Waiters,
+    ready: tokio::sync::mpsc::Sender<()>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> anyhow::Result<()> {
+    let mut request =
+        format!("{}/api/v1/signal", base.replace("http://", "ws://")).into_client_request()?;
+    request.headers_mut().insert("Origin", ORIGIN.parse()?);
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        format!("ringback.v1, ticket.{ticket}").parse()?,
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    let hello = ClientMessage::Hello {
+        id: "h".into(),
+        device_id: format!("bench-{index}"),
+        client: None,
+    };
+    socket
+        .send(Message::text(serde_json::to_string(&hello)?))
+        .await?;
+    drop(permit);
+    let mut keepalive = tokio::time::interval(Duration::from_secs(20));
+    keepalive.tick().await;
+    loop {
+        tokio::select! {
+            frame = socket.next() => {
+                let Some(frame) = frame else { return Ok(()) };
+                let Message::Text(text) = frame? else { continue };
+                match serde_json::from_str::<ServerMessage>(text.as_str())? {
+                    ServerMessage::Welcome { .. } => ready.send(()).await?,
+                    ServerMessage::IncomingCall(call) => {
+                        let arrived = Instant::now();
+                        let waiter = waiters.lock().ok().and_then(|mut w| w.remove(&index));
+                        if let Some(waiter) = waiter {
+                            let _ = waiter.send((call.call_id, arrived));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ = keepalive.tick() => {
+                let ping = ClientMessage::Keepalive { id: "k".into() };
+                socket.send(Message::text(serde_json::to_string(&ping)?)).await?;
+            }
+        }
+    }
+}
+
+pub struct ServerProcess {
+    pub child: Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The real binary on a free port, with `extra` flags (a shared database and
+/// NATS, for the cluster benchmark).
+pub fn spawn_server(data_dir: &std::path::Path, extra: &[&str]) -> anyhow::Result<ServerProcess> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ringback"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--allowed-origin",
+            ORIGIN,
+            "--carrier-token",
+            CARRIER_TOKEN,
+        ])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("server exited before listening"))??;
+        if let Some(rest) = line.strip_prefix("Ringback is listening on ") {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok(ServerProcess { child, base })
+}
+
+pub fn dialer_number(index: usize) -> String {
+    format!("+1415{:07}", 6_000_000 + index)
+}
+
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmRSS for {pid}"))
+}
