@@ -39,7 +39,10 @@ async fn renew(state: &AppState) -> Result<(), store::StoreError> {
     let lease_ms = UnixMillis::try_from(state.config().lease.as_millis()).unwrap_or(i64::MAX);
     state
         .store()
-        .renew_lease(state.cluster().instance(), state.now().saturating_add(lease_ms))
+        .renew_lease(
+            state.cluster().instance(),
+            state.now().saturating_add(lease_ms),
+        )
         .await
 }
 
