@@ -13,7 +13,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: call fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp
+.PHONY: call fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp nats-server
 
 # wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
@@ -45,6 +45,11 @@ chromium:
 sipp:
 	@command -v sipp >/dev/null || { echo "installing sipp (Debian's sip-tester)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester >/dev/null; }
+
+## The two-instance tests start their own nats-server (Debian's nats-server).
+nats-server:
+	@command -v nats-server >/dev/null || { echo "installing Debian's nats-server"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; }
 
 run: toolchain extension
 	$(CARGO) build -p ringback-server --bin ringback
@@ -82,8 +87,9 @@ test: lint wasm-check rust-test e2e
 	  END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.txt target/e2e-output.txt
 
 ## The store's tests run on SQLite and on a throwaway PostgreSQL 15 (Debian's,
-## installed if missing) that tests/postgres/with-postgres.sh starts and removes.
-rust-test: toolchain sipp
+## installed if missing) that tests/postgres/with-postgres.sh starts and removes;
+## the two-instance tests (crates/server/tests/cluster.rs) share it, with a nats-server of their own.
+rust-test: toolchain sipp nats-server
 	mkdir -p target && set -o pipefail && \
 	  tests/postgres/with-postgres.sh $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
 

@@ -65,6 +65,15 @@ pub struct Config {
     pub files_dir: PathBuf,
     /// Serve the demo CRM (`crate::demo_crm`, `serve --demo`).
     pub demo_crm: bool,
+    /// This instance's name among those sharing the database and the bus:
+    /// it owns the calls it took from the carrier, and its startup sweep
+    /// ends only those.
+    pub instance_id: String,
+    /// The bus to the other instances; `None` is one of this instance's
+    /// own (in-process: no other instance).
+    pub bus: Option<std::sync::Arc<dyn bus::Bus>>,
+    /// How long the instance's lease lasts; it is renewed every third of it.
+    pub lease: Duration,
 }
 
 impl Config {
@@ -87,6 +96,9 @@ impl Config {
 /// `static/manifest-key.pub`, which goes into the manifest as `key`, so every
 /// unpacked install has this same id.
 pub const EXTENSION_ORIGIN: &str = "chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk";
+
+/// The instance name of a server that runs alone.
+pub const DEFAULT_INSTANCE_ID: &str = "local";
 
 impl Default for Config {
     fn default() -> Self {
@@ -114,6 +126,9 @@ impl Default for Config {
             phone_caller_id: crate::trunk::PhoneCallerId::Prospect,
             files_dir: PathBuf::from("./data"),
             demo_crm: false,
+            instance_id: DEFAULT_INSTANCE_ID.to_owned(),
+            bus: None,
+            lease: Duration::from_secs(9),
         }
     }
 }

@@ -233,13 +233,15 @@ impl Hub {
     /// whose queue is full is stuck: it is dropped, which closes it, and the
     /// extension's reconnect re-sends what still rings.
     pub fn send(&self, rep: RepId, audience: &Audience, message: &ServerMessage) {
-        let frame = match serde_json::to_string(message) {
-            Ok(text) => Outbound::Frame(Utf8Bytes::from(text)),
-            Err(error) => {
-                tracing::error!(%error, "serialising a signalling message failed");
-                return;
-            }
-        };
+        match serde_json::to_string(message) {
+            Ok(text) => self.send_frame(rep, audience, Utf8Bytes::from(text)),
+            Err(error) => tracing::error!(%error, "serialising a signalling message failed"),
+        }
+    }
+
+    /// [`Self::send`] with the message already serialised.
+    pub fn send_frame(&self, rep: RepId, audience: &Audience, frame: Utf8Bytes) {
+        let frame = Outbound::Frame(frame);
         self.remove(rep, |c| {
             let wanted = match audience {
                 Audience::AllBrowsers => true,

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod demo_crm;
@@ -157,7 +158,9 @@ impl Server {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let swept = store.sweep_interrupted_calls(clock.now()).await?;
+        let swept = store
+            .sweep_interrupted_calls(clock.now(), &config.instance_id)
+            .await?;
         if swept > 0 {
             tracing::warn!(
                 swept,
@@ -214,6 +217,9 @@ impl Server {
             shutdown_rx,
             sockets_alive,
         );
+        cluster::lease::start(&state)
+            .await
+            .context("taking this instance's lease")?;
         trunk::spawn_phone_news(state.clone(), phone_news_rx);
         spawn_housekeeping(state.clone());
         let metrics_addr = match state.config().metrics_listen {

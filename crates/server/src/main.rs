@@ -69,6 +69,16 @@ struct ServeArgs {
     /// sqlite://path/to/file.db or postgres://user:password@host/database.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// A NATS server shared with the other instances (nats://host:4222):
+    /// rings, call updates and Accepts cross between instances over it.
+    /// Without it this instance runs alone (an in-process bus).
+    #[arg(long, env = "NATS_URL")]
+    nats_url: Option<String>,
+    /// This instance's name, unique among those sharing the database: it
+    /// owns the calls it takes, and its startup sweep ends only those.
+    /// Default: "local" alone; a random name with --nats-url.
+    #[arg(long, env = "RINGBACK_INSTANCE_ID")]
+    instance_id: Option<String>,
     /// Origins allowed to open the signalling socket (repeat or comma-separate).
     #[arg(long = "allowed-origin", env = "RINGBACK_ALLOWED_ORIGINS", value_delimiter = ',',
           default_value = EXTENSION_ORIGIN)]
@@ -274,6 +284,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening the database in {}", args.data_dir.display()))?,
     };
 
+    let bus: Option<std::sync::Arc<dyn bus::Bus>> = match &args.nats_url {
+        Some(url) => Some(std::sync::Arc::new(
+            bus::NatsBus::connect(url)
+                .await
+                .context("connecting to the NATS server --nats-url names")?,
+        )),
+        None => None,
+    };
+    let instance_id = match (args.instance_id, &bus) {
+        (Some(id), _) => id,
+        (None, Some(_)) => format!("ringback-{:016x}", rand::random::<u64>()),
+        (None, None) => ringback_server::config::DEFAULT_INSTANCE_ID.to_owned(),
+    };
     let carrier_token = args
         .carrier_token
         .or_else(|| args.demo.then(|| DEMO_CARRIER_TOKEN.to_owned()));
@@ -304,6 +327,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         files_dir: args.data_dir.clone(),
         demo_crm: args.demo,
+        instance_id,
+        bus,
         ..Config::default()
     };
     let carrier_enabled = config.carrier_token.is_some();

@@ -27,6 +27,7 @@ use protocol::{
     KEEPALIVE_INTERVAL_SECS, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION, SUBPROTOCOL,
     TICKET_SUBPROTOCOL_PREFIX,
 };
+pub(crate) use replies::error_reply;
 use replies::{invalid_ids, reply_to, salvage_id};
 use tokio::time::Instant;
 
@@ -164,7 +165,10 @@ impl Connection {
             state
                 .hub()
                 .register(self.grant.rep.rep_id, &device_id, &self.grant.session_hash);
+        // Before Welcome: from then on a ring from any instance reaches this socket.
+        let link = state.join_rep(self.grant.rep.rep_id).await;
         self.serve(&device_id, outbox).await;
+        drop(link);
         // A socket gone otherwise (a worker Chrome stopped, a dropped
         // connection) leaves the rep reachable for the presence grace; one
         // that was signed out or had already been silent does not.

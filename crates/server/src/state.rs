@@ -1,6 +1,7 @@
 //! Shared state of one server instance, handed to every handler.
 
 use crate::clock::Clock;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::exchange::Exchange;
 use crate::hashing::HashingSlots;
@@ -37,6 +38,8 @@ struct Inner {
     config: Config,
     clock: Arc<dyn Clock>,
     hub: Hub,
+    /// The bus to the other instances and this one's name among them.
+    cluster: Cluster,
     exchange: Exchange,
     /// Call audio: the WebRTC legs to browsers and voicemail.
     media: MediaEngine,
@@ -88,11 +91,17 @@ impl AppState {
             ServerKey::random()
         });
         let carrier_token_hash = config.carrier_token.as_deref().map(token_hash);
+        let bus = config
+            .bus
+            .clone()
+            .unwrap_or_else(|| Arc::new(bus::InProcessBus::new()));
+        let cluster = Cluster::new(bus, config.instance_id.clone());
         Self(Arc::new(Inner {
             store,
             config,
             clock,
             hub,
+            cluster,
             exchange: Exchange::default(),
             media,
             trunk,
@@ -136,6 +145,10 @@ impl AppState {
 
     pub fn hub(&self) -> &Hub {
         &self.0.hub
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.0.cluster
     }
 
     pub fn exchange(&self) -> &Exchange {

@@ -20,6 +20,8 @@ pub struct NewCall<'a> {
     pub to: &'a str,
     pub person: &'a PersonSnapshot,
     pub call: &'a calls::Call,
+    /// The instance that took the call from the carrier and runs it.
+    pub owner: &'a str,
 }
 
 /// Filters for the Calls list; all optional.
@@ -69,8 +71,8 @@ impl Store {
             sqlx::query_scalar(
                 "INSERT INTO calls (rep_id, carrier_call_id, from_number, to_number, person_id,
                     person_snapshot, status, outcome, browser_leg, phone_leg, started_at,
-                    ring_deadline, answered_at, ended_at, person_name_folded)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                    ring_deadline, answered_at, ended_at, person_name_folded, owner)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                  RETURNING id",
             )
             .bind(new.rep_id.0)
@@ -88,6 +90,7 @@ impl Store {
             .bind(new.call.answered_at())
             .bind(new.call.ended_at())
             .bind(fold(new.person.name.as_deref().unwrap_or_default()))
+            .bind(new.owner)
             .fetch_one(pool)
             .await
         });
@@ -101,13 +104,20 @@ impl Store {
         }
     }
 
-    /// Writes the machine's current state for a call.
-    pub async fn save_call(&self, id: CallId, call: &calls::Call) -> StoreResult<()> {
-        with_pool!(self, |pool| {
+    /// Writes the machine's current state for a call, if the stored state
+    /// is still `version` (the one its writer read); returns the new version.
+    /// A newer state (another instance ended the call) is [`StoreError::Stale`].
+    pub async fn save_call(
+        &self,
+        id: CallId,
+        call: &calls::Call,
+        version: i64,
+    ) -> StoreResult<i64> {
+        let written = with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE calls SET status = $1, outcome = $2, browser_leg = $3, phone_leg = $4,
-                    answered_at = $5, ended_at = $6
-                 WHERE id = $7",
+                    answered_at = $5, ended_at = $6, version = version + 1
+                 WHERE id = $7 AND version = $8",
             )
             .bind(enum_text(&call.status()))
             .bind(call.outcome().map(|o| enum_text(&o)))
@@ -116,10 +126,15 @@ impl Store {
             .bind(call.answered_at())
             .bind(call.ended_at())
             .bind(id.0)
+            .bind(version)
             .execute(pool)
-            .await?;
+            .await?
+            .rows_affected()
         });
-        Ok(())
+        if written == 0 {
+            return Err(StoreError::Stale(id));
+        }
+        Ok(version + 1)
     }
 
     /// Notes that a call's voicemail recording has been written.
@@ -217,26 +232,6 @@ impl Store {
             None
         };
         Ok(CallPage { calls, next_before })
-    }
-
-    /// After a crash or restart no call can still be ringing or connected: the
-    /// media and timers died with the process. Ends them; returns how many.
-    pub async fn sweep_interrupted_calls(&self, now: UnixMillis) -> StoreResult<u64> {
-        Ok(with_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE calls SET
-                    outcome = COALESCE(outcome, 'missed'),
-                    browser_leg = CASE WHEN browser_leg = 'ringing' THEN 'stopped' ELSE browser_leg END,
-                    phone_leg = CASE WHEN phone_leg = 'ringing' THEN 'stopped' ELSE phone_leg END,
-                    status = 'ended',
-                    ended_at = $1
-                 WHERE status != 'ended'",
-            )
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        }))
     }
 }
 

@@ -27,6 +27,7 @@ pub mod fold;
 mod logs;
 mod migrate;
 mod numbers;
+mod owners;
 mod people;
 mod reps;
 mod row;
@@ -38,6 +39,7 @@ pub use calls::{CallFilter, NewCall};
 pub use choices::ChoiceList;
 pub use logs::{LogInput, LogWrite};
 pub use migrate::MIGRATION_COUNT;
+pub use owners::Orphan;
 pub use people::PersonFields;
 pub use reps::{NewRep, RepAuth, RepCredentials, TeamRegion};
 pub use sessions::{MAX_TICKETS_PER_SESSION, TicketGrant};
@@ -65,6 +67,9 @@ pub enum StoreError {
     /// The database holds a value this version does not understand.
     #[error("unexpected value in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
+    /// The call's stored state is newer than the one the write was based on.
+    #[error("call {0} was changed elsewhere (a newer state is stored)")]
+    Stale(protocol::CallId),
     #[error(
         "unsupported database URL {0:?}: use sqlite://path/to/file.db or postgres://user@host/database"
     )]

@@ -38,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "team_region", "0005_team_region"),
     migration!(6, "call_events", "0006_call_events"),
     migration!(7, "number_choices", "0007_number_choices"),
+    migration!(8, "call_owners", "0008_call_owners"),
 ];
 
 /// The advisory lock (PostgreSQL) that instances starting together take in

@@ -48,10 +48,12 @@ pub(crate) async fn set(
     let _in_order = state.availability_writes().await;
     state.store().put_availability(rep, availability).await?;
     tracing::info!(%rep, mode = availability.mode.as_str(), until = ?availability.until, "availability changed");
-    state.hub().send(
-        rep,
-        &Audience::AllBrowsers,
-        &ServerMessage::Availability { availability },
-    );
+    state
+        .tell(
+            rep,
+            &Audience::AllBrowsers,
+            &ServerMessage::Availability { availability },
+        )
+        .await;
     Ok(availability)
 }

@@ -53,6 +53,8 @@ pub async fn event(
         Err(EventError::Store(error)) => Err(error.into()),
         // Only an Accept carries media; no carrier event does.
         Err(EventError::Media(error)) => Err(AppError::Validation(error.to_string())),
+        // Carrier events are applied here, never forwarded.
+        Err(EventError::Elsewhere { message, .. }) => Err(AppError::Conflict(message)),
     }
 }
 

@@ -112,7 +112,7 @@ pub async fn end_session(
     token_hash: &str,
 ) -> Result<(), AppError> {
     state.store().delete_session(token_hash).await?;
-    state.hub().sign_out(rep.rep_id, token_hash);
+    state.sign_out_everywhere(rep.rep_id, token_hash).await;
     Ok(())
 }
 

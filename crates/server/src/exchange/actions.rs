@@ -40,20 +40,24 @@ impl AppState {
             match action {
                 Action::RingBrowser => {
                     crate::metrics::Metrics::count(&self.metrics().rings_sent);
-                    self.hub().send(
+                    self.tell(
                         live.rep,
                         &Audience::AllBrowsers,
                         &ServerMessage::IncomingCall(live.incoming.clone()),
                     )
+                    .await
                 }
-                Action::Tell { audience, update } => self.hub().send(
-                    live.rep,
-                    &audience,
-                    &ServerMessage::CallUpdate {
-                        call_id: live.id,
-                        update,
-                    },
-                ),
+                Action::Tell { audience, update } => {
+                    self.tell(
+                        live.rep,
+                        &audience,
+                        &ServerMessage::CallUpdate {
+                            call_id: live.id,
+                            update,
+                        },
+                    )
+                    .await
+                }
                 Action::RingPhone { number } => phone(PhoneCommand::Ring { number }),
                 Action::StopPhone => phone(PhoneCommand::StopRinging),
                 Action::ForwardToPhone { number } => phone(PhoneCommand::Forward { number }),
@@ -133,6 +137,18 @@ impl AppState {
         {
             self.media().release_browser_leg(live.id);
         }
+    }
+
+    /// Drops a call another instance has ended meanwhile: its caller is hung
+    /// up and its audio closed here, and nothing more is stored.
+    pub(super) fn forget(&self, live: &LiveCall) {
+        self.exchange().lock().remove(&live.id);
+        if let (Some(trunk), Some(sip)) = (live.trunk.as_ref(), self.trunk()) {
+            sip.hang_up(&trunk.sip_call_id);
+        }
+        let state = self.clone();
+        let id = live.id;
+        tokio::spawn(async move { state.media().end(id).await });
     }
 
     /// Ends a call's audio; a voicemail's recording is written and noted on the call.

@@ -2,6 +2,7 @@
 
 use super::{EventError, LiveCall, LiveEntry};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::timeline::{self, By, Cause};
 use calls::{Action, Call, Event, Phase, Refusal};
 use media::MediaError;
@@ -10,9 +11,27 @@ use std::time::Duration;
 
 impl AppState {
     /// Applies a rep's event (Close, hang-up) from one of their browsers to
-    /// one of their calls. Another rep's call is [`EventError::NotFound`],
-    /// exactly like a missing one.
+    /// one of their calls: here if this instance owns it, else forwarded to
+    /// its owner. Another rep's call is [`EventError::NotFound`], exactly
+    /// like a missing one.
     pub async fn rep_event(
+        &self,
+        rep: RepId,
+        id: CallId,
+        event: Event,
+        device_id: &str,
+    ) -> Result<(), EventError> {
+        match self.exchange().entry(id) {
+            Some(_) => self.rep_event_here(rep, id, event, device_id).await,
+            None => {
+                self.forward(rep, id, event, device_id.to_owned(), None)
+                    .await
+            }
+        }
+    }
+
+    /// [`Self::rep_event`] on a call this instance owns.
+    pub(crate) async fn rep_event_here(
         &self,
         rep: RepId,
         id: CallId,
@@ -27,11 +46,30 @@ impl AppState {
             .await
     }
 
-    /// The rep pressed Accept in a browser, with that browser's SDP answer.
-    /// The answer is applied first, under the call's lock, so the browser that
-    /// wins the Accept is the one whose audio is connected; an answer that
-    /// cannot be used refuses the Accept and the call keeps ringing.
+    /// The rep pressed Accept in a browser, with that browser's SDP answer:
+    /// here if this instance owns the call, else forwarded to its owner,
+    /// whose lock on the call decides the first answer either way.
     pub async fn rep_accept(
+        &self,
+        rep: RepId,
+        id: CallId,
+        device_id: String,
+        answer: Option<String>,
+    ) -> Result<(), EventError> {
+        if self.exchange().entry(id).is_some() {
+            return self.rep_accept_here(rep, id, device_id, answer).await;
+        }
+        let event = Event::BrowserAccept {
+            device_id: device_id.clone(),
+        };
+        self.forward(rep, id, event, device_id, answer).await
+    }
+
+    /// [`Self::rep_accept`] on a call this instance owns. The answer is
+    /// applied first, under the call's lock, so the browser that wins the
+    /// Accept is the one whose audio is connected; an answer that cannot be
+    /// used refuses the Accept and the call keeps ringing.
+    pub(crate) async fn rep_accept_here(
         &self,
         rep: RepId,
         id: CallId,
@@ -105,7 +143,17 @@ impl AppState {
         let actions = step(&mut next)?;
         let changed = next != live.machine;
         if changed {
-            self.store().save_call(live.id, &next).await?;
+            match self.store().save_call(live.id, &next, live.version).await {
+                Ok(version) => live.version = version,
+                // Another instance ended the call (this one had lost its
+                // lease): what is stored stands, and this copy is dropped.
+                Err(StoreError::Stale(id)) => {
+                    tracing::warn!(call = %id, "the call was ended elsewhere; forgetting it here");
+                    self.forget(live);
+                    return Err(EventError::NotFound);
+                }
+                Err(error) => return Err(error.into()),
+            }
             live.machine = next;
         }
         let note = match cause {

@@ -73,7 +73,7 @@ impl AppState {
         let ring = RingRequest {
             inbound_enabled: settings.inbound_enabled,
             custom_caller_id_set: settings.custom_caller_id.is_some(),
-            browser: self.hub().browser_presence(rep.rep_id),
+            browser: self.browser_presence(rep.rep_id).await,
             availability,
             forwarding_number: settings.forwarding_number.clone(),
             no_answer_action: settings.no_answer_action,
@@ -88,6 +88,7 @@ impl AppState {
             to: to.as_str(),
             person: &snapshot,
             call: &machine,
+            owner: self.cluster().instance(),
         };
         let id = match store.insert_call(&new_call).await {
             Ok(id) => id,
@@ -130,13 +131,23 @@ impl AppState {
                         tracing::warn!(call = %id, %error, "no RTP port for a trunk call; refusing it");
                         let mut ended = machine.clone();
                         ended.handle(Event::CallerHungUp, self.now()).ok();
-                        store.save_call(id, &ended).await?;
+                        store.save_call(id, &ended, 0).await?;
                         return Err(AppError::Busy {
                             message: "no RTP port is free for the call; widen --rtp-ports",
                             retry_after_secs: 5,
                         });
                     }
                 }
+            }
+        };
+        // Reachable by the other instances before anything rings: an Accept
+        // from a socket elsewhere must find the call. Without the bus the
+        // call still rings here.
+        let link = match self.own_call(id).await {
+            Ok(link) => Some(Arc::new(link)),
+            Err(error) => {
+                tracing::error!(call = %id, %error, "the call cannot be reached from other instances");
+                None
             }
         };
         // The browser's audio leg exists before the ring, so the offer rides on it.
@@ -166,6 +177,7 @@ impl AppState {
                 also,
             },
             machine,
+            version: 0,
         };
         let cell = Arc::new(tokio::sync::Mutex::new(live));
         // Locked before it is published, so no event can overtake the ring.
@@ -175,6 +187,7 @@ impl AppState {
             LiveEntry {
                 rep: rep.rep_id,
                 call: cell,
+                _link: link,
             },
         );
         // The call exists and rings whatever happens next: a failed voicemail

@@ -39,6 +39,9 @@ struct LiveEntry {
     /// Outside the lock, so "what rings for this rep" needs no call's lock.
     rep: RepId,
     call: Arc<tokio::sync::Mutex<LiveCall>>,
+    /// Where other instances reach the call; gone with the last clone of
+    /// the entry once the call is forgotten.
+    _link: Option<Arc<crate::cluster::CallLink>>,
 }
 
 /// Where a call's caller is.
@@ -70,6 +73,8 @@ struct LiveCall {
     /// The ring message, kept to re-send on reconnect.
     incoming: IncomingCall,
     machine: Call,
+    /// The stored state's version, which the next write must still find.
+    version: i64,
 }
 
 /// Why an event on a call was not applied.
@@ -84,6 +89,12 @@ pub enum EventError {
     /// The browser's SDP answer could not be used; the call keeps ringing.
     #[error(transparent)]
     Media(#[from] MediaError),
+    /// Refused by the instance that owns the call, with what to tell the socket.
+    #[error("{message}")]
+    Elsewhere {
+        code: protocol::signal::SignalErrorCode,
+        message: String,
+    },
 }
 
 impl Exchange {

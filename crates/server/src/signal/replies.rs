@@ -23,29 +23,38 @@ pub(super) fn invalid_ids(message: &ClientMessage) -> Option<&'static str> {
 pub(super) fn reply_to(id: String, applied: Result<(), EventError>) -> ServerMessage {
     let (code, message) = match applied {
         Ok(()) => return ServerMessage::Ack { id },
-        Err(EventError::NotFound) => (
-            SignalErrorCode::CallNotFound,
-            "no such ringing call".to_owned(),
-        ),
-        Err(EventError::Refused(Refusal::NotOfferedToBrowser)) => (
-            SignalErrorCode::CallNotRinging,
-            "this call rings on your phone only (inbound calling off or custom caller ID set)"
-                .into(),
-        ),
-        Err(EventError::Refused(refusal)) => (SignalErrorCode::CallNotRinging, refusal.to_string()),
-        Err(EventError::Media(error)) => (
-            SignalErrorCode::InvalidAnswer,
-            format!("{error}; the call is still ringing"),
-        ),
-        Err(EventError::Store(error)) => {
-            tracing::error!(%error, "applying a signalling event failed");
-            (SignalErrorCode::Internal, "server error; retry".into())
-        }
+        Err(error) => error_reply(error),
     };
     ServerMessage::Error {
         id: Some(id),
         code,
         message,
+    }
+}
+
+/// What a socket is told of an event that was not applied (here, or by the
+/// call's owner for a forwarded one).
+pub(crate) fn error_reply(error: EventError) -> (SignalErrorCode, String) {
+    match error {
+        EventError::NotFound => (
+            SignalErrorCode::CallNotFound,
+            "no such ringing call".to_owned(),
+        ),
+        EventError::Refused(Refusal::NotOfferedToBrowser) => (
+            SignalErrorCode::CallNotRinging,
+            "this call rings on your phone only (inbound calling off or custom caller ID set)"
+                .into(),
+        ),
+        EventError::Refused(refusal) => (SignalErrorCode::CallNotRinging, refusal.to_string()),
+        EventError::Media(error) => (
+            SignalErrorCode::InvalidAnswer,
+            format!("{error}; the call is still ringing"),
+        ),
+        EventError::Store(error) => {
+            tracing::error!(%error, "applying a signalling event failed");
+            (SignalErrorCode::Internal, "server error; retry".into())
+        }
+        EventError::Elsewhere { code, message } => (code, message),
     }
 }
 

@@ -2,6 +2,7 @@
 //! clients that speak real HTTP and WebSocket to it.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod cluster;
 pub mod pages;
 pub mod sipp;
 mod socket;
@@ -111,61 +112,7 @@ impl TestServer {
         config.files_dir = dir.path().to_path_buf();
         let store = Store::open_data_dir(dir.path()).await.expect("store opens");
         let clock = Arc::new(TestClock::default());
-        let now = clock.now();
-        let team = store.create_team("Test team", 1).await.expect("team");
-        let hash = hash_password(PASSWORD).expect("hash");
-        let mut reps = Vec::new();
-        for (name, email, number) in [
-            ("Alice", "alice@example.test", "+14155550100"),
-            ("Bob", "bob@example.test", "+14155550200"),
-        ] {
-            let new = NewRep {
-                team_id: team,
-                name: name.into(),
-                email: email.into(),
-                password_hash: hash.clone(),
-                is_admin: false,
-            };
-            let id = store.create_rep(&new, now).await.expect("rep");
-            store
-                .add_dialer_number(id, number)
-                .await
-                .expect("dialer number");
-            reps.push(Rep {
-                id,
-                team,
-                email: email.into(),
-                dialer_number: number.into(),
-            });
-        }
-        let ada = store
-            .create_person(
-                reps[0].id,
-                &PersonFields {
-                    name: "Ada Lovelace".into(),
-                    title: Some("CTO".into()),
-                    account: Some("Analytical Engines".into()),
-                    phones: vec![ADA_PHONE.into()],
-                    crm_url: Some("https://crm.example.test/contacts/ada".into()),
-                },
-                now,
-            )
-            .await
-            .expect("person");
-        let mut dispositions = Vec::new();
-        for label in ["Connected", "Meeting booked"] {
-            dispositions.push(
-                store
-                    .add_disposition(team, label)
-                    .await
-                    .expect("disposition")
-                    .0,
-            );
-        }
-        let mut sentiments = Vec::new();
-        for label in ["Positive", "Negative"] {
-            sentiments.push(store.add_sentiment(team, label).await.expect("sentiment").0);
-        }
+        let seed = Seed::plant(&store, clock.now()).await;
         let server = Server::start_with_clock(
             "127.0.0.1:0".parse().expect("addr"),
             store,
@@ -174,19 +121,23 @@ impl TestServer {
         )
         .await
         .expect("server starts");
+        Self::around(server, clock, seed, dir)
+    }
+
+    /// The test's view of a server already started on the fixture's data
+    /// (`dir` holds its files).
+    pub fn around(server: Server, clock: Arc<TestClock>, seed: Seed, dir: TempDir) -> Self {
         let base = format!("http://{}", server.addr());
-        let bob = reps.pop().expect("bob");
-        let alice = reps.pop().expect("alice");
         Self {
             server: Some(server),
             base,
             http: reqwest::Client::new(),
             clock,
-            alice,
-            bob,
-            ada: ada.id,
-            dispositions,
-            sentiments,
+            alice: seed.alice,
+            bob: seed.bob,
+            ada: seed.ada,
+            dispositions: seed.dispositions,
+            sentiments: seed.sentiments,
             dir,
         }
     }
@@ -551,6 +502,85 @@ impl TestServer {
             }
         })
         .await
+    }
+}
+
+/// The fixture's data: a team with Alice and Bob, Alice's Person Ada, and
+/// the team's dispositions and sentiments.
+#[derive(Clone)]
+pub struct Seed {
+    pub alice: Rep,
+    pub bob: Rep,
+    pub ada: PersonId,
+    pub dispositions: Vec<i64>,
+    pub sentiments: Vec<i64>,
+}
+
+impl Seed {
+    pub async fn plant(store: &Store, now: UnixMillis) -> Self {
+        let team = store.create_team("Test team", 1).await.expect("team");
+        let hash = hash_password(PASSWORD).expect("hash");
+        let mut reps = Vec::new();
+        for (name, email, number) in [
+            ("Alice", "alice@example.test", "+14155550100"),
+            ("Bob", "bob@example.test", "+14155550200"),
+        ] {
+            let new = NewRep {
+                team_id: team,
+                name: name.into(),
+                email: email.into(),
+                password_hash: hash.clone(),
+                is_admin: false,
+            };
+            let id = store.create_rep(&new, now).await.expect("rep");
+            store
+                .add_dialer_number(id, number)
+                .await
+                .expect("dialer number");
+            reps.push(Rep {
+                id,
+                team,
+                email: email.into(),
+                dialer_number: number.into(),
+            });
+        }
+        let ada = store
+            .create_person(
+                reps[0].id,
+                &PersonFields {
+                    name: "Ada Lovelace".into(),
+                    title: Some("CTO".into()),
+                    account: Some("Analytical Engines".into()),
+                    phones: vec![ADA_PHONE.into()],
+                    crm_url: Some("https://crm.example.test/contacts/ada".into()),
+                },
+                now,
+            )
+            .await
+            .expect("person");
+        let mut dispositions = Vec::new();
+        for label in ["Connected", "Meeting booked"] {
+            dispositions.push(
+                store
+                    .add_disposition(team, label)
+                    .await
+                    .expect("disposition")
+                    .0,
+            );
+        }
+        let mut sentiments = Vec::new();
+        for label in ["Positive", "Negative"] {
+            sentiments.push(store.add_sentiment(team, label).await.expect("sentiment").0);
+        }
+        let bob = reps.pop().expect("bob");
+        let alice = reps.pop().expect("alice");
+        Self {
+            alice,
+            bob,
+            ada: ada.id,
+            dispositions,
+            sentiments,
+        }
     }
 }
 

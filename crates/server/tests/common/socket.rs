@@ -58,10 +58,24 @@ impl Signal {
         }
     }
 
+    /// [`Self::recv`] with a patience of its own.
+    pub async fn recv_within(&mut self, patience: Duration) -> ServerMessage {
+        loop {
+            match self.next_message_within(patience).await {
+                ServerMessage::ResumeTicket { ticket, .. } => self.resume_ticket = Some(ticket),
+                message => return message,
+            }
+        }
+    }
+
     /// The next message as it comes, resume tickets included.
     pub async fn next_message(&mut self) -> ServerMessage {
+        self.next_message_within(PATIENCE).await
+    }
+
+    async fn next_message_within(&mut self, patience: Duration) -> ServerMessage {
         loop {
-            let frame = tokio::time::timeout(PATIENCE, self.socket.next())
+            let frame = tokio::time::timeout(patience, self.socket.next())
                 .await
                 .expect("a message within the patience window")
                 .expect("socket still open")

@@ -24,6 +24,7 @@ async fn a_retried_carrier_call_finds_the_first(db: TestDb) {
             to: "+14155550100",
             person: &snapshot,
             call: &crate::common::ringing(T0),
+            owner: "local",
         })
         .await;
     assert!(
@@ -208,7 +209,7 @@ async fn calls_a_restart_interrupted_end_as_missed(db: TestDb) {
     .await;
     assert_eq!(
         db.store
-            .sweep_interrupted_calls(T0 + 5_000)
+            .sweep_interrupted_calls(T0 + 5_000, "local")
             .await
             .expect("sweep"),
         1
@@ -233,7 +234,7 @@ async fn calls_a_restart_interrupted_end_as_missed(db: TestDb) {
     assert_eq!(untouched.outcome, Some(CallOutcome::AnsweredInBrowser));
     assert_eq!(
         db.store
-            .sweep_interrupted_calls(T0 + 6_000)
+            .sweep_interrupted_calls(T0 + 6_000, "local")
             .await
             .expect("sweep"),
         0

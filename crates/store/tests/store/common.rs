@@ -274,12 +274,17 @@ pub async fn call(
             to: "+14155550100",
             person: &snapshot,
             call: &machine,
+            owner: "local",
         })
         .await
         .expect("insert call");
+    let mut version = 0;
     for event in events {
         machine.handle(event.clone(), now + 1_000).expect("event");
-        store.save_call(id, &machine).await.expect("save call");
+        version = store
+            .save_call(id, &machine, version)
+            .await
+            .expect("save call");
     }
     store
         .add_call_event(id, now, TimelineKind::Arrived, None)

@@ -255,6 +255,7 @@ async fn a_voicemail_is_logged_by_itself_and_the_rep_may_log_over_it_once(db: Te
             to: "+14155550100",
             person: &snapshot,
             call: &machine,
+            owner: "local",
         })
         .await
         .expect("insert");
@@ -262,7 +263,7 @@ async fn a_voicemail_is_logged_by_itself_and_the_rep_may_log_over_it_once(db: Te
     machine
         .handle(calls::Event::CallerHungUp, machine.ring_deadline() + 5_000)
         .expect("hang up");
-    store.save_call(id, &machine).await.expect("save");
+    store.save_call(id, &machine, 0).await.expect("save");
     store
         .log_voicemail(id, T0 + 40_000)
         .await

@@ -6,6 +6,7 @@ mod common;
 mod call_list;
 mod logs;
 mod migrations;
+mod owners;
 mod people;
 mod reps;
 mod sessions;

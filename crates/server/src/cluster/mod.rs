@@ -1,0 +1,232 @@
+//! This instance among the others: what it tells them over the bus and
+//! what it answers.
+//!
+//! Subjects (payloads are JSON):
+//! - `ringback.rep.<rep>`: every instance holding one of the rep's sockets
+//!   subscribes ([`reps`]). [`RepNews::Send`] carries a frame for those
+//!   sockets (rings, call updates, availability), [`RepNews::SignOut`]
+//!   closes a session's sockets, and a [`RepNews::Presence`] request is
+//!   answered by an instance with a socket, so "no responders" means no
+//!   instance has one.
+//! - `ringback.call.<id>`: the call's owner, the instance that took it from
+//!   the carrier, subscribes while the call is live ([`calls`]): another
+//!   instance forwards a socket's Accept, Close or Hang up there as a
+//!   [`CallCommand`] and relays the [`CallReply`].
+//!
+//! [`lease`] keeps this instance's lease and ends the calls of instances
+//! that stopped keeping theirs.
+
+mod calls;
+pub mod lease;
+mod reps;
+
+pub use self::calls::CallLink;
+pub use reps::RepLink;
+
+use axum::extract::ws::Utf8Bytes;
+use bus::{Bus, Bytes};
+use protocol::signal::{ServerMessage, SignalErrorCode};
+use protocol::{CallId, RepId};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::state::AppState;
+
+/// How long a presence question waits for an instance that has subscribers
+/// but does not answer (one just dying): after that the rep counts as away.
+const PRESENCE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// How long a forwarded Accept, Close or Hang up waits for the call's owner.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// This instance's bus and name.
+#[derive(Debug)]
+pub struct Cluster {
+    bus: Arc<dyn Bus>,
+    /// Unique among the instances sharing the database and the bus.
+    instance: String,
+    reps: reps::RepLinks,
+}
+
+impl Cluster {
+    pub fn new(bus: Arc<dyn Bus>, instance: String) -> Self {
+        Self {
+            bus,
+            instance,
+            reps: reps::RepLinks::default(),
+        }
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+}
+
+/// Which of the rep's sockets a frame is for (a wire copy of [`calls::Audience`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "to", content = "device", rename_all = "snake_case")]
+enum WireAudience {
+    All,
+    Device(String),
+    AllExcept(String),
+}
+
+impl From<&::calls::Audience> for WireAudience {
+    fn from(audience: &::calls::Audience) -> Self {
+        match audience {
+            ::calls::Audience::AllBrowsers => Self::All,
+            ::calls::Audience::Device(d) => Self::Device(d.clone()),
+            ::calls::Audience::AllBrowsersExcept(d) => Self::AllExcept(d.clone()),
+        }
+    }
+}
+
+impl From<WireAudience> for ::calls::Audience {
+    fn from(audience: WireAudience) -> Self {
+        match audience {
+            WireAudience::All => Self::AllBrowsers,
+            WireAudience::Device(d) => Self::Device(d),
+            WireAudience::AllExcept(d) => Self::AllBrowsersExcept(d),
+        }
+    }
+}
+
+/// What goes to the instances holding a rep's sockets.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RepNews {
+    Send {
+        origin: String,
+        audience: WireAudience,
+        /// The serialised [`ServerMessage`], as the sockets send it.
+        frame: String,
+    },
+    SignOut {
+        origin: String,
+        session_hash: String,
+    },
+    /// A request: answered with [`PresenceReply`] by an instance with a socket.
+    Presence { origin: String },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PresenceReply {
+    devices: Vec<String>,
+}
+
+/// A socket's message for a call another instance owns.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum CallCommand {
+    Accept {
+        rep: RepId,
+        device_id: String,
+        answer: Option<String>,
+    },
+    Close {
+        rep: RepId,
+        device_id: String,
+    },
+    HangUp {
+        rep: RepId,
+        device_id: String,
+    },
+}
+
+/// The owner's answer: what the socket replies, decided where the call lives.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum CallReply {
+    Done,
+    Refused {
+        code: SignalErrorCode,
+        message: String,
+    },
+}
+
+fn rep_subject(rep: RepId) -> String {
+    format!("ringback.rep.{rep}")
+}
+
+fn call_subject(call: CallId) -> String {
+    format!("ringback.call.{call}")
+}
+
+fn encode(value: &impl Serialize) -> Option<Bytes> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => Some(Bytes::from(bytes)),
+        Err(error) => {
+            tracing::error!(%error, "encoding a bus message failed");
+            None
+        }
+    }
+}
+
+impl AppState {
+    /// Sends `message` to the rep's sockets that `audience` names, here and
+    /// on every other instance holding one.
+    pub async fn tell(&self, rep: RepId, audience: &::calls::Audience, message: &ServerMessage) {
+        let text = match serde_json::to_string(message) {
+            Ok(text) => text,
+            Err(error) => {
+                tracing::error!(%error, "serialising a signalling message failed");
+                return;
+            }
+        };
+        self.hub()
+            .send_frame(rep, audience, Utf8Bytes::from(text.clone()));
+        let news = RepNews::Send {
+            origin: self.cluster().instance.clone(),
+            audience: audience.into(),
+            frame: text,
+        };
+        self.publish_rep(rep, &news).await;
+    }
+
+    /// Closes the sockets a session opened, on every instance.
+    pub async fn sign_out_everywhere(&self, rep: RepId, session_hash: &str) {
+        self.hub().sign_out(rep, session_hash);
+        let news = RepNews::SignOut {
+            origin: self.cluster().instance.clone(),
+            session_hash: session_hash.to_owned(),
+        };
+        self.publish_rep(rep, &news).await;
+    }
+
+    async fn publish_rep(&self, rep: RepId, news: &RepNews) {
+        let Some(payload) = encode(news) else { return };
+        if let Err(error) = self.cluster().bus.publish(&rep_subject(rep), payload).await {
+            tracing::warn!(%rep, %error, "telling the other instances failed");
+        }
+    }
+
+    /// Whether a call for `rep` finds a browser: here, on another instance
+    /// (asked over the bus; nobody subscribed answers at once), or gone
+    /// from here a moment ago.
+    pub async fn browser_presence(&self, rep: RepId) -> ::calls::BrowserPresence {
+        let here = self.hub().browser_presence(rep);
+        if here == ::calls::BrowserPresence::Connected {
+            return here;
+        }
+        let question = RepNews::Presence {
+            origin: self.cluster().instance.clone(),
+        };
+        let Some(payload) = encode(&question) else {
+            return here;
+        };
+        let asked = self
+            .cluster()
+            .bus
+            .request(&rep_subject(rep), payload, PRESENCE_TIMEOUT)
+            .await;
+        match asked.map(|reply| serde_json::from_slice::<PresenceReply>(&reply)) {
+            Ok(Ok(reply)) if !reply.devices.is_empty() => ::calls::BrowserPresence::Connected,
+            Ok(_) | Err(bus::BusError::NoResponders(_)) => here,
+            Err(error) => {
+                tracing::warn!(%rep, %error, "asking the other instances for the rep's browsers failed");
+                here
+            }
+        }
+    }
+}

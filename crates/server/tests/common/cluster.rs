@@ -1,0 +1,138 @@
+//! Two server instances sharing one PostgreSQL and one `nats-server`, as
+//! several instances behind a load balancer would. Instance B runs on a
+//! runtime of its own, so a test can kill it as a crash would: its tasks,
+//! lease renewals, bus connection and sockets stop at once, without any
+//! shutdown of its own.
+
+use super::{Seed, TestClock, TestServer, config};
+use bus::testing::NatsServer;
+use ringback_server::Server;
+use ringback_server::clock::Clock;
+use ringback_server::store::Store;
+use sqlx::{AssertSqlSafe, Connection};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const POSTGRES_URL_VAR: &str = "RINGBACK_TEST_POSTGRES_URL";
+
+pub struct Cluster {
+    pub a: TestServer,
+    pub b: TestServer,
+    /// B's runtime, until B is killed.
+    b_runtime: Option<tokio::runtime::Runtime>,
+    _nats: NatsServer,
+}
+
+impl Cluster {
+    /// `None` (said on stderr) without PostgreSQL or nats-server, except
+    /// under `CI=true`, where either missing fails the test.
+    pub async fn start() -> Option<Self> {
+        let url = new_postgres_database().await?;
+        let nats = NatsServer::start()?;
+        let clock = Arc::new(TestClock::default());
+        let seeding = Store::connect(&url).await.expect("PostgreSQL store opens");
+        let seed = Seed::plant(&seeding, clock.now()).await;
+        seeding.close().await;
+
+        let a = instance("a".into(), url.clone(), nats.url.clone(), clock.clone()).await;
+        let b_runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("B's runtime");
+        let b = b_runtime
+            .spawn(instance("b".into(), url, nats.url.clone(), clock.clone()))
+            .await
+            .expect("B starts");
+        let (a_server, a_dir) = a;
+        let (b_server, b_dir) = b;
+        let b_seed = seed.clone();
+        Some(Self {
+            a: TestServer::around(a_server, clock.clone(), seed, a_dir),
+            b: TestServer::around(b_server, clock, b_seed, b_dir),
+            b_runtime: Some(b_runtime),
+            _nats: nats,
+        })
+    }
+
+    /// B dies: its runtime stops with every task on it, mid-call.
+    pub fn kill_b(&mut self) {
+        if let Some(runtime) = self.b_runtime.take() {
+            runtime.shutdown_background();
+        }
+        // What is left of B's server is inert; it is never shut down.
+        std::mem::forget(self.b.server.take());
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.kill_b();
+    }
+}
+
+async fn instance(
+    name: String,
+    database: String,
+    nats: String,
+    clock: Arc<TestClock>,
+) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bus = bus::NatsBus::connect(&nats).await.expect("NATS connects");
+    let mut config = config();
+    config.files_dir = dir.path().to_path_buf();
+    config.instance_id = name;
+    config.bus = Some(Arc::new(bus));
+    let store = Store::connect(&database)
+        .await
+        .expect("PostgreSQL store opens");
+    let server =
+        Server::start_with_clock("127.0.0.1:0".parse().expect("addr"), store, config, clock)
+            .await
+            .expect("instance starts");
+    (server, dir)
+}
+
+/// An empty database of the test's own on the test PostgreSQL; its URL.
+async fn new_postgres_database() -> Option<String> {
+    let server = match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+            panic!("{POSTGRES_URL_VAR} is not set: under CI=true the cluster tests must run")
+        }
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "*** SKIPPED: two instances need PostgreSQL. Set {POSTGRES_URL_VAR} (make rust-test does). ***"
+            );
+            return None;
+        }
+    };
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "ringback_cluster_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = sqlx::PgConnection::connect(&server)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+    }
+    let _ = admin.close().await;
+    let (base, query) = server.split_once('?').unwrap_or((&server, ""));
+    let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
+    Some(if query.is_empty() {
+        format!("{root}/{name}")
+    } else {
+        format!("{root}/{name}?{query}")
+    })
+}
