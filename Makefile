@@ -114,10 +114,11 @@ fuzz: toolchain sipp
 	FUZZ_SECS=$(FUZZ_SECS) $(CARGO) test -p ringback-server --test fuzz -- --nocapture --test-threads=1
 
 ## 10,000 sockets need 20,000 descriptors across the client and the server.
-bench: toolchain e2e-deps sipp
+bench: toolchain e2e-deps sipp nats-server
 	ulimit -n $$(ulimit -Hn) && $(CARGO) bench -p ringback-server --bench signalling
 	$(CARGO) bench -p ringback-media --bench media
 	$(CARGO) bench -p ringback-server --bench sip
+	ulimit -n $$(ulimit -Hn) && tests/postgres/with-postgres.sh $(CARGO) bench -p ringback-server --bench cluster
 	$(CARGO) build --release -p ringback-server --bin ringback
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/cold-start.mjs
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/pages-latency.mjs
