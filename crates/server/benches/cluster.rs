@@ -103,11 +103,20 @@ async fn run(reps: usize, admin_url: &str) -> anyhow::Result<()> {
     }
     eprintln!();
 
-    let files = tempfile::tempdir()?;
-    let flags = ["--database-url", &database_url, "--nats-url", &nats_url];
+    // Each its own data dir: the benchmark records nothing.
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    // No SIP trunk: the carrier reaches each instance over its webhook.
+    let flags = [
+        "--database-url",
+        &database_url,
+        "--nats-url",
+        &nats_url,
+        "--sip-listen",
+        "off",
+    ];
     let mut instances = [
-        spawn_server(files.path(), &flags)?,
-        spawn_server(files.path(), &flags)?,
+        spawn_server(dirs[0].path(), &flags)?,
+        spawn_server(dirs[1].path(), &flags)?,
     ];
     let bases = [instances[0].base.clone(), instances[1].base.clone()];
     let baselines = [
