@@ -12,17 +12,13 @@
 mod common;
 mod sockets;
 
-use ringback_server::clock::{Clock, SystemClock};
-use ringback_server::secrets::{hash_password, random_token, token_hash};
-use ringback_server::store::{NewRep, Store};
-use sockets::{Waiters, client, dialer_number, quantile_ms, rss_kib, spawn_server, timed_ring};
+use ringback_server::store::Store;
+use sockets::{Waiters, connect_all, quantile_ms, rss_kib, seed_reps, spawn_server, timed_ring};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 const CALLS_PER_KIND: usize = 300;
-const CONNECT_CONCURRENCY: usize = 256;
 
 fn main() -> anyhow::Result<()> {
     let reps: usize = std::env::var("BENCH_CLUSTER_REPS")
@@ -83,27 +79,7 @@ async fn run(reps: usize, admin_url: &str) -> anyhow::Result<()> {
     let nats_url = format!("nats://127.0.0.1:{nats_port}");
 
     let store = Store::connect(&database_url).await?;
-    let now = SystemClock.now();
-    let team = store.create_team("Bench", 1).await?;
-    let hash = hash_password("bench")?;
-    let mut rep_ids = Vec::with_capacity(reps);
-    eprint!("seeding {reps} reps");
-    for i in 0..reps {
-        let rep = NewRep {
-            team_id: team,
-            name: format!("Rep {i}"),
-            email: format!("rep{i}@bench.test"),
-            password_hash: hash.clone(),
-            is_admin: false,
-        };
-        let id = store.create_rep(&rep, now).await?;
-        store.add_dialer_number(id, &dialer_number(i)).await?;
-        rep_ids.push(id);
-        if i % 2_000 == 0 {
-            eprint!(".");
-        }
-    }
-    eprintln!();
+    let rep_ids = seed_reps(&store, reps).await?;
 
     // Each its own data dir: the benchmark records nothing.
     let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
@@ -129,35 +105,7 @@ async fn run(reps: usize, admin_url: &str) -> anyhow::Result<()> {
     // Rep i's socket is on instance i % 2.
     eprintln!("connecting {reps} sockets over two instances");
     let waiters: Waiters = Arc::default();
-    let limiter = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
-    let mut tasks = Vec::with_capacity(reps);
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(reps);
-    for (index, rep) in rep_ids.iter().enumerate() {
-        let session = token_hash(&random_token());
-        let now = SystemClock.now();
-        store
-            .create_session(*rep, &session, now, now + 86_400_000)
-            .await?;
-        let ticket = random_token();
-        store
-            .create_ticket(&session, &token_hash(&ticket), now + 300_000)
-            .await?;
-        let permit = limiter.clone().acquire_owned().await?;
-        let base = bases[index % 2].clone();
-        let (waiters, ready) = (waiters.clone(), ready_tx.clone());
-        tasks.push(tokio::spawn(async move {
-            let result = client(&base, &ticket, index, waiters, ready, permit).await;
-            if let Err(error) = result {
-                eprintln!("client {index}: {error}");
-            }
-        }));
-    }
-    for _ in 0..reps {
-        ready_rx
-            .recv()
-            .await
-            .ok_or_else(|| anyhow::anyhow!("a client failed to connect"))?;
-    }
+    let tasks = connect_all(&store, &rep_ids, |index| bases[index % 2].clone(), &waiters).await?;
     // Let allocations settle before reading memory.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let loaded = [

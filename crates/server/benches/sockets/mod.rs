@@ -4,19 +4,92 @@
 
 use futures_util::{SinkExt, StreamExt};
 use protocol::CallId;
+use protocol::RepId;
 use protocol::api::CarrierInbound;
 use protocol::signal::{ClientMessage, ServerMessage};
+use ringback_server::clock::{Clock, SystemClock};
+use ringback_server::secrets::{hash_password, random_token, token_hash};
+use ringback_server::store::{NewRep, Store};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub const ORIGIN: &str = "chrome-extension://ringbackbenchmark";
 pub const CARRIER_TOKEN: &str = "bench-carrier-token";
+
+/// Clients connecting at once (each holds a permit until it has said Hello).
+const CONNECT_CONCURRENCY: usize = 256;
+
+/// `reps` reps in one team, rep `i` with [`dialer_number`]`(i)`, written
+/// straight into the store (sign-ins over HTTP would benchmark argon2).
+pub async fn seed_reps(store: &Store, reps: usize) -> anyhow::Result<Vec<RepId>> {
+    let now = SystemClock.now();
+    let team = store.create_team("Bench", 1).await?;
+    let hash = hash_password("bench")?;
+    let mut rep_ids = Vec::with_capacity(reps);
+    eprint!("seeding {reps} reps");
+    for i in 0..reps {
+        let rep = NewRep {
+            team_id: team,
+            name: format!("Rep {i}"),
+            email: format!("rep{i}@bench.test"),
+            password_hash: hash.clone(),
+            is_admin: false,
+        };
+        let id = store.create_rep(&rep, now).await?;
+        store.add_dialer_number(id, &dialer_number(i)).await?;
+        rep_ids.push(id);
+        if i % 2_000 == 0 {
+            eprint!(".");
+        }
+    }
+    eprintln!();
+    Ok(rep_ids)
+}
+
+/// One client per rep, client `i` on the server `base_for(i)`, each with a
+/// session and ticket of its own; returns once every one has been welcomed.
+pub async fn connect_all(
+    store: &Store,
+    rep_ids: &[RepId],
+    base_for: impl Fn(usize) -> String,
+    waiters: &Waiters,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let limiter = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let mut tasks = Vec::with_capacity(rep_ids.len());
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(rep_ids.len().max(1));
+    for (index, rep) in rep_ids.iter().enumerate() {
+        let session = token_hash(&random_token());
+        let now = SystemClock.now();
+        store
+            .create_session(*rep, &session, now, now + 86_400_000)
+            .await?;
+        let ticket = random_token();
+        store
+            .create_ticket(&session, &token_hash(&ticket), now + 300_000)
+            .await?;
+        let permit = limiter.clone().acquire_owned().await?;
+        let (base, waiters, ready) = (base_for(index), waiters.clone(), ready_tx.clone());
+        tasks.push(tokio::spawn(async move {
+            let result = client(&base, &ticket, index, waiters, ready, permit).await;
+            if let Err(error) = result {
+                eprintln!("client {index}: {error}");
+            }
+        }));
+    }
+    for _ in rep_ids {
+        ready_rx
+            .recv()
+            .await
+            .ok_or_else(|| anyhow::anyhow!("a client failed to connect"))?;
+    }
+    Ok(tasks)
+}
 
 /// Who waits for the next ring of which client.
 pub type Waiters = Arc<Mutex<HashMap<usize, oneshot::Sender<(CallId, Instant)>>>>;
