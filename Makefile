@@ -19,6 +19,11 @@ DATA_DIR ?= ./data
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 CHROMIUM ?= /usr/lib/chromium/chromium
 
+# A CI run builds once from scratch: incremental caches would only fill its disk.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
+
 ## Rust components and targets the build uses (rustup is the machine's toolchain manager).
 toolchain:
 	@rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -94,9 +99,11 @@ rust-test: toolchain sipp nats-server
 	  tests/postgres/with-postgres.sh $(CARGO) test --workspace 2>&1 | tee target/test-output.txt
 
 ## What the end-to-end tests and the notification benchmark run: the extension,
-## the server binary, Chromium and Playwright.
+## the server binary, Chromium and Playwright. The binary is built as `cargo test
+## --workspace` builds it (same features), so after rust-test this reuses every
+## artifact instead of compiling a second set (CI's disk once ran out on that).
 e2e-deps: extension chromium sipp
-	$(CARGO) build -p ringback-server --bin ringback
+	$(CARGO) test --workspace --no-run
 	@[ -d tests/e2e/node_modules/playwright-core ] || { cd tests/e2e && npm ci --no-audit --no-fund; }
 
 ## The built extension in real (headless) Chromium against the real server binary.
