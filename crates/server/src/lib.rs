@@ -220,6 +220,12 @@ impl Server {
         cluster::lease::start(&state)
             .await
             .context("taking this instance's lease")?;
+        cluster::start_carrier_answers(&state)
+            .await
+            .context("subscribing to this instance's own subject")?;
+        cluster::sign_ins::start(&state)
+            .await
+            .context("subscribing to the other instances' sign-ins")?;
         trunk::spawn_phone_news(state.clone(), phone_news_rx);
         spawn_housekeeping(state.clone());
         let metrics_addr = match state.config().metrics_listen {

@@ -77,7 +77,7 @@ struct ServeArgs {
     /// This instance's name, unique among those sharing the database: it
     /// owns the calls it takes, and its startup sweep ends only those.
     /// Default: "local" alone; a random name with --nats-url.
-    #[arg(long, env = "RINGBACK_INSTANCE_ID")]
+    #[arg(long, env = "RINGBACK_INSTANCE_ID", value_parser = instance_id)]
     instance_id: Option<String>,
     /// Origins allowed to open the signalling socket (repeat or comma-separate).
     #[arg(long = "allowed-origin", env = "RINGBACK_ALLOWED_ORIGINS", value_delimiter = ',',
@@ -456,4 +456,19 @@ async fn post<T: serde::Serialize>(
         bail!("{url} answered {status}: {text}");
     }
     Ok(response)
+}
+
+/// An instance name is part of NATS subjects (`ringback.instance.<id>`), so
+/// it must be one subject token: no dots, spaces or wildcards.
+fn instance_id(name: &str) -> Result<String, String> {
+    let fits = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fits {
+        Ok(name.to_owned())
+    } else {
+        Err("use 1 to 64 letters, digits, '-' or '_' (e.g. ringback-a)".into())
+    }
 }

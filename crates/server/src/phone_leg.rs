@@ -11,12 +11,12 @@
 //! `GET /api/v1/carrier/calls/{id}/commands` and reports with
 //! `POST /api/v1/carrier/events`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 /// What the server asks of the carrier for one call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum PhoneCommand {
     /// Ring the rep's forwarding phone alongside the browser.

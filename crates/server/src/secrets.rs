@@ -65,16 +65,23 @@ impl ServerKey {
         }
         let key = Self::random();
         std::fs::create_dir_all(dir)?;
+        // Written whole under a name of its own, then linked into place: a
+        // link never replaces a file, so of instances starting together on
+        // one shared directory exactly one key wins, and nobody reads a
+        // half-written one.
+        let partial = dir.join(format!("server.key.{}.partial", random_token()));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut file) => {
-                std::io::Write::write_all(&mut file, &key.0)?;
-                Ok(key)
-            }
-            // Another process made it meanwhile: use theirs.
+        let written = options
+            .open(&partial)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, &key.0))
+            .and_then(|()| std::fs::hard_link(&partial, &path));
+        let _ = std::fs::remove_file(&partial);
+        match written {
+            Ok(()) => Ok(key),
+            // Another instance made it meanwhile: use theirs.
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                 Self::load_or_create(dir)
             }
@@ -211,6 +218,40 @@ mod tests {
             "the same key after a restart"
         );
         assert_ne!(first.sign(b"x"), ServerKey::random().sign(b"x"));
+    }
+
+    #[test]
+    fn instances_starting_together_on_one_directory_agree_on_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().expect("dir");
+            let start = std::sync::Barrier::new(4);
+            let signed: Vec<String> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..4)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            ServerKey::load_or_create(dir.path())
+                                .expect("made or read")
+                                .sign(b"x")
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| handle.join().expect("thread"))
+                    .collect()
+            });
+            assert!(
+                signed.windows(2).all(|pair| pair[0] == pair[1]),
+                "{signed:?}"
+            );
+            let left: Vec<_> = std::fs::read_dir(dir.path())
+                .expect("read dir")
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name())
+                .collect();
+            assert_eq!(left, ["server.key"], "no partial files left behind");
+        }
     }
 
     #[test]

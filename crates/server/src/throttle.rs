@@ -15,7 +15,8 @@
 //! nothing are forgotten, never a lock.
 //!
 //! Pure bookkeeping with the time passed in; the server keeps one behind a
-//! mutex.
+//! mutex, and several instances keep theirs in step over the bus
+//! (`cluster::sign_ins`).
 
 use protocol::UnixMillis;
 use std::collections::{HashMap, VecDeque};
@@ -34,6 +35,14 @@ pub const DEFAULT_CAPACITY: usize = 50_000;
 /// addresses of one IPv6 network does not make a new source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Source(IpAddr);
+
+impl Source {
+    /// The address that stands for the source (an IPv6 /64's first address);
+    /// `Source::from` it gives the same source back.
+    pub fn ip(self) -> IpAddr {
+        self.0
+    }
+}
 
 impl From<IpAddr> for Source {
     fn from(ip: IpAddr) -> Self {
@@ -107,6 +116,17 @@ impl SignInThrottle {
     /// source's own count stays: it is about the source, not the account).
     pub fn succeeded(&mut self, email: &str, source: Source) {
         self.accounts.forget(&(key(email), source));
+    }
+
+    /// How many failures count against `email` from `source` now: what the
+    /// two-instance tests watch to see an outcome arrive from another instance.
+    pub fn recent_failures(&self, email: &str, source: Source, now: UnixMillis) -> usize {
+        self.accounts
+            .entries
+            .get(&(key(email), source))
+            .map_or(0, |times| {
+                times.iter().filter(|&&at| now - at < WINDOW_MS).count()
+            })
     }
 
     #[cfg(test)]

@@ -367,7 +367,7 @@ async fn invite_decision(state: &AppState, invite: InboundInvite) -> InviteDecis
 async fn ended(state: &AppState, sip_call_id: &str, reason: EndReason) {
     let carrier_id = carrier_call_id(sip_call_id);
     let call = match state.store().call_by_carrier_id(&carrier_id).await {
-        Ok(Some((id, _, _))) => id,
+        Ok(Some(call)) => call.id,
         Ok(None) => return,
         Err(error) => {
             tracing::error!(%error, "ending a SIP call failed");

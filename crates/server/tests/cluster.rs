@@ -216,3 +216,159 @@ async fn the_owner_dying_ends_its_ringing_call_as_missed_and_tells_the_browser()
     assert_eq!(view.status, CallStatus::Ended);
     assert_eq!(view.outcome, Some(CallOutcome::Missed));
 }
+
+/// Signs in to `on` from 127.0.0.1; the HTTP status.
+async fn sign_in_status(on: &common::TestServer, email: &str, password: &str) -> u16 {
+    on.http
+        .post(on.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+/// Waits until `on` counts `expected` recent failures for `email` from 127.0.0.1.
+async fn failures_counted(on: &common::TestServer, email: &str, expected: usize) {
+    let state = on.server.as_ref().expect("running").state().clone();
+    let source = ringback_server::throttle::Source::from(std::net::IpAddr::from([127, 0, 0, 1]));
+    common::eventually("the failures to be counted", common::PATIENCE, || {
+        let state = state.clone();
+        async move {
+            let counted = state
+                .sign_in_throttle()
+                .recent_failures(email, source, state.now());
+            (counted == expected)
+                .then_some(())
+                .ok_or(format!("{counted} counted, {expected} expected"))
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_spread_over_instances_lock_the_account_on_both() {
+    let Some(c) = Cluster::start().await else {
+        return;
+    };
+    let max = ringback_server::throttle::MAX_FAILURES;
+    let alice = c.a.alice.email.clone();
+    // A load balancer without stickiness sends the guesses to each in turn:
+    // neither instance sees MAX_FAILURES itself.
+    for attempt in 0..max {
+        let on = if attempt % 2 == 0 { &c.a } else { &c.b };
+        assert_eq!(sign_in_status(on, &alice, "guess").await, 401);
+    }
+    failures_counted(&c.a, &alice, max).await;
+    failures_counted(&c.b, &alice, max).await;
+    for on in [&c.a, &c.b] {
+        assert_eq!(
+            sign_in_status(on, &alice, common::PASSWORD).await,
+            429,
+            "locked on both instances, even for the right password"
+        );
+    }
+
+    // A right password on one instance forgets the failures on the other.
+    let bob = c.a.bob.email.clone();
+    for _ in 0..max - 1 {
+        assert_eq!(sign_in_status(&c.a, &bob, "guess").await, 401);
+    }
+    failures_counted(&c.b, &bob, max - 1).await;
+    assert_eq!(sign_in_status(&c.b, &bob, common::PASSWORD).await, 201);
+    failures_counted(&c.a, &bob, 0).await;
+    for _ in 0..max - 1 {
+        assert_eq!(sign_in_status(&c.a, &bob, "guess").await, 401);
+    }
+    assert_eq!(sign_in_status(&c.a, &bob, common::PASSWORD).await, 201);
+}
+
+#[tokio::test]
+async fn the_webhook_carrier_reaches_a_call_through_either_instance() {
+    let Some(c) = Cluster::start().await else {
+        return;
+    };
+    // Alice's settings and greeting go in through A; the files directory
+    // is shared, so B, which will own the call, plays that greeting.
+    let token = c.a.sign_in(&c.a.alice).await;
+    c.a.put_settings(
+        &token,
+        &protocol::DialerSettings {
+            forwarding_number: Some("+14155550199".into()),
+            no_answer_action: protocol::NoAnswerAction::Voicemail,
+            ring_timeout_secs: protocol::DialerSettings::MIN_RING_TIMEOUT_SECS,
+            ..protocol::DialerSettings::default()
+        },
+    )
+    .await;
+    let saved =
+        c.a.http
+            .put(c.a.url("/api/v1/settings/greeting"))
+            .bearer_auth(&token)
+            .body(common::audio::one_second_greeting())
+            .send()
+            .await
+            .expect("put");
+    assert_eq!(saved.status(), 204);
+
+    let routed = c.b.ring(ADA_PHONE, &c.b.alice, "carrier-either").await;
+    // The carrier polls A: B's phone commands come back through it.
+    let commands = c.a.phone_commands("carrier-either").await;
+    assert_eq!(
+        commands.first().map(|c| c["command"].clone()),
+        Some("ring".into()),
+        "{commands:?}"
+    );
+    // Nobody answers: B's voicemail plays Alice's one-second greeting and
+    // records; A reports B's media.
+    let patience = common::PATIENCE * 2;
+    let report =
+        c.a.media_report_within("carrier-either", patience, |r| {
+            r["recorded_ms"].as_u64().is_some_and(|ms| ms >= 1_000)
+        })
+        .await;
+    assert_eq!(report["kind"], "voicemail");
+    assert_eq!(report["greeting_frames"], 50, "her greeting: {report}");
+    // The hang-up, sent to A, ends the call on B.
+    assert_eq!(
+        c.a.carrier_event("carrier-either", "caller_hung_up").await,
+        204
+    );
+    let view =
+        c.a.wait_for_call(&token, routed.call_id, |v| v.recording.is_some())
+            .await;
+    assert_eq!(view.status, CallStatus::Ended);
+    let recording = view.recording.expect("recording");
+    // Written by B, served by A.
+    let response =
+        c.a.http
+            .get(c.a.url(&format!("/api/v1/calls/{}/recording", routed.call_id)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.bytes().await.expect("body").len() as i64,
+        recording.bytes
+    );
+    // The call is over, and its last commands still come through A.
+    let commands = c.a.phone_commands("carrier-either").await;
+    let names: Vec<_> = commands.iter().map(|c| c["command"].clone()).collect();
+    assert_eq!(
+        names.last(),
+        Some(&serde_json::Value::from("release")),
+        "{commands:?}"
+    );
+    assert_eq!(commands, c.b.phone_commands("carrier-either").await);
+    // A late duplicate hang-up changes nothing, wherever it lands.
+    assert_eq!(
+        c.a.carrier_event("carrier-either", "caller_hung_up").await,
+        204
+    );
+    assert_eq!(
+        c.b.carrier_event("carrier-either", "caller_hung_up").await,
+        204
+    );
+}

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::audio::{one_second_greeting, wav};
 use common::*;
 use media::audio::{Clip, LevelMeter, SILENCE_DBFS, level_dbfs};
 use media::softphone::{Softphone, Voice};
@@ -147,31 +148,6 @@ async fn an_unusable_answer_refuses_the_accept_and_the_call_keeps_ringing() {
         browser.expect_ack_and_update("good", routed.call_id).await,
         CallUpdate::Accepted
     );
-}
-
-/// One second of a 1 kHz tone, as a rep's own greeting.
-fn one_second_greeting() -> Vec<u8> {
-    let samples: Vec<i16> = (0..8000)
-        .map(|i| (6000.0 * (i as f64 * 2.0 * std::f64::consts::PI / 8.0).sin()) as i16)
-        .collect();
-    wav(&samples, 8000, 1)
-}
-
-fn wav(samples: &[i16], rate: u32, channels: u16) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer =
-        hound::WavWriter::new(std::io::Cursor::new(&mut bytes), spec).expect("wav writer");
-    for &s in samples {
-        writer.write_sample(s).expect("sample");
-    }
-    writer.finalize().expect("finalize");
-    bytes
 }
 
 #[tokio::test]

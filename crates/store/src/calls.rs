@@ -24,6 +24,16 @@ pub struct NewCall<'a> {
     pub owner: &'a str,
 }
 
+/// A call as the carrier names it: what its webhooks need to find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierCall {
+    pub id: CallId,
+    pub rep: RepId,
+    pub status: CallStatus,
+    /// The instance that took the call from the carrier.
+    pub owner: String,
+}
+
 /// Filters for the Calls list; all optional.
 #[derive(Debug, Clone, Default)]
 pub struct CallFilter {
@@ -150,23 +160,24 @@ impl Store {
         Ok(())
     }
 
-    /// The call a carrier id names: its id, rep and status.
+    /// The call a carrier id names.
     pub async fn call_by_carrier_id(
         &self,
         carrier_call_id: &str,
-    ) -> StoreResult<Option<(CallId, RepId, CallStatus)>> {
-        let row: Option<(i64, i64, String)> = with_pool!(self, |pool| {
-            sqlx::query_as("SELECT id, rep_id, status FROM calls WHERE carrier_call_id = $1")
+    ) -> StoreResult<Option<CarrierCall>> {
+        let row: Option<(i64, i64, String, String)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT id, rep_id, status, owner FROM calls WHERE carrier_call_id = $1")
                 .bind(carrier_call_id)
                 .fetch_optional(pool)
                 .await?
         });
-        row.map(|(id, rep, status)| {
-            Ok((
-                CallId(id),
-                RepId(rep),
-                parse_enum("calls.status", status, enum_from_text)?,
-            ))
+        row.map(|(id, rep, status, owner)| {
+            Ok(CarrierCall {
+                id: CallId(id),
+                rep: RepId(rep),
+                status: parse_enum("calls.status", status, enum_from_text)?,
+                owner,
+            })
         })
         .transpose()
     }

@@ -35,7 +35,7 @@ mod sessions;
 mod settings;
 mod timeline;
 
-pub use calls::{CallFilter, NewCall};
+pub use calls::{CallFilter, CarrierCall, NewCall};
 pub use choices::ChoiceList;
 pub use logs::{LogInput, LogWrite};
 pub use migrate::MIGRATION_COUNT;

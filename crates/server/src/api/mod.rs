@@ -3,7 +3,7 @@
 pub(crate) mod availability;
 mod caller;
 pub(crate) mod calls;
-mod carrier;
+pub(crate) mod carrier;
 mod people;
 pub(crate) mod recordings;
 pub(crate) mod sessions;

@@ -85,12 +85,12 @@ pub async fn authenticate(
             }
         })?;
     let Some(credentials) = credentials.filter(|_| valid) else {
-        state.sign_in_throttle().failed(email, source, state.now());
+        state.sign_in_failed(email, source).await;
         Metrics::count(&metrics.sign_ins_failed);
         return Err(AppError::InvalidCredentials);
     };
     Metrics::count(&metrics.sign_ins);
-    state.sign_in_throttle().succeeded(email, source);
+    state.sign_in_succeeded(email, source).await;
     let token = random_token();
     let now = state.now();
     let expires_at = now + millis(state.config().session_ttl);

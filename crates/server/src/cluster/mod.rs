@@ -12,15 +12,25 @@
 //!   the carrier, subscribes while the call is live ([`calls`]): another
 //!   instance forwards a socket's Accept, Close or Hang up there as a
 //!   [`CallCommand`] and relays the [`CallReply`].
+//! - `ringback.instance.<id>`: each instance answers the webhook carrier's
+//!   questions about the calls it owns, asked by the instance the carrier
+//!   reached ([`carrier`]).
+//! - `ringback.sign_in`: every instance subscribes; each sign-in outcome
+//!   is told to all, so the throttle counts guesses across instances
+//!   ([`sign_ins`]).
 //!
 //! [`lease`] keeps this instance's lease and ends the calls of instances
 //! that stopped keeping theirs.
 
 mod calls;
+mod carrier;
 pub mod lease;
 mod reps;
+pub mod sign_ins;
 
 pub use self::calls::CallLink;
+pub(crate) use carrier::CarrierQuestion;
+pub use carrier::start as start_carrier_answers;
 pub use reps::RepLink;
 
 use axum::extract::ws::Utf8Bytes;

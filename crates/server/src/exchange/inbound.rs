@@ -27,8 +27,8 @@ impl AppState {
         let to = PhoneNumber::parse(&request.to, 1)
             .map_err(|e| AppError::Validation(format!("to: {e}")))?;
         let store = self.store();
-        if let Some((id, rep, _)) = store.call_by_carrier_id(carrier_call_id).await? {
-            return self.existing_route(id, rep).await;
+        if let Some(call) = store.call_by_carrier_id(carrier_call_id).await? {
+            return self.existing_route(call.id, call.rep).await;
         }
         let rep = store
             .rep_for_dialer_number(to.as_str())
@@ -95,7 +95,7 @@ impl AppState {
             // Two deliveries of one webhook raced; the other created the call.
             Err(StoreError::Conflict(_)) => {
                 match store.call_by_carrier_id(carrier_call_id).await? {
-                    Some((id, rep, _)) => return self.existing_route(id, rep).await,
+                    Some(call) => return self.existing_route(call.id, call.rep).await,
                     None => {
                         return Err(AppError::Conflict(
                             "the call was created and removed meanwhile".into(),

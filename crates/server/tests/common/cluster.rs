@@ -1,5 +1,6 @@
-//! Two server instances sharing one PostgreSQL and one `nats-server`, as
-//! several instances behind a load balancer would. Instance B runs on a
+//! Two server instances sharing one PostgreSQL, one `nats-server` and one
+//! files directory (recordings, greetings, the server key), as several
+//! instances behind a load balancer would. Instance B runs on a
 //! runtime of its own, so a test can kill it as a crash would: its tasks,
 //! lease renewals, bus connection and sockets stop at once, without any
 //! shutdown of its own.
@@ -35,22 +36,31 @@ impl Cluster {
         let seed = Seed::plant(&seeding, clock.now()).await;
         seeding.close().await;
 
-        let a = instance("a".into(), url.clone(), nats.url.clone(), clock.clone()).await;
+        // A's test directory is the shared one; B's stays empty.
+        let shared = tempfile::tempdir().expect("temp dir");
+        let files = shared.path().to_path_buf();
+        let a = instance(
+            "a",
+            files.clone(),
+            url.clone(),
+            nats.url.clone(),
+            clock.clone(),
+        )
+        .await;
         let b_runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("B's runtime");
         let b = b_runtime
-            .spawn(instance("b".into(), url, nats.url.clone(), clock.clone()))
+            .spawn(instance("b", files, url, nats.url.clone(), clock.clone()))
             .await
             .expect("B starts");
-        let (a_server, a_dir) = a;
-        let (b_server, b_dir) = b;
+        let b_dir = tempfile::tempdir().expect("temp dir");
         let b_seed = seed.clone();
         Some(Self {
-            a: TestServer::around(a_server, clock.clone(), seed, a_dir),
-            b: TestServer::around(b_server, clock, b_seed, b_dir),
+            a: TestServer::around(a, clock.clone(), seed, shared),
+            b: TestServer::around(b, clock, b_seed, b_dir),
             b_runtime: Some(b_runtime),
             _nats: nats,
         })
@@ -73,25 +83,23 @@ impl Drop for Cluster {
 }
 
 async fn instance(
-    name: String,
+    name: &'static str,
+    files: std::path::PathBuf,
     database: String,
     nats: String,
     clock: Arc<TestClock>,
-) -> (Server, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
+) -> Server {
     let bus = bus::NatsBus::connect(&nats).await.expect("NATS connects");
     let mut config = config();
-    config.files_dir = dir.path().to_path_buf();
-    config.instance_id = name;
+    config.files_dir = files;
+    config.instance_id = name.to_owned();
     config.bus = Some(Arc::new(bus));
     let store = Store::connect(&database)
         .await
         .expect("PostgreSQL store opens");
-    let server =
-        Server::start_with_clock("127.0.0.1:0".parse().expect("addr"), store, config, clock)
-            .await
-            .expect("instance starts");
-    (server, dir)
+    Server::start_with_clock("127.0.0.1:0".parse().expect("addr"), store, config, clock)
+        .await
+        .expect("instance starts")
 }
 
 /// An empty database of the test's own on the test PostgreSQL; its URL.

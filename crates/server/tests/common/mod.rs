@@ -2,6 +2,7 @@
 //! clients that speak real HTTP and WebSocket to it.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod audio;
 pub mod cluster;
 pub mod pages;
 mod seed;

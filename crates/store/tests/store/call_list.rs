@@ -36,7 +36,12 @@ async fn a_retried_carrier_call_finds_the_first(db: TestDb) {
             .call_by_carrier_id("carrier-1")
             .await
             .expect("read"),
-        Some((id, rep, CallStatus::Ringing))
+        Some(ringback_store::CarrierCall {
+            id,
+            rep,
+            status: CallStatus::Ringing,
+            owner: "local".into(),
+        })
     );
     assert!(
         db.store
