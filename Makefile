@@ -13,7 +13,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: call fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp nats-server
+.PHONY: call fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp nats-server nginx
 
 # wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
@@ -55,6 +55,11 @@ sipp:
 nats-server:
 	@command -v nats-server >/dev/null || { echo "installing Debian's nats-server"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; }
+
+## The scale-out end-to-end test puts Debian's nginx in front of two instances.
+nginx:
+	@[ -x /usr/sbin/nginx ] || { echo "installing Debian's nginx"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
 run: toolchain extension
 	$(CARGO) build -p ringback-server --bin ringback
@@ -106,9 +111,11 @@ e2e-deps: extension chromium sipp
 	$(CARGO) test --workspace --no-run
 	@[ -d tests/e2e/node_modules/playwright-core ] || { cd tests/e2e && npm ci --no-audit --no-fund; }
 
-## The built extension in real (headless) Chromium against the real server binary.
-e2e: e2e-deps
-	set -o pipefail && cd tests/e2e && node --test --test-concurrency=1 2>&1 | tee ../../target/e2e-output.txt
+## The built extension in real (headless) Chromium against the real server binary;
+## the scale-out test adds a throwaway PostgreSQL, a nats-server and nginx.
+e2e: e2e-deps nats-server nginx
+	set -o pipefail && cd tests/e2e && \
+	  ../postgres/with-postgres.sh node --test --test-concurrency=1 2>&1 | tee ../../target/e2e-output.txt
 
 ## The README's pictures: the real pages with demo data, rendered by headless Chromium.
 screenshots: e2e-deps
