@@ -220,7 +220,7 @@ impl Server {
         cluster::lease::start(&state)
             .await
             .context("taking this instance's lease")?;
-        cluster::start_carrier_answers(&state)
+        cluster::start_owner_answers(&state)
             .await
             .context("subscribing to this instance's own subject")?;
         cluster::sign_ins::start(&state)

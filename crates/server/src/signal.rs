@@ -224,8 +224,10 @@ impl Connection {
             return;
         }
         // Resume: whatever still rings for this rep rings here too, and a
-        // call this browser already won is confirmed again.
-        for incoming in state.ringing_for(rep).await {
+        // call this browser already won is confirmed again, whichever
+        // instance owns them.
+        let resume = state.resume_for(rep, device_id).await;
+        for incoming in resume.ringing {
             if self
                 .send(&ServerMessage::IncomingCall(incoming))
                 .await
@@ -234,7 +236,7 @@ impl Connection {
                 return;
             }
         }
-        for call_id in state.connected_to(rep, device_id).await {
+        for call_id in resume.connected {
             let confirm = ServerMessage::CallUpdate {
                 call_id,
                 update: protocol::signal::CallUpdate::Accepted,

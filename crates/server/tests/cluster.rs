@@ -372,3 +372,50 @@ async fn the_webhook_carrier_reaches_a_call_through_either_instance() {
         204
     );
 }
+
+#[tokio::test]
+async fn a_socket_reconnecting_anywhere_resumes_the_calls_another_instance_owns() {
+    let Some(c) = Cluster::start().await else {
+        return;
+    };
+    let token = c.a.sign_in(&c.a.alice).await;
+    let laptop = c.a.connect_with_token(&token, "laptop").await;
+    let routed = c.b.ring(ADA_PHONE, &c.b.alice, "carrier-resume").await;
+    assert!(routed.ring_browser);
+    drop(laptop);
+    c.a.wait_until_no_sockets().await;
+
+    // Back on A, which owns nothing: B's call still rings here.
+    let mut laptop = c.a.connect_with_token(&token, "laptop").await;
+    assert_eq!(
+        laptop.resumed.len(),
+        1,
+        "the ringing call, resumed: {:?}",
+        laptop.resumed
+    );
+    assert_eq!(laptop.expect_incoming().await.call_id, routed.call_id);
+    laptop.send(&accept("a1", routed.call_id)).await;
+    assert_eq!(
+        laptop.expect_ack_and_update("a1", routed.call_id).await,
+        CallUpdate::Accepted
+    );
+    drop(laptop);
+    c.a.wait_until_no_sockets().await;
+
+    // Reconnected again: the call this browser won is confirmed, from B.
+    let laptop = c.a.connect_with_token(&token, "laptop").await;
+    let resumed: Vec<_> = laptop.resumed.iter().cloned().collect();
+    assert!(
+        matches!(
+            resumed.as_slice(),
+            [ServerMessage::CallUpdate {
+                call_id,
+                update: CallUpdate::Accepted,
+            }] if *call_id == routed.call_id
+        ),
+        "{resumed:?}"
+    );
+    // Another browser of Alice's is not told it is on the call.
+    let desktop = c.a.connect_with_token(&token, "desktop").await;
+    assert!(desktop.resumed.is_empty(), "{:?}", desktop.resumed);
+}

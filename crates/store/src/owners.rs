@@ -100,4 +100,18 @@ impl Store {
             })
             .collect())
     }
+
+    /// The instances that own one of the rep's live calls (the partial
+    /// index on live calls keeps this small whatever the rep's history).
+    pub async fn live_call_owners(&self, rep: RepId) -> StoreResult<Vec<String>> {
+        let owners: Vec<(String,)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT DISTINCT owner FROM calls WHERE status != 'ended' AND rep_id = $1 ORDER BY owner",
+            )
+            .bind(rep.0)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(owners.into_iter().map(|(owner,)| owner).collect())
+    }
 }

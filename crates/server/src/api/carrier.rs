@@ -1,6 +1,6 @@
 //! The carrier's webhooks: where calls come from until the SIP trunk exists.
 
-use crate::cluster::CarrierQuestion;
+use crate::cluster::OwnerQuestion;
 use crate::error::AppError;
 use crate::exchange::{CallerOrigin, EventError};
 use crate::extract::{ApiJson, ApiPath, CarrierAuth};
@@ -40,7 +40,7 @@ pub async fn event(
     ApiJson(request): ApiJson<CarrierEvent>,
 ) -> Result<StatusCode, AppError> {
     let call = carrier_call(&state, &request.carrier_call_id).await?;
-    let question = CarrierQuestion::Event {
+    let question = OwnerQuestion::Event {
         call: call.id,
         status: call.status,
         event: request.event,
@@ -115,7 +115,7 @@ pub async fn media(
     ApiPath(carrier_call_id): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let call = carrier_call(&state, &carrier_call_id).await?;
-    let question = CarrierQuestion::Media { call: call.id };
+    let question = OwnerQuestion::Media { call: call.id };
     let report = match state.ask_owner(&call.owner, &question).await? {
         Some(report) => report,
         None => state
@@ -138,7 +138,7 @@ pub async fn commands(
     let Some(call) = state.store().call_by_carrier_id(&carrier_call_id).await? else {
         return Ok(Json(Vec::new()));
     };
-    let question = CarrierQuestion::Commands {
+    let question = OwnerQuestion::Commands {
         carrier_call_id: carrier_call_id.clone(),
     };
     Ok(Json(

@@ -12,9 +12,10 @@
 //!   the carrier, subscribes while the call is live ([`calls`]): another
 //!   instance forwards a socket's Accept, Close or Hang up there as a
 //!   [`CallCommand`] and relays the [`CallReply`].
-//! - `ringback.instance.<id>`: each instance answers the webhook carrier's
-//!   questions about the calls it owns, asked by the instance the carrier
-//!   reached ([`carrier`]).
+//! - `ringback.instance.<id>`: each instance answers questions about the
+//!   calls it owns ([`owner`]): the webhook carrier's, asked by the instance
+//!   the carrier reached, and "what rings for this rep", asked by an
+//!   instance a rep's socket (re)connects to.
 //! - `ringback.sign_in`: every instance subscribes; each sign-in outcome
 //!   is told to all, so the throttle counts guesses across instances
 //!   ([`sign_ins`]).
@@ -23,14 +24,14 @@
 //! that stopped keeping theirs.
 
 mod calls;
-mod carrier;
 pub mod lease;
+mod owner;
 mod reps;
 pub mod sign_ins;
 
 pub use self::calls::CallLink;
-pub(crate) use carrier::CarrierQuestion;
-pub use carrier::start as start_carrier_answers;
+pub(crate) use owner::OwnerQuestion;
+pub use owner::start as start_owner_answers;
 pub use reps::RepLink;
 
 use axum::extract::ws::Utf8Bytes;

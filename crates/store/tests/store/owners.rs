@@ -6,6 +6,7 @@ on_both_backends!(
     a_stale_write_is_refused,
     the_startup_sweep_touches_only_its_own_calls,
     calls_of_an_instance_whose_lease_ran_out_are_ended_once,
+    the_owners_of_a_reps_live_calls_are_listed_once_each,
 );
 
 async fn owned_call(store: &Store, rep: RepId, carrier_call_id: &str, owner: &str) -> CallId {
@@ -136,4 +137,37 @@ async fn calls_of_an_instance_whose_lease_ran_out_are_ended_once(db: TestDb) {
         .expect("reap");
     assert_eq!(released.len(), 1);
     assert_eq!(released[0].id, mine);
+}
+
+async fn the_owners_of_a_reps_live_calls_are_listed_once_each(db: TestDb) {
+    let ada = team(&db.store, "ada@example.com", "+14155550100")
+        .await
+        .rep
+        .rep_id;
+    let bob = team(&db.store, "bob@example.com", "+14155550101")
+        .await
+        .rep
+        .rep_id;
+    assert!(
+        db.store
+            .live_call_owners(ada)
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    owned_call(&db.store, ada, "carrier-1", "b").await;
+    owned_call(&db.store, ada, "carrier-2", "a").await;
+    owned_call(&db.store, ada, "carrier-3", "b").await;
+    owned_call(&db.store, bob, "carrier-4", "c").await;
+    let ended = owned_call(&db.store, ada, "carrier-5", "d").await;
+    db.store
+        .sweep_interrupted_calls(T0 + 1_000, "d")
+        .await
+        .expect("sweep");
+    assert_eq!(status(&db.store, ada, ended).await.0, CallStatus::Ended);
+    assert_eq!(
+        db.store.live_call_owners(ada).await.expect("read"),
+        ["a", "b"],
+        "live calls only, the rep's only, each owner once"
+    );
 }
