@@ -174,16 +174,35 @@ async fn whether_a_rep_is_online_is_answered_across_instances() {
         calls::BrowserPresence::Away
     );
 
-    // The last socket gone from A, A leaves Alice's subject: away again.
+    // The last socket gone from A: for the grace, A still says Alice's
+    // browser was there a moment ago, so a call at B rings in it when it
+    // reconnects, wherever it does.
     drop(laptop);
     c.a.wait_until_no_sockets().await;
-    common::eventually("A to leave Alice's subject", common::PATIENCE, || async {
-        match b.browser_presence(alice).await {
-            calls::BrowserPresence::Away => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await;
+    let left = b.browser_presence(alice).await;
+    assert!(
+        matches!(left, calls::BrowserPresence::LeftAt(_)),
+        "{left:?}"
+    );
+    let routed = c.b.ring(ADA_PHONE, &c.b.alice, "carrier-grace").await;
+    assert!(
+        routed.ring_browser,
+        "within the grace: the browser rings too"
+    );
+    let mut laptop = c.a.connect_with_token(&token, "laptop").await;
+    assert_eq!(laptop.expect_incoming().await.call_id, routed.call_id);
+    drop(laptop);
+    c.a.wait_until_no_sockets().await;
+
+    // Past the grace, away again.
+    c.a.clock
+        .advance(Duration::from_millis(calls::PRESENCE_GRACE_MS as u64 + 1));
+    assert_eq!(
+        b.browser_presence(alice).await,
+        calls::BrowserPresence::Away
+    );
+    let routed = c.b.ring(ADA_PHONE, &c.b.alice, "carrier-away").await;
+    assert!(!routed.ring_browser, "past the grace: the phone only");
 }
 
 #[tokio::test]

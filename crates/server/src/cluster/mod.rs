@@ -124,6 +124,9 @@ enum RepNews {
 #[derive(Debug, Serialize, Deserialize)]
 struct PresenceReply {
     devices: Vec<String>,
+    /// No socket now, but the rep's last one here left then, within the grace.
+    #[serde(default)]
+    left_at: Option<protocol::UnixMillis>,
 }
 
 /// A socket's message for a call another instance owns.
@@ -214,7 +217,7 @@ impl AppState {
 
     /// Whether a call for `rep` finds a browser: here, on another instance
     /// (asked over the bus; nobody subscribed answers at once), or gone
-    /// from here a moment ago.
+    /// from here or there a moment ago.
     pub async fn browser_presence(&self, rep: RepId) -> ::calls::BrowserPresence {
         let here = self.hub().browser_presence(rep);
         if here == ::calls::BrowserPresence::Connected {
@@ -233,6 +236,13 @@ impl AppState {
             .await;
         match asked.map(|reply| serde_json::from_slice::<PresenceReply>(&reply)) {
             Ok(Ok(reply)) if !reply.devices.is_empty() => ::calls::BrowserPresence::Connected,
+            Ok(Ok(PresenceReply {
+                left_at: Some(there),
+                ..
+            })) => match here {
+                ::calls::BrowserPresence::LeftAt(at) if at > there => here,
+                _ => ::calls::BrowserPresence::LeftAt(there),
+            },
             Ok(_) | Err(bus::BusError::NoResponders(_)) => here,
             Err(error) => {
                 tracing::warn!(%rep, %error, "asking the other instances for the rep's browsers failed");

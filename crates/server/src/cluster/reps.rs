@@ -1,5 +1,8 @@
 //! The subscription for a rep's subject, held while this instance holds
-//! one of the rep's sockets: taken with the first, dropped with the last.
+//! one of the rep's sockets: taken with the first, and dropped
+//! [`calls::PRESENCE_GRACE_MS`] after the last, so that for that long this
+//! instance still tells the others the rep's browser was here a moment ago
+//! (a call then still rings in it when it reconnects, wherever it does).
 
 use super::{PresenceReply, RepNews, encode, rep_subject};
 use crate::state::AppState;
@@ -21,6 +24,8 @@ pub(super) struct RepLinks(Mutex<HashMap<RepId, Link>>);
 #[derive(Debug)]
 struct Link {
     sockets: usize,
+    /// When the last socket left (the link lingers through the grace).
+    left_at: Option<tokio::time::Instant>,
     /// Becomes true once the subscription is in place.
     ready: watch::Receiver<bool>,
     /// Dropped with the last socket: the pump then ends and unsubscribes.
@@ -33,15 +38,39 @@ pub struct RepLink {
     rep: RepId,
 }
 
+/// How long a rep's subscription outlives the rep's last socket here.
+const LINGER: Duration = Duration::from_millis(::calls::PRESENCE_GRACE_MS.unsigned_abs());
+
 impl Drop for RepLink {
     fn drop(&mut self) {
         let mut links = self.state.cluster().reps.lock();
-        if let Some(link) = links.get_mut(&self.rep) {
-            link.sockets -= 1;
-            if link.sockets == 0 {
-                links.remove(&self.rep);
-            }
+        let Some(link) = links.get_mut(&self.rep) else {
+            return;
+        };
+        link.sockets -= 1;
+        if link.sockets > 0 {
+            return;
         }
+        let left_at = tokio::time::Instant::now();
+        link.left_at = Some(left_at);
+        // Outside a runtime (shutting down) there is nobody left to ask.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            links.remove(&self.rep);
+            return;
+        };
+        let (state, rep) = (self.state.clone(), self.rep);
+        runtime.spawn(async move {
+            tokio::time::sleep_until(left_at + LINGER).await;
+            let mut links = state.cluster().reps.lock();
+            // Not if a socket came back meanwhile, or left again later (that
+            // departure's own timer ends the link).
+            if links
+                .get(&rep)
+                .is_some_and(|link| link.sockets == 0 && link.left_at == Some(left_at))
+            {
+                links.remove(&rep);
+            }
+        });
     }
 }
 
@@ -60,6 +89,7 @@ impl AppState {
             match links.get_mut(&rep) {
                 Some(link) => {
                     link.sockets += 1;
+                    link.left_at = None;
                     link.ready.clone()
                 }
                 None => {
@@ -70,6 +100,7 @@ impl AppState {
                         rep,
                         Link {
                             sockets: 1,
+                            left_at: None,
                             ready: ready.clone(),
                             _stop: stop,
                         },
@@ -137,11 +168,21 @@ async fn pump(
             RepNews::SignOut { session_hash, .. } => state.hub().sign_out(rep, &session_hash),
             RepNews::Presence { .. } => {
                 let devices = state.hub().device_ids(rep);
-                // Only an instance with a socket answers: the first reply wins.
-                if devices.is_empty() {
+                // Only an instance where the browser is, or was within the
+                // grace, answers: the first reply wins, and either way the
+                // call rings in the browser.
+                let left_at = match state.hub().browser_presence(rep) {
+                    ::calls::BrowserPresence::LeftAt(at)
+                        if ::calls::BrowserPresence::LeftAt(at).reachable(state.now()) =>
+                    {
+                        Some(at)
+                    }
+                    _ => None,
+                };
+                if devices.is_empty() && left_at.is_none() {
                     continue;
                 }
-                if let Some(reply) = encode(&PresenceReply { devices })
+                if let Some(reply) = encode(&PresenceReply { devices, left_at })
                     && let Err(error) = message.respond(reply).await
                 {
                     tracing::warn!(%rep, %error, "answering a presence question failed");
