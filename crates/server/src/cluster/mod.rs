@@ -167,6 +167,28 @@ fn call_subject(call: CallId) -> String {
     format!("ringback.call.{call}")
 }
 
+/// Subscribes to `subject` (in place once this returns) and hands each
+/// message to `handle` until the bus or this instance stops.
+async fn serve_subject(
+    state: &AppState,
+    subject: &str,
+    handle: impl Fn(AppState, bus::Message) + Send + 'static,
+) -> Result<(), bus::BusError> {
+    let mut subscription = state.cluster().bus.subscribe(subject).await?;
+    let state = state.clone();
+    tokio::spawn(async move {
+        loop {
+            let message = tokio::select! {
+                message = subscription.next() => message,
+                () = state.shutting_down() => return,
+            };
+            let Some(message) = message else { return };
+            handle(state.clone(), message);
+        }
+    });
+    Ok(())
+}
+
 fn encode(value: &impl Serialize) -> Option<Bytes> {
     match serde_json::to_vec(value) {
         Ok(bytes) => Some(Bytes::from(bytes)),

@@ -14,7 +14,7 @@
 //! An owner that is gone answers nothing: the asking instance then answers
 //! from what the store knows, as a single instance would after a restart.
 
-use super::{FORWARD_TIMEOUT, encode};
+use super::{FORWARD_TIMEOUT, encode, serve_subject};
 use crate::api::carrier::apply_event;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -65,36 +65,26 @@ fn instance_subject(instance: &str) -> String {
 /// the other instances' questions until shutdown.
 pub async fn start(state: &AppState) -> Result<(), BusError> {
     let subject = instance_subject(state.cluster().instance());
-    let mut subscription = state.cluster().bus.subscribe(&subject).await?;
-    let state = state.clone();
-    tokio::spawn(async move {
-        loop {
-            let message = tokio::select! {
-                message = subscription.next() => message,
-                () = state.shutting_down() => return,
+    serve_subject(state, &subject, |state, message| {
+        let question = match serde_json::from_slice::<OwnerQuestion>(&message.payload) {
+            Ok(question) => question,
+            Err(error) => {
+                tracing::warn!(%error, "an unreadable question from another instance");
+                return;
+            }
+        };
+        // One at a time would let a slow store stall every other
+        // instance's questions; each gets a task of its own.
+        tokio::spawn(async move {
+            let Some(answer) = answer(&state, question).await else {
+                return;
             };
-            let Some(message) = message else { return };
-            let question = match serde_json::from_slice::<OwnerQuestion>(&message.payload) {
-                Ok(question) => question,
-                Err(error) => {
-                    tracing::warn!(%error, "an unreadable question from another instance");
-                    continue;
-                }
-            };
-            // One at a time would let a slow store stall every other
-            // instance's questions; each gets a task of its own.
-            let state = state.clone();
-            tokio::spawn(async move {
-                let Some(answer) = answer(&state, question).await else {
-                    return;
-                };
-                if let Err(error) = message.respond(answer).await {
-                    tracing::warn!(%error, "answering another instance failed");
-                }
-            });
-        }
-    });
-    Ok(())
+            if let Err(error) = message.respond(answer).await {
+                tracing::warn!(%error, "answering another instance failed");
+            }
+        });
+    })
+    .await
 }
 
 async fn answer(state: &AppState, question: OwnerQuestion) -> Option<bus::Bytes> {

@@ -10,7 +10,7 @@
 //! instance: the throttle is a brake, and argon2's cost still bounds guessing.
 //! A restarted instance starts with an empty throttle, as a single one does.
 
-use super::encode;
+use super::{encode, serve_subject};
 use crate::state::AppState;
 use crate::throttle::Source;
 use protocol::UnixMillis;
@@ -39,23 +39,16 @@ enum Outcome {
 /// Subscribes before returning, so that no outcome published once the
 /// instance serves is missed; applies the others' outcomes until shutdown.
 pub async fn start(state: &AppState) -> Result<(), bus::BusError> {
-    let mut subscription = state.cluster().bus.subscribe(SUBJECT).await?;
-    let state = state.clone();
-    tokio::spawn(async move {
-        loop {
-            let message = tokio::select! {
-                message = subscription.next() => message,
-                () = state.shutting_down() => return,
-            };
-            let Some(message) = message else { return };
-            match serde_json::from_slice::<SignInNews>(&message.payload) {
-                Ok(news) if news.origin != state.cluster().instance() => apply(&state, news),
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "an unreadable sign-in outcome on the bus"),
-            }
-        }
-    });
-    Ok(())
+    serve_subject(
+        state,
+        SUBJECT,
+        |state, message| match serde_json::from_slice::<SignInNews>(&message.payload) {
+            Ok(news) if news.origin != state.cluster().instance() => apply(&state, news),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "an unreadable sign-in outcome on the bus"),
+        },
+    )
+    .await
 }
 
 fn apply(state: &AppState, news: SignInNews) {
