@@ -10,8 +10,12 @@
 //!
 //! Each call is its own machine: an event for one call cannot act on another, so
 //! accepting a callback never drops a live call (rule 7).
+//!
+//! Outbound calls, which the rep dials from the Dialer, have a machine of their
+//! own, [`Dial`], built the same way.
 
 mod call;
+mod dial;
 mod identify;
 mod route;
 mod who;
@@ -21,6 +25,10 @@ mod who;
 pub const DEFAULT_MAX_CALL_MS: i64 = 4 * 60 * 60 * 1000;
 
 pub use call::{Action, Answerer, Audience, Call, Event, MAX_VOICEMAIL_MS, Phase, Refusal};
+pub use dial::{
+    DIAL_TIMEOUT_MS, Dial, DialAction, DialEvent, DialOutcome, DialPhase, DialRefusal, DialRequest,
+    DialUpdate, Failure, caller_id,
+};
 pub use identify::caller_snapshot;
 pub use route::{BrowserPresence, PRESENCE_GRACE_MS, RingRequest, Route, route};
 pub use who::{Candidate, MAX_CANDIDATES, rank};
