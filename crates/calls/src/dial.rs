@@ -99,6 +99,49 @@ pub enum DialOutcome {
     Cancelled,
 }
 
+impl DialOutcome {
+    /// As the API and the store name it.
+    pub fn wire(self) -> protocol::api::DialOutcome {
+        use protocol::api::DialOutcome as Wire;
+        match self {
+            Self::Connected => Wire::Connected,
+            Self::NoAnswer => Wire::NoAnswer,
+            Self::Failed(Failure::Busy) => Wire::Busy,
+            Self::Failed(Failure::Declined) => Wire::Declined,
+            Self::Failed(Failure::Unreachable) => Wire::Unreachable,
+            Self::Failed(Failure::Refused(_)) => Wire::Refused,
+            Self::Cancelled => Wire::Cancelled,
+        }
+    }
+}
+
+impl DialUpdate {
+    /// As the signalling socket sends it.
+    pub fn wire(self) -> protocol::signal::DialProgress {
+        use protocol::signal::DialProgress as Wire;
+        match self {
+            Self::Ringing => Wire::Ringing,
+            Self::Connected => Wire::Connected,
+            Self::OnHold => Wire::OnHold,
+            Self::Resumed => Wire::Resumed,
+            Self::Ended(outcome) => Wire::Ended {
+                outcome: outcome.wire(),
+            },
+        }
+    }
+}
+
+impl DialPhase {
+    /// The status the Calls list shows.
+    pub fn status(self) -> protocol::CallStatus {
+        match self {
+            Self::Dialing | Self::Ringing => protocol::CallStatus::Ringing,
+            Self::Connected { .. } => protocol::CallStatus::Connected,
+            Self::Ended => protocol::CallStatus::Ended,
+        }
+    }
+}
+
 /// Something that happened to an outbound call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialEvent {

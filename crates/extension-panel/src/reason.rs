@@ -117,6 +117,8 @@ mod tests {
                 automatic: false,
             }),
             recording: None,
+            direction: protocol::api::CallDirection::Inbound,
+            dial_outcome: None,
         }
     }
 

@@ -187,6 +187,8 @@ async fn on_server_message(message: ServerMessage) {
         ServerMessage::TestRing { id, sent_at } => return crate::test_ring::on_reply(&id, sent_at),
         // Read by hand where the socket reads frames (`wire`).
         ServerMessage::Availability { .. } | ServerMessage::ResumeTicket { .. } => return,
+        // The extension does not dial yet (`wire` never reads one).
+        ServerMessage::DialUpdate { .. } => return,
     };
     let _ = dispatch(input).await;
 }

@@ -39,6 +39,17 @@ pub(super) enum Command {
         peer: TrunkPeer,
         reply: oneshot::Sender<Result<(), MediaError>>,
     },
+    /// A party Ringback dials (an outbound call): its port pair, whose peer
+    /// is known once it answers.
+    OpenCallee {
+        call: CallId,
+        reply: oneshot::Sender<Result<SocketAddr, MediaError>>,
+    },
+    ConnectCallee {
+        call: CallId,
+        peer: TrunkPeer,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
     /// The phone leg stopped ringing (or hung up): close its port.
     ClosePhone {
         call: CallId,
@@ -292,6 +303,19 @@ impl Engine {
             Command::OpenPhone { call, reply } => {
                 let _ = reply.send(self.open_phone(call));
             }
+            Command::OpenCallee { call, reply } => {
+                let _ = reply.send(self.open_callee(call));
+            }
+            Command::ConnectCallee { call, peer, reply } => {
+                let connected = match self.sessions.get_mut(&call).and_then(|s| s.trunk.as_mut()) {
+                    Some(callee) => {
+                        callee.leg.set_peer(peer);
+                        Ok(())
+                    }
+                    None => Err(MediaError::NoSuchCall),
+                };
+                let _ = reply.send(connected);
+            }
             Command::ConnectPhone { call, peer, reply } => {
                 let connected = match self.sessions.get_mut(&call).and_then(|s| s.phone.as_mut()) {
                     Some(phone) => {
@@ -440,17 +464,25 @@ impl Engine {
         Ok(local)
     }
 
+    /// Opens the dialled party's port pair as the call's caller side (the
+    /// browser leg relays to it as to an inbound caller); nothing is sent to
+    /// it before it answers with its address.
+    fn open_callee(&mut self, call: CallId) -> Result<SocketAddr, MediaError> {
+        if self.trunk_of(call).is_some() {
+            return Err(MediaError::Setup("the call already has a trunk leg".into()));
+        }
+        let (port, local) = self.open_rtp(call, Side::Caller, unknown_peer())?;
+        self.session(call).trunk = Some(port);
+        Ok(local)
+    }
+
     /// Opens the forwarding phone's port pair; its peer is known once it answers.
     fn open_phone(&mut self, call: CallId) -> Result<SocketAddr, MediaError> {
         if self.sessions.get(&call).is_some_and(|s| s.phone.is_some()) {
             return Err(MediaError::Setup("the call already dials a phone".into()));
         }
         // Nothing is sent to the phone before it answers with its address.
-        let unknown = TrunkPeer {
-            rtp: SocketAddr::from(([0, 0, 0, 0], 9)),
-            telephone_event: None,
-        };
-        let (port, local) = self.open_rtp(call, Side::Phone, unknown)?;
+        let (port, local) = self.open_rtp(call, Side::Phone, unknown_peer())?;
         self.session(call).phone = Some(port);
         Ok(local)
     }
@@ -533,8 +565,9 @@ impl Engine {
                 phone.leg.receive(now, datagram.source, &datagram.bytes)
                 && answered
             {
-                let (to, packet) = trunk.leg.send(payload);
-                send(&trunk.socket, &packet, to);
+                if let Some((to, packet)) = trunk.leg.send(payload) {
+                    send(&trunk.socket, &packet, to);
+                }
             }
             return;
         }
@@ -558,8 +591,9 @@ impl Engine {
             }
             Some(Answering::Phone) => {
                 if let Some(phone) = session.phone.as_mut() {
-                    let (to, packet) = phone.leg.send(payload);
-                    send(&phone.socket, &packet, to);
+                    if let Some((to, packet)) = phone.leg.send(payload) {
+                        send(&phone.socket, &packet, to);
+                    }
                 }
             }
             None => {}
@@ -710,8 +744,9 @@ impl Engine {
                 }
                 Some(Answering::Voicemail(voicemail)) => {
                     if let (Some(frame), Some(trunk)) = (voicemail.tick(), session.trunk.as_mut()) {
-                        let (to, packet) = trunk.leg.send(&g711::encode_frame(&frame));
-                        send(&trunk.socket, &packet, to);
+                        if let Some((to, packet)) = trunk.leg.send(&g711::encode_frame(&frame)) {
+                            send(&trunk.socket, &packet, to);
+                        }
                     }
                 }
                 _ => {}
@@ -762,9 +797,19 @@ impl Engine {
             return;
         };
         for frame in leg.take_for_caller() {
-            let (to, packet) = trunk.leg.send(&frame);
-            send(&trunk.socket, &packet, to);
+            if let Some((to, packet)) = trunk.leg.send(&frame) {
+                send(&trunk.socket, &packet, to);
+            }
         }
+    }
+}
+
+/// The peer of a leg dialled that has not answered: an unspecified address,
+/// which [`TrunkLeg::send`](crate::trunk::TrunkLeg::send) never sends to.
+fn unknown_peer() -> TrunkPeer {
+    TrunkPeer {
+        rtp: SocketAddr::from(([0, 0, 0, 0], 9)),
+        telephone_event: None,
     }
 }
 

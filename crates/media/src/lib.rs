@@ -231,6 +231,20 @@ impl MediaEngine {
             .await?
     }
 
+    /// Ringback dials a party for `call` (an outbound call): opens the RTP
+    /// port pair its SDP offer names, as the call's caller side, and returns
+    /// the local RTP address. The browser leg ([`Self::offer`]) relays to it.
+    pub async fn open_callee(&self, call: CallId) -> Result<SocketAddr, MediaError> {
+        self.ask(|reply| Command::OpenCallee { call, reply })
+            .await?
+    }
+
+    /// The dialled party answered from `peer`: its audio flows from now on.
+    pub async fn connect_callee(&self, call: CallId, peer: TrunkPeer) -> Result<(), MediaError> {
+        self.ask(|reply| Command::ConnectCallee { call, peer, reply })
+            .await?
+    }
+
     /// The phone leg is over (stopped ringing, or hung up).
     pub fn close_phone(&self, call: CallId) {
         self.tell(Command::ClosePhone { call });

@@ -99,11 +99,16 @@ impl TrunkLeg {
         }
     }
 
-    /// An RTP packet carrying `pcmu`, and where to send it.
-    pub fn send(&mut self, pcmu: &[u8]) -> (SocketAddr, Vec<u8>) {
+    /// An RTP packet carrying `pcmu`, and where to send it; nothing while
+    /// the peer's address is not known yet (a party dialled that has not
+    /// answered).
+    pub fn send(&mut self, pcmu: &[u8]) -> Option<(SocketAddr, Vec<u8>)> {
+        if self.remote.ip().is_unspecified() {
+            return None;
+        }
         self.report.packets_sent += 1;
         let samples = u32::try_from(pcmu.len()).unwrap_or(160);
-        (self.remote, self.sender.packet(PT_PCMU, pcmu, samples))
+        Some((self.remote, self.sender.packet(PT_PCMU, pcmu, samples)))
     }
 
     /// No RTP for [`LOST_AFTER`] since the last packet (or since `since`,
@@ -129,13 +134,34 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_sent_to_a_party_dialled_until_its_address_is_known() {
+        let unknown = TrunkPeer {
+            rtp: addr("0.0.0.0:9"),
+            telephone_event: None,
+        };
+        let mut leg = TrunkLeg::new(unknown, 1);
+        assert_eq!(leg.send(&[0xff; 160]), None);
+        leg.set_peer(TrunkPeer {
+            rtp: addr("192.0.2.1:4000"),
+            telephone_event: None,
+        });
+        assert!(leg.send(&[0xff; 160]).is_some());
+        assert_eq!(
+            leg.report().packets_sent,
+            1,
+            "only the packet really sent counts"
+        );
+    }
+
+    #[test]
     fn audio_goes_back_where_it_comes_from() {
         let peer = TrunkPeer {
             rtp: addr("192.0.2.1:4000"),
             telephone_event: Some(101),
         };
         let mut leg = TrunkLeg::new(peer, 1);
-        assert_eq!(leg.send(&[0xff; 160]).0, addr("192.0.2.1:4000"));
+        let to = |sent: Option<(SocketAddr, Vec<u8>)>| sent.map(|(to, _)| to);
+        assert_eq!(to(leg.send(&[0xff; 160])), Some(addr("192.0.2.1:4000")));
         let mut far = RtpSender::new(2);
         let packet = far.packet(PT_PCMU, &[0x55; 160], 160);
         let now = Instant::now();
@@ -144,8 +170,8 @@ mod tests {
             TrunkInput::Audio(&[0x55; 160][..])
         );
         assert_eq!(
-            leg.send(&[0xff; 160]).0,
-            addr("198.51.100.9:31000"),
+            to(leg.send(&[0xff; 160])),
+            Some(addr("198.51.100.9:31000")),
             "NAT moved it"
         );
         let dtmf = far.packet(101, &[1, 0x8a, 0, 160], 160);

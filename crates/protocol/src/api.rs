@@ -124,6 +124,70 @@ pub struct CallView {
     /// A voicemail's recording, at `GET /api/v1/calls/{id}/recording`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<RecordingView>,
+    /// Inbound (a callback) or outbound (the rep dialled); for an outbound
+    /// call `from` is the caller ID the prospect saw and `to` the prospect.
+    #[serde(default)]
+    pub direction: CallDirection,
+    /// How an outbound call went (`outcome` is for inbound calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_outcome: Option<DialOutcome>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallDirection {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+/// How an outbound call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialOutcome {
+    /// The prospect answered.
+    Connected,
+    /// Nobody answered in time.
+    NoAnswer,
+    Busy,
+    Declined,
+    /// No such number, or not reachable now.
+    Unreachable,
+    /// The carrier refused the call.
+    Refused,
+    /// The rep hung up before the prospect answered.
+    Cancelled,
+}
+
+/// `POST /api/v1/calls/dial`: the rep dials from the Dialer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialRequest {
+    /// Any common format; read in the team's region.
+    pub to: String,
+    /// The Person called, when the rep dialled from one (logged to them).
+    #[serde(default)]
+    pub person_id: Option<PersonId>,
+    /// The browser that dials: its audio leg, and its call updates.
+    pub device_id: String,
+}
+
+/// The call placed: the SDP offer for the browser's audio leg, to answer
+/// with `POST /api/v1/calls/{id}/answer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialResponse {
+    pub call_id: CallId,
+    /// The prospect's number, E.164.
+    pub to: String,
+    /// The number the prospect sees.
+    pub caller_id: String,
+    pub person: PersonSnapshot,
+    pub offer: String,
+}
+
+/// `POST /api/v1/calls/{id}/answer`: the browser's SDP answer to the offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialAnswer {
+    pub answer: String,
 }
 
 /// A voicemail recording: an 8 kHz, 16-bit mono WAV.

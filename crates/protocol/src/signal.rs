@@ -106,6 +106,26 @@ pub enum ServerMessage {
         code: SignalErrorCode,
         message: String,
     },
+    /// How an outbound call this browser dialled goes (an extension that
+    /// does not dial ignores it).
+    DialUpdate {
+        call_id: CallId,
+        update: DialProgress,
+    },
+}
+
+/// What changed for an outbound call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DialProgress {
+    /// The prospect's phone rings.
+    Ringing,
+    Connected,
+    OnHold,
+    Resumed,
+    Ended {
+        outcome: crate::api::DialOutcome,
+    },
 }
 
 /// Everything the extension needs to ring, and to open the CRM on Accept.

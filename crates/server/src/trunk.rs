@@ -253,6 +253,9 @@ pub fn spawn(state: AppState, mut events: mpsc::Receiver<TrunkEvent>) {
                         let _ = decide.send(decision);
                     }
                     TrunkEvent::Ended { call_id, reason } => ended(&state, &call_id, reason).await,
+                    // The forwarding phone's ringing changes nothing: the
+                    // call rings already.
+                    TrunkEvent::PhoneRinging { .. } => {}
                     TrunkEvent::PhoneAnswered { key, answer } => {
                         if let Some(call) = call_of(&key) {
                             let peer = TrunkPeer {

@@ -144,6 +144,10 @@ pub enum TrunkEvent {
         call_id: String,
         reason: EndReason,
     },
+    /// The phone dialled as `key` rings (its first 180 or 183).
+    PhoneRinging {
+        key: String,
+    },
     /// The phone dialled as `key` answered; its SDP says where its audio is.
     PhoneAnswered {
         key: String,
@@ -356,8 +360,8 @@ impl Trunk {
     }
 
     /// Rings a phone through `--trunk-uri`. What happens arrives as
-    /// [`TrunkEvent::PhoneAnswered`], [`TrunkEvent::PhoneFailed`] and
-    /// [`TrunkEvent::PhoneHungUp`] carrying `key`.
+    /// [`TrunkEvent::PhoneRinging`], [`TrunkEvent::PhoneAnswered`],
+    /// [`TrunkEvent::PhoneFailed`] and [`TrunkEvent::PhoneHungUp`] carrying `key`.
     pub fn dial(&self, key: &str, request: PhoneDial) -> Result<(), SipError> {
         outbound::dial(&self.inner, &self.inner.events, key.to_owned(), request)
     }

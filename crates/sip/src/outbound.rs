@@ -126,10 +126,19 @@ pub(crate) fn dial(
         let _ = events_final.send(event).await;
     });
 
-    // After the answer: the phone hanging up.
+    // Its ringing (180/183, told once), and after the answer its hanging up.
     let (watching, events) = (inner.clone(), events.clone());
     tokio::spawn(async move {
+        let mut told_ringing = false;
         while let Some(state) = state_rx.recv().await {
+            if let DialogState::Early(..) = state {
+                if !told_ringing && !stopped.load(Ordering::SeqCst) {
+                    told_ringing = true;
+                    let ringing = TrunkEvent::PhoneRinging { key: key.clone() };
+                    let _ = events.send(ringing).await;
+                }
+                continue;
+            }
             if let DialogState::Terminated(id, reason) = state {
                 watching.dialogs.remove_dialog(&id);
                 let ours = watching.phones().remove(&key).is_some();

@@ -59,7 +59,7 @@ macro_rules! select_call_views {
         concat!(
             "SELECT c.id, c.from_number, c.to_number, c.person_snapshot, c.status, c.outcome,
                 c.browser_leg, c.phone_leg, c.started_at, c.ring_deadline, c.answered_at, c.ended_at,
-                c.recording_ms, c.recording_bytes,
+                c.recording_ms, c.recording_bytes, c.direction, c.dial_outcome,
                 l.call_id AS log_call_id, l.notes, l.status AS log_status, l.logged_at, l.automatic,
                 d.id AS d_id, d.label AS d_label, d.retired AS d_retired,
                 s.id AS s_id, s.label AS s_label, s.retired AS s_retired
@@ -298,6 +298,11 @@ pub(super) fn call_view_from_row(row: &impl Columns) -> StoreResult<CallView> {
             .column::<Option<i64>>("recording_ms")?
             .zip(row.column::<Option<i64>>("recording_bytes")?)
             .map(|(duration_ms, bytes)| RecordingView { duration_ms, bytes }),
+        direction: parse_enum("calls.direction", row.column("direction")?, enum_from_text)?,
+        dial_outcome: row
+            .column::<Option<String>>("dial_outcome")?
+            .map(|o| parse_enum("calls.dial_outcome", o, enum_from_text))
+            .transpose()?,
     })
 }
 

@@ -23,6 +23,7 @@ macro_rules! with_pool {
 
 mod calls;
 mod choices;
+mod dials;
 pub mod fold;
 mod logs;
 mod migrate;
@@ -37,6 +38,7 @@ mod timeline;
 
 pub use calls::{CallFilter, CarrierCall, NewCall};
 pub use choices::ChoiceList;
+pub use dials::NewOutboundCall;
 pub use logs::{LogInput, LogWrite};
 pub use migrate::MIGRATION_COUNT;
 pub use owners::Orphan;

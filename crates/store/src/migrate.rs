@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "call_events", "0006_call_events"),
     migration!(7, "number_choices", "0007_number_choices"),
     migration!(8, "call_owners", "0008_call_owners"),
+    migration!(9, "outbound_calls", "0009_outbound_calls"),
 ];
 
 /// The advisory lock (PostgreSQL) that instances starting together take in

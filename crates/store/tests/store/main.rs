@@ -4,6 +4,7 @@
 mod common;
 
 mod call_list;
+mod dials;
 mod logs;
 mod migrations;
 mod owners;
