@@ -564,10 +564,9 @@ impl Engine {
             if let TrunkInput::Audio(payload) =
                 phone.leg.receive(now, datagram.source, &datagram.bytes)
                 && answered
+                && let Some((to, packet)) = trunk.leg.send(payload)
             {
-                if let Some((to, packet)) = trunk.leg.send(payload) {
-                    send(&trunk.socket, &packet, to);
-                }
+                send(&trunk.socket, &packet, to);
             }
             return;
         }
@@ -590,10 +589,10 @@ impl Engine {
                 voicemail.hear(&samples);
             }
             Some(Answering::Phone) => {
-                if let Some(phone) = session.phone.as_mut() {
-                    if let Some((to, packet)) = phone.leg.send(payload) {
-                        send(&phone.socket, &packet, to);
-                    }
+                if let Some(phone) = session.phone.as_mut()
+                    && let Some((to, packet)) = phone.leg.send(payload)
+                {
+                    send(&phone.socket, &packet, to);
                 }
             }
             None => {}
@@ -743,10 +742,10 @@ impl Engine {
                     self.latencies.record_egress(started.elapsed());
                 }
                 Some(Answering::Voicemail(voicemail)) => {
-                    if let (Some(frame), Some(trunk)) = (voicemail.tick(), session.trunk.as_mut()) {
-                        if let Some((to, packet)) = trunk.leg.send(&g711::encode_frame(&frame)) {
-                            send(&trunk.socket, &packet, to);
-                        }
+                    if let (Some(frame), Some(trunk)) = (voicemail.tick(), session.trunk.as_mut())
+                        && let Some((to, packet)) = trunk.leg.send(&g711::encode_frame(&frame))
+                    {
+                        send(&trunk.socket, &packet, to);
                     }
                 }
                 _ => {}
