@@ -16,6 +16,7 @@ pub mod extract;
 pub mod hashing;
 pub mod hub;
 pub mod metrics;
+pub mod outbound;
 pub mod phone;
 pub mod phone_leg;
 pub mod rate;

@@ -41,6 +41,8 @@ struct Inner {
     /// The bus to the other instances and this one's name among them.
     cluster: Cluster,
     exchange: Exchange,
+    /// The outbound calls this instance placed.
+    dials: crate::outbound::Dials,
     /// Call audio: the WebRTC legs to browsers and voicemail.
     media: MediaEngine,
     /// The carrier's SIP trunk, when it listens.
@@ -103,6 +105,7 @@ impl AppState {
             hub,
             cluster,
             exchange: Exchange::default(),
+            dials: crate::outbound::Dials::default(),
             media,
             trunk,
             phone,
@@ -153,6 +156,10 @@ impl AppState {
 
     pub fn exchange(&self) -> &Exchange {
         &self.0.exchange
+    }
+
+    pub fn dials(&self) -> &crate::outbound::Dials {
+        &self.0.dials
     }
 
     pub fn media(&self) -> &MediaEngine {

@@ -9,6 +9,7 @@
 //! phone answers (then bridged), fails, or either side hangs up.
 
 use crate::exchange::{CallerOrigin, EventError};
+use crate::outbound::{DialSipNews, dial_of};
 use crate::phone_leg::{PhoneCall, PhoneCommand, PhoneLeg, PhoneNews, WebhookPhoneLeg};
 use crate::state::AppState;
 use crate::timeline::By;
@@ -253,6 +254,31 @@ pub fn spawn(state: AppState, mut events: mpsc::Receiver<TrunkEvent>) {
                         let _ = decide.send(decision);
                     }
                     TrunkEvent::Ended { call_id, reason } => ended(&state, &call_id, reason).await,
+                    // A prospect the rep dialled.
+                    TrunkEvent::PhoneRinging { key } if dial_of(&key).is_some() => {
+                        if let Some(call) = dial_of(&key) {
+                            state.dial_sip_news(call, DialSipNews::Ringing).await;
+                        }
+                    }
+                    TrunkEvent::PhoneAnswered { key, answer } if dial_of(&key).is_some() => {
+                        if let Some(call) = dial_of(&key) {
+                            let peer = TrunkPeer {
+                                rtp: answer.rtp,
+                                telephone_event: answer.telephone_event,
+                            };
+                            state.dial_sip_news(call, DialSipNews::Answered(peer)).await;
+                        }
+                    }
+                    TrunkEvent::PhoneFailed { key, status } if dial_of(&key).is_some() => {
+                        if let Some(call) = dial_of(&key) {
+                            state.dial_sip_news(call, DialSipNews::Failed(status)).await;
+                        }
+                    }
+                    TrunkEvent::PhoneHungUp { key } if dial_of(&key).is_some() => {
+                        if let Some(call) = dial_of(&key) {
+                            state.dial_sip_news(call, DialSipNews::HungUp).await;
+                        }
+                    }
                     // The forwarding phone's ringing changes nothing: the
                     // call rings already.
                     TrunkEvent::PhoneRinging { .. } => {}

@@ -4,6 +4,7 @@ pub(crate) mod availability;
 mod caller;
 pub(crate) mod calls;
 pub(crate) mod carrier;
+mod dial;
 mod people;
 pub(crate) mod recordings;
 pub(crate) mod sessions;
@@ -71,6 +72,9 @@ pub fn routes() -> Vec<Route> {
         route("/calls", GET, Rep, get(calls::list)),
         route("/calls/{id}", GET, Rep, get(calls::read)),
         route("/calls/{id}/timeline", GET, Rep, get(calls::timeline)),
+        route("/calls/dial", POST, Rep, post(dial::dial)),
+        route("/calls/{id}/answer", POST, Rep, post(dial::answer)),
+        route("/calls/{id}/hang-up", POST, Rep, post(dial::hang_up)),
         route(
             "/calls/{id}/person",
             &[Method::PUT],

@@ -1,0 +1,294 @@
+//! Outbound calls from the Dialer: Ringback INVITEs the prospect through the
+//! trunk (`--trunk-uri`), sipp answering as the prospect over real UDP on
+//! 127.0.0.1, and a str0m softphone as the rep's browser.
+//!
+//! One at a time, as the trunk tests: sipp paces its audio in real time.
+
+mod common;
+
+use common::sipp::{Sipp, free_udp_port};
+use common::*;
+use media::softphone::{Softphone, Voice};
+use protocol::api::{CallDirection, CallPage, CallView, DialOutcome, DialResponse};
+use protocol::signal::{DialProgress, ServerMessage};
+use protocol::{CallId, CallStatus};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+/// Alice dials `to` from her "laptop"; the status and the body.
+async fn dial(t: &TestServer, token: &str, to: &str) -> (u16, Value) {
+    let response = t
+        .send_json(
+            reqwest::Method::POST,
+            token,
+            "/api/v1/calls/dial",
+            &json!({"to": to, "device_id": "laptop"}),
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(t: &TestServer, token: &str, path: &str, body: &Value) -> u16 {
+    t.send_json(reqwest::Method::POST, token, path, body)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// The next dial update for `call` on the socket.
+async fn expect_progress(socket: &mut Signal, call: CallId) -> DialProgress {
+    match socket.recv().await {
+        ServerMessage::DialUpdate { call_id, update } if call_id == call => update,
+        other => panic!("expected a dial update for call {call}, got {other:?}"),
+    }
+}
+
+fn u64_at(report: &Value, path: &[&str]) -> u64 {
+    path.iter()
+        .fold(report, |value, key| &value[*key])
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_call_dialled_from_the_browser_reaches_the_prospect_with_audio_both_ways_and_logs_once() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let prospect_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(prospect_port)).await;
+    let (token, mut laptop) = t.alice_online().await;
+    // The prospect rings for a second, answers, and echoes what it hears.
+    let prospect = Sipp::phone("phone-answers.xml", prospect_port, 1_000);
+
+    // "0" is read in the team's region (US): the number is Ada's.
+    let (status, body) = dial(&t, &token, "(415) 555-0111").await;
+    assert_eq!(status, 201, "{body}");
+    let placed: DialResponse = serde_json::from_value(body).expect("dial response");
+    assert_eq!(placed.to, ADA_PHONE);
+    assert_eq!(
+        placed.caller_id, t.alice.dialer_number,
+        "her dialer number shows"
+    );
+    assert_eq!(placed.person.name.as_deref(), Some("Ada Lovelace"));
+    let call = placed.call_id;
+    let (phone, answer) = Softphone::answer(&placed.offer).expect("an answer to the offer");
+    let answered = post(
+        &t,
+        &token,
+        &format!("/api/v1/calls/{call}/answer"),
+        &json!({ "answer": answer }),
+    )
+    .await;
+    assert_eq!(answered, 204);
+
+    assert_eq!(
+        expect_progress(&mut laptop, call).await,
+        DialProgress::Ringing
+    );
+    assert_eq!(
+        expect_progress(&mut laptop, call).await,
+        DialProgress::Connected
+    );
+    let view: CallView = t.call(&token, call).await;
+    assert_eq!(view.status, CallStatus::Connected);
+    assert_eq!(view.direction, CallDirection::Outbound);
+
+    // The rep speaks (a tone); the prospect echoes it back.
+    let phone = talk(phone, Voice::Tone, Duration::from_secs(3)).await;
+    assert!(phone.connected(), "ICE and DTLS came up");
+    assert!(
+        phone.packets_received() > 50 && phone.heard().loud_frames() > 10,
+        "the prospect's RTP reached the browser ({} packets)",
+        phone.packets_received()
+    );
+    let report = t
+        .server
+        .as_ref()
+        .expect("running")
+        .state()
+        .media()
+        .report(call)
+        .await
+        .expect("the call's media");
+    let report = serde_json::to_value(report).expect("report");
+    assert_eq!(report["kind"], "browser", "{report}");
+    assert!(
+        u64_at(&report, &["trunk", "packets_sent"]) > 50
+            && u64_at(&report, &["trunk", "packets_received"]) > 50,
+        "the browser's audio went to the prospect and came back: {report}"
+    );
+    drop(phone);
+
+    let hung_up = post(
+        &t,
+        &token,
+        &format!("/api/v1/calls/{call}/hang-up"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(hung_up, 204);
+    assert_eq!(
+        expect_progress(&mut laptop, call).await,
+        DialProgress::Ended {
+            outcome: DialOutcome::Connected
+        }
+    );
+    prospect.succeeds("the prospect got a BYE").await;
+    let view: CallView = t.call(&token, call).await;
+    assert_eq!(view.status, CallStatus::Ended);
+    assert_eq!(view.dial_outcome, Some(DialOutcome::Connected));
+    assert_eq!(view.from, t.alice.dialer_number);
+    assert_eq!(view.to, ADA_PHONE);
+    assert!(view.answered_at.is_some());
+
+    // Logged once, on Ada.
+    for _ in 0..2 {
+        let logged = t
+            .post_log(
+                &token,
+                call,
+                &json!({"idempotency_key": "dialled-ada", "notes": "Booked a demo"}),
+            )
+            .await;
+        assert!(
+            matches!(logged.status().as_u16(), 200 | 201),
+            "{}",
+            logged.status()
+        );
+    }
+    let history: CallPage = t
+        .get(&token, &format!("/api/v1/calls?person_id={}", t.ada.0))
+        .await
+        .json()
+        .await
+        .expect("history");
+    let listed: Vec<_> = history.calls.iter().filter(|c| c.id == call).collect();
+    assert_eq!(listed.len(), 1, "listed once");
+    assert_eq!(
+        listed[0].log.as_ref().map(|l| l.notes.as_str()),
+        Some("Booked a demo")
+    );
+    // Over: nothing more to hang up.
+    let again = post(
+        &t,
+        &token,
+        &format!("/api/v1/calls/{call}/hang-up"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(again, 404);
+}
+
+#[tokio::test]
+async fn a_busy_prospect_ends_the_call_as_busy() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let prospect_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(prospect_port)).await;
+    let (token, mut laptop) = t.alice_online().await;
+    let prospect = Sipp::phone("phone-busy.xml", prospect_port, 0);
+
+    let (status, body) = dial(&t, &token, ADA_PHONE).await;
+    assert_eq!(status, 201, "{body}");
+    let call = CallId(body["call_id"].as_i64().expect("call id"));
+    assert_eq!(
+        expect_progress(&mut laptop, call).await,
+        DialProgress::Ended {
+            outcome: DialOutcome::Busy
+        }
+    );
+    prospect.succeeds("the prospect said busy").await;
+    let view: CallView = t.call(&token, call).await;
+    assert_eq!(
+        (view.status, view.dial_outcome),
+        (CallStatus::Ended, Some(DialOutcome::Busy))
+    );
+    let media = t
+        .server
+        .as_ref()
+        .expect("running")
+        .state()
+        .media()
+        .report(call)
+        .await;
+    assert!(media.is_none(), "the call's audio is released: {media:?}");
+}
+
+#[tokio::test]
+async fn what_cannot_be_dialled_is_refused_with_the_reason() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    // No --trunk-uri: nothing to place calls through.
+    let t = TestServer::start_with(sip_config()).await;
+    let token = t.sign_in(&t.alice).await;
+    let (status, body) = dial(&t, &token, ADA_PHONE).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.to_string().contains("--trunk-uri"), "{body}");
+
+    let prospect_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(prospect_port)).await;
+    let token = t.sign_in(&t.alice).await;
+    let (status, body) = dial(&t, &token, "call me maybe").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("to:"), "{body}");
+    let no_device = t
+        .send_json(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/calls/dial",
+            &json!({"to": ADA_PHONE, "device_id": ""}),
+        )
+        .await;
+    assert_eq!(no_device.status(), 422);
+    let bob = t.sign_in(&t.bob).await;
+    let someone_elses = t
+        .send_json(
+            reqwest::Method::POST,
+            &bob,
+            "/api/v1/calls/dial",
+            &json!({"to": ADA_PHONE, "device_id": "desk", "person_id": t.ada.0}),
+        )
+        .await;
+    assert_eq!(someone_elses.status(), 404, "Ada is Alice's, not Bob's");
+
+    // A prospect who never answers: Bob cannot touch Alice's call, she can.
+    let prospect = Sipp::phone("phone-rings.xml", prospect_port, 0);
+    let (status, body) = dial(&t, &token, ADA_PHONE).await;
+    assert_eq!(status, 201, "{body}");
+    let call = CallId(body["call_id"].as_i64().expect("call id"));
+    let answer = json!({"answer": "v=0"});
+    assert_eq!(
+        post(&t, &bob, &format!("/api/v1/calls/{call}/answer"), &answer).await,
+        404
+    );
+    assert_eq!(
+        post(
+            &t,
+            &bob,
+            &format!("/api/v1/calls/{call}/hang-up"),
+            &json!({})
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        post(&t, &token, &format!("/api/v1/calls/{call}/answer"), &answer).await,
+        422
+    );
+    assert_eq!(
+        post(
+            &t,
+            &token,
+            &format!("/api/v1/calls/{call}/hang-up"),
+            &json!({})
+        )
+        .await,
+        204
+    );
+    prospect
+        .succeeds("the prospect's ringing was cancelled")
+        .await;
+    let view: CallView = t.call(&token, call).await;
+    assert_eq!(view.dial_outcome, Some(DialOutcome::Cancelled));
+}
