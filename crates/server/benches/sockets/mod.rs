@@ -3,7 +3,6 @@
 //! socket's frame.
 
 use futures_util::{SinkExt, StreamExt};
-use protocol::CallId;
 use protocol::RepId;
 use protocol::api::CarrierInbound;
 use protocol::signal::{ClientMessage, ServerMessage};
@@ -52,47 +51,112 @@ pub async fn seed_reps(store: &Store, reps: usize) -> anyhow::Result<Vec<RepId>>
     Ok(rep_ids)
 }
 
-/// One client per rep, client `i` on the server `base_for(i)`, each with a
-/// session and ticket of its own; returns once every one has been welcomed.
+/// A session and a fresh ticket for `rep`: what a client signs in with.
+pub async fn issue_ticket(store: &Store, rep: RepId) -> anyhow::Result<String> {
+    let session = token_hash(&random_token());
+    let now = SystemClock.now();
+    store
+        .create_session(rep, &session, now, now + 86_400_000)
+        .await?;
+    let ticket = random_token();
+    store
+        .create_ticket(&session, &token_hash(&ticket), now + 300_000)
+        .await?;
+    Ok(ticket)
+}
+
+/// What a client tells whoever started it.
+pub enum Event {
+    /// The server has welcomed it: it can be rung.
+    Welcomed,
+    /// An incoming-call frame arrived at this instant.
+    Rang(Instant),
+    /// It stopped; before its welcome, it never connected.
+    Failed(anyhow::Error),
+}
+
+/// Where clients send their events, each with its index.
+pub type Report = Arc<dyn Fn(usize, Event) + Send + Sync>;
+
+/// Starts clients, at most [`CONNECT_CONCURRENCY`] still connecting at once.
+pub struct Connector {
+    limiter: Arc<Semaphore>,
+    report: Report,
+}
+
+impl Connector {
+    pub fn new(report: Report) -> Self {
+        Self {
+            limiter: Arc::new(Semaphore::new(CONNECT_CONCURRENCY)),
+            report,
+        }
+    }
+
+    /// Waits for a free slot, then connects client `index` to `base` in a
+    /// task of its own; its events go to the report.
+    pub async fn spawn(
+        &self,
+        base: String,
+        ticket: String,
+        index: usize,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let permit = self.limiter.clone().acquire_owned().await?;
+        let report = self.report.clone();
+        Ok(tokio::spawn(async move {
+            if let Err(error) = client(&base, &ticket, index, &report, permit).await {
+                report(index, Event::Failed(error));
+            }
+        }))
+    }
+}
+
+/// One client per rep in this process, client `i` on the server
+/// `base_for(i)`, each with a session and ticket of its own; returns once
+/// every one has been welcomed.
+// The cluster benchmark holds its clients in worker processes instead.
+#[allow(dead_code)]
 pub async fn connect_all(
     store: &Store,
     rep_ids: &[RepId],
     base_for: impl Fn(usize) -> String,
     waiters: &Waiters,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let limiter = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel::<anyhow::Result<()>>();
+    let waiters = waiters.clone();
+    let connector = Connector::new(Arc::new(move |index, event| match event {
+        Event::Welcomed => {
+            let _ = ready_tx.send(Ok(()));
+        }
+        Event::Rang(at) => deliver(&waiters, index, at),
+        Event::Failed(error) => {
+            eprintln!("client {index}: {error}");
+            let _ = ready_tx.send(Err(anyhow::anyhow!("client {index} failed")));
+        }
+    }));
     let mut tasks = Vec::with_capacity(rep_ids.len());
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(rep_ids.len().max(1));
     for (index, rep) in rep_ids.iter().enumerate() {
-        let session = token_hash(&random_token());
-        let now = SystemClock.now();
-        store
-            .create_session(*rep, &session, now, now + 86_400_000)
-            .await?;
-        let ticket = random_token();
-        store
-            .create_ticket(&session, &token_hash(&ticket), now + 300_000)
-            .await?;
-        let permit = limiter.clone().acquire_owned().await?;
-        let (base, waiters, ready) = (base_for(index), waiters.clone(), ready_tx.clone());
-        tasks.push(tokio::spawn(async move {
-            let result = client(&base, &ticket, index, waiters, ready, permit).await;
-            if let Err(error) = result {
-                eprintln!("client {index}: {error}");
-            }
-        }));
+        let ticket = issue_ticket(store, *rep).await?;
+        tasks.push(connector.spawn(base_for(index), ticket, index).await?);
     }
     for _ in rep_ids {
         ready_rx
             .recv()
             .await
-            .ok_or_else(|| anyhow::anyhow!("a client failed to connect"))?;
+            .ok_or_else(|| anyhow::anyhow!("a client failed to connect"))??;
     }
     Ok(tasks)
 }
 
 /// Who waits for the next ring of which client.
-pub type Waiters = Arc<Mutex<HashMap<usize, oneshot::Sender<(CallId, Instant)>>>>;
+pub type Waiters = Arc<Mutex<HashMap<usize, oneshot::Sender<Instant>>>>;
+
+/// Hands a ring that reached client `index` at `at` to whoever waits for it.
+pub fn deliver(waiters: &Waiters, index: usize, at: Instant) {
+    let waiter = waiters.lock().ok().and_then(|mut w| w.remove(&index));
+    if let Some(waiter) = waiter {
+        let _ = waiter.send(at);
+    }
+}
 
 /// Rings client `index` with call number `n` through the server at `base`
 /// and hangs it up once it has rung: how long from the POST to the frame.
@@ -126,7 +190,7 @@ pub async fn timed_ring(
         "inbound failed: {}",
         response.status()
     );
-    let (_, arrived) = tokio::time::timeout(Duration::from_secs(10), rx).await??;
+    let arrived = tokio::time::timeout(Duration::from_secs(10), rx).await??;
     // End it so later calls meet a quiet server.
     http.post(format!("{base}/api/v1/carrier/events"))
         .bearer_auth(CARRIER_TOKEN)
@@ -144,12 +208,11 @@ pub fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
 }
 
 /// One rep's extension: Hello, keepalives, and a timestamp per incoming call.
-pub async fn client(
+async fn client(
     base: &str,
     ticket: &str,
     index: usize,
-    waiters: Waiters,
-    ready: tokio::sync::mpsc::Sender<()>,
+    report: &Report,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) -> anyhow::Result<()> {
     let mut request =
@@ -177,14 +240,8 @@ pub async fn client(
                 let Some(frame) = frame else { return Ok(()) };
                 let Message::Text(text) = frame? else { continue };
                 match serde_json::from_str::<ServerMessage>(text.as_str())? {
-                    ServerMessage::Welcome { .. } => ready.send(()).await?,
-                    ServerMessage::IncomingCall(call) => {
-                        let arrived = Instant::now();
-                        let waiter = waiters.lock().ok().and_then(|mut w| w.remove(&index));
-                        if let Some(waiter) = waiter {
-                            let _ = waiter.send((call.call_id, arrived));
-                        }
-                    }
+                    ServerMessage::Welcome { .. } => report(index, Event::Welcomed),
+                    ServerMessage::IncomingCall(_) => report(index, Event::Rang(Instant::now())),
                     _ => {}
                 }
             }
