@@ -224,6 +224,11 @@ impl AppState {
         }
     }
 
+    /// Whether `id` is a live call `rep` dialled here.
+    pub fn is_own_dial(&self, rep: RepId, id: CallId) -> bool {
+        self.own_dial(rep, id).is_ok()
+    }
+
     /// The rep's live dial `id`; another rep's is as missing as none.
     fn own_dial(
         &self,

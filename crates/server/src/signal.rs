@@ -462,6 +462,20 @@ impl Connection {
                 return reply_to(id, accepted);
             }
             ClientMessage::Close { id, call_id } => (id, Event::BrowserClose, call_id),
+            // The panel hangs up a call the rep dialled as any other.
+            ClientMessage::HangUp { id, call_id }
+                if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
+            {
+                let hung_up = self
+                    .state
+                    .dial_hang_up(self.grant.rep.rep_id, call_id)
+                    .await
+                    .map_err(|error| crate::exchange::EventError::Elsewhere {
+                        code: SignalErrorCode::CallNotFound,
+                        message: error.to_string(),
+                    });
+                return reply_to(id, hung_up);
+            }
             ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
         };
         let applied = self

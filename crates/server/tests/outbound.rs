@@ -10,7 +10,7 @@ use common::sipp::{Sipp, free_udp_port};
 use common::*;
 use media::softphone::{Softphone, Voice};
 use protocol::api::{CallDirection, CallPage, CallView, DialOutcome, DialResponse};
-use protocol::signal::{DialProgress, ServerMessage};
+use protocol::signal::{ClientMessage, DialProgress, ServerMessage};
 use protocol::{CallId, CallStatus};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -122,19 +122,29 @@ async fn a_call_dialled_from_the_browser_reaches_the_prospect_with_audio_both_wa
     );
     drop(phone);
 
-    let hung_up = post(
-        &t,
-        &token,
-        &format!("/api/v1/calls/{call}/hang-up"),
-        &json!({}),
-    )
-    .await;
-    assert_eq!(hung_up, 204);
-    assert_eq!(
-        expect_progress(&mut laptop, call).await,
-        DialProgress::Ended {
-            outcome: DialOutcome::Connected
+    // The panel's Hang up, over the socket as for any call.
+    laptop
+        .send(&ClientMessage::HangUp {
+            id: "h1".into(),
+            call_id: call,
+        })
+        .await;
+    let mut acked = false;
+    let mut ended = None;
+    while !acked || ended.is_none() {
+        match laptop.recv().await {
+            ServerMessage::Ack { id } if id == "h1" => acked = true,
+            ServerMessage::DialUpdate { call_id, update } if call_id == call => {
+                ended = Some(update)
+            }
+            other => panic!("expected the hang-up's ack and the end, got {other:?}"),
         }
+    }
+    assert_eq!(
+        ended,
+        Some(DialProgress::Ended {
+            outcome: DialOutcome::Connected
+        })
     );
     prospect.succeeds("the prospect got a BYE").await;
     let view: CallView = t.call(&token, call).await;
