@@ -54,7 +54,7 @@ chrome.notifications.onClosed.addListener(later((id, byUser) => worker.on_notifi
 chrome.tabs.onUpdated.addListener(later((tabId, _change, tab) => worker.on_tab_updated(tabId, tab)));
 chrome.tabs.onRemoved.addListener(later((tabId) => worker.on_tab_removed(tabId)));
 chrome.commands.onCommand.addListener(later((command, tab) => worker.on_command(command, tab)));
-chrome.contextMenus.onClicked.addListener(later((info, tab) => worker.on_context_menu(String(info.menuItemId), tab)));
+chrome.contextMenus.onClicked.addListener(later((info, tab) => worker.on_context_menu(String(info.menuItemId), tab, info.selectionText ?? '')));
 // The offscreen document holds this port so that, when Chrome stops this
 // worker, connecting again starts it at once (crates/extension-offscreen,
 // wake.rs). Starting is all it is for: the boot above reconnects.

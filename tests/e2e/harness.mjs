@@ -47,7 +47,7 @@ export function freePort() {
   });
 }
 
-function freeUdpPort() {
+export function freeUdpPort() {
   return new Promise((ok, fail) => {
     const probe = createSocket('udp4');
     probe.once('error', fail);
@@ -147,6 +147,33 @@ export async function startServer({ dataDir = mkdtempSync(join(tmpdir(), 'ringba
 }
 
 let sippRuns = 0;
+/**
+ * sipp as a phone Ringback dials (the prospect of an outbound call): waits
+ * on UDP `port` for the INVITE and plays `tests/sipp/<scenario>` once,
+ * ringing `pauseMs` before it answers and echoing the audio it gets.
+ * Returns a promise of the exit.
+ */
+export async function sippPhone(scenario, port, { pauseMs = 1000 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ringback-sipp-'));
+  const mediaPort = await freeUdpPort();
+  const args = [
+    '-sf', join(ROOT, 'tests/sipp', scenario), '-p', String(port), '-d', String(pauseMs), '-m', '1',
+    '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-rtp_echo',
+    '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log'), '-timeout', '80s',
+  ];
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const done = new Promise((ok) => child.once('exit', (code) => {
+    let errors = '';
+    try { errors = readFileSync(join(dir, 'errors.log'), 'utf8'); } catch { /* none */ }
+    rmSync(dir, { recursive: true, force: true });
+    ok({ code, errors, output });
+  }));
+  return { done, kill: () => child.kill('SIGKILL') };
+}
+
 /**
  * sipp (Debian's sip-tester) as the carrier: runs `tests/sipp/<scenario>`
  * once against `server`'s SIP trunk, calling `dialed` from `from`, with

@@ -115,6 +115,7 @@ async fn run(effects: Vec<Effect>, changed: bool) -> Result<(), String> {
                 socket::send(&message);
             }
             Effect::MakeAnswer { call_id, offer } => make_answer(call_id, offer),
+            Effect::SendDialAnswer { call_id, answer } => crate::dial::send_answer(call_id, answer),
             Effect::EndAudio(call_id) => audio::end(call_id).await,
             Effect::MuteAudio { call_id, muted } => reply = audio::mute(call_id, muted).await,
             Effect::OpenRecord(call_id) => {
@@ -187,8 +188,7 @@ async fn on_server_message(message: ServerMessage) {
         ServerMessage::TestRing { id, sent_at } => return crate::test_ring::on_reply(&id, sent_at),
         // Read by hand where the socket reads frames (`wire`).
         ServerMessage::Availability { .. } | ServerMessage::ResumeTicket { .. } => return,
-        // The extension does not dial yet (`wire` never reads one).
-        ServerMessage::DialUpdate { .. } => return,
+        ServerMessage::DialUpdate { call_id, update } => Input::DialProgress { call_id, update },
     };
     let _ = dispatch(input).await;
 }

@@ -57,6 +57,11 @@ impl Api<'_> {
         self.send("POST", path, Some(body)).await
     }
 
+    /// Posts `body` (already a JavaScript object): no serde for a few fields.
+    pub async fn post_object(&self, path: &str, body: JsValue) -> Result<JsValue, ApiError> {
+        self.send("POST", path, Some(body)).await
+    }
+
     /// Sends `body` (already JSON for JavaScript) and returns the answer unread.
     pub async fn put_raw(&self, path: &str, body: JsValue) -> Result<JsValue, ApiError> {
         self.send("PUT", path, Some(body)).await

@@ -29,6 +29,7 @@ mod audio;
 mod badge;
 mod calls;
 mod choices;
+mod dial;
 mod http;
 mod js_read;
 mod js_storage;
@@ -58,6 +59,8 @@ const WATCHDOG: &str = "ringback-watchdog";
 /// Chrome's shortest alarm period.
 const WATCHDOG_MINUTES: f64 = 0.5;
 const CONTEXT_MENU_ID: &str = "open-dialer";
+/// "Call with Ringback" on a selected phone number.
+const CALL_MENU_ID: &str = "call-number";
 
 /// Runs once per worker start, before any event is handled. `sw.js` has
 /// already asked `chrome.storage` for the durable and live state (the reads
@@ -166,6 +169,11 @@ pub async fn on_installed(reason: String) -> Result<(), JsValue> {
         title: "Open Dialer here",
         contexts: ["page"],
     })?)?;
+    context_menus::create(&chrome::js::to_js(&MenuItem {
+        id: CALL_MENU_ID,
+        title: "Call with Ringback",
+        contexts: ["selection"],
+    })?)?;
     if reason == "install" {
         panel::open_options(None).await;
     }
@@ -222,12 +230,14 @@ pub async fn on_command(command: String, tab: JsValue) {
     }
 }
 
+/// A context menu item; `selection` is the text selected, if any.
 #[wasm_bindgen]
-pub async fn on_context_menu(menu_item_id: String, tab: JsValue) {
-    if menu_item_id != CONTEXT_MENU_ID {
-        return;
+pub async fn on_context_menu(menu_item_id: String, tab: JsValue, selection: String) {
+    match menu_item_id.as_str() {
+        CONTEXT_MENU_ID => panel::on_context_menu(panel::Tab::read(&tab)).await,
+        CALL_MENU_ID => dial::call(&selection).await,
+        _ => {}
     }
-    panel::on_context_menu(panel::Tab::read(&tab)).await;
 }
 
 /// `runtime.onMessage` from a page or the offscreen document. Returns the

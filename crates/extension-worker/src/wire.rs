@@ -8,7 +8,8 @@
 //! reference: the e2e suite sends every variant through here.
 
 use chrome::js::from_js;
-use protocol::signal::{CallUpdate, ServerMessage};
+use protocol::api::DialOutcome;
+use protocol::signal::{CallUpdate, DialProgress, ServerMessage};
 use wasm_bindgen::JsValue;
 
 fn field(value: &JsValue, name: &str) -> Result<JsValue, JsValue> {
@@ -70,6 +71,10 @@ fn server_message(value: JsValue) -> Result<ServerMessage, JsValue> {
             id: from_js(field(&value, "id")?)?,
             sent_at: from_js(field(&value, "sent_at")?)?,
         },
+        "dial_update" => ServerMessage::DialUpdate {
+            call_id: from_js(field(&value, "call_id")?)?,
+            update: dial_progress(&field(&value, "update")?)?,
+        },
         "error" => ServerMessage::Error {
             id: from_js(field(&value, "id")?)?,
             code: from_js(field(&value, "code")?)?,
@@ -90,6 +95,33 @@ fn call_update(value: &JsValue) -> Result<CallUpdate, JsValue> {
             outcome: from_js(field(value, "outcome")?)?,
         },
         "ended" => CallUpdate::Ended,
+        other => return Err(unknown(other)),
+    })
+}
+
+fn dial_progress(value: &JsValue) -> Result<DialProgress, JsValue> {
+    let kind = tag(value, "kind")?;
+    Ok(match kind.as_str() {
+        "ringing" => DialProgress::Ringing,
+        "connected" => DialProgress::Connected,
+        "on_hold" => DialProgress::OnHold,
+        "resumed" => DialProgress::Resumed,
+        "ended" => DialProgress::Ended {
+            outcome: dial_outcome(&tag(value, "outcome")?)?,
+        },
+        other => return Err(unknown(other)),
+    })
+}
+
+fn dial_outcome(name: &str) -> Result<DialOutcome, JsValue> {
+    Ok(match name {
+        "connected" => DialOutcome::Connected,
+        "no_answer" => DialOutcome::NoAnswer,
+        "busy" => DialOutcome::Busy,
+        "declined" => DialOutcome::Declined,
+        "unreachable" => DialOutcome::Unreachable,
+        "refused" => DialOutcome::Refused,
+        "cancelled" => DialOutcome::Cancelled,
         other => return Err(unknown(other)),
     })
 }

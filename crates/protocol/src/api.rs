@@ -182,6 +182,9 @@ pub struct DialResponse {
     pub caller_id: String,
     pub person: PersonSnapshot,
     pub offer: String,
+    pub started_at: UnixMillis,
+    /// When Ringback gives up if nobody answers.
+    pub ring_deadline: UnixMillis,
 }
 
 /// `POST /api/v1/calls/{id}/answer`: the browser's SDP answer to the offer.

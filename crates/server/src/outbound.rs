@@ -139,6 +139,8 @@ impl AppState {
             caller_id: machine.caller_id().to_owned(),
             person,
             offer,
+            started_at: machine.started_at(),
+            ring_deadline: machine.next_deadline().unwrap_or(now),
         };
         let live = Arc::new(tokio::sync::Mutex::new(LiveDial {
             id,

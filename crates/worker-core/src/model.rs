@@ -98,6 +98,10 @@ pub struct CallEntry {
     /// CRM tab closed, the worker's own window) starts from them.
     #[serde(default)]
     pub draft: Option<String>,
+    /// The rep dialled this call from this browser (`call.to` is then the
+    /// prospect's number); it is `Accepting` until the prospect answers.
+    #[serde(default)]
+    pub outbound: bool,
 }
 
 impl CallEntry {
@@ -110,6 +114,16 @@ impl CallEntry {
             log: None,
             answer: None,
             draft: None,
+            outbound: false,
+        }
+    }
+
+    /// A call this browser dialled, its audio being set up.
+    pub fn dialled(call: IncomingCall) -> Self {
+        Self {
+            phase: CallPhase::Accepting,
+            outbound: true,
+            ..Self::ringing(call)
         }
     }
 }

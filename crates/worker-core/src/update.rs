@@ -5,7 +5,7 @@
 //! [`CallPhase`] and say what Chrome should now show or stop.
 
 use crate::model::{CallPhase, Live, ring_is_over};
-use protocol::signal::{CallUpdate, ClientMessage, IncomingCall, SignalErrorCode};
+use protocol::signal::{CallUpdate, ClientMessage, DialProgress, IncomingCall, SignalErrorCode};
 use protocol::{CallId, CallOutcome, UnixMillis};
 
 /// Notification ids say what they are for: `ring:<call>` rings,
@@ -78,6 +78,13 @@ pub enum Input {
     HangUp { call_id: CallId, connected: bool },
     /// The panel's Mute and Unmute.
     Mute { call_id: CallId, muted: bool },
+    /// The server placed a call this browser dialled (`offer` is its audio).
+    Dialled(IncomingCall),
+    /// How a call this browser dialled goes.
+    DialProgress {
+        call_id: CallId,
+        update: DialProgress,
+    },
 }
 
 /// A missed call to tell the rep about.
@@ -105,6 +112,11 @@ pub enum Effect {
     /// Ring or be silent, as the calls now say ([`Live::ringing`]).
     Ringtone,
     Send(ClientMessage),
+    /// Give the server this browser's answer to a dialled call's audio offer.
+    SendDialAnswer {
+        call_id: CallId,
+        answer: String,
+    },
     /// Have the offscreen document answer the server's audio offer; its
     /// reply comes back as [`Input::Answer`].
     MakeAnswer {
@@ -183,7 +195,11 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
         Input::Answer { call_id, answer } => answered(live, call_id, answer, fx),
         Input::Expire { everything } => expire(live, everything, now, fx),
         Input::HangUp { call_id, connected } => {
-            if live.phase_of(call_id) != Some(CallPhase::Connected) {
+            // A call dialled here can be hung up before it is answered.
+            let dialling = live
+                .entry(call_id)
+                .is_some_and(|e| e.outbound && e.phase == CallPhase::Accepting);
+            if live.phase_of(call_id) != Some(CallPhase::Connected) && !dialling {
                 fx.push(Effect::Refuse(NOT_CONNECTED_HERE.into()));
             } else if !connected {
                 fx.push(Effect::Refuse(
@@ -203,8 +219,56 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
                 fx.push(Effect::Refuse(NOT_CONNECTED_HERE.into()));
             }
         }
+        Input::Dialled(call) => dialled(live, call, fx),
+        Input::DialProgress { call_id, update } => dial_progress(live, call_id, update, now, fx),
     }
     effects
+}
+
+/// The server placed the call the rep dialled: its audio is answered here,
+/// and the panel opens on it at once (it shows the dialling).
+fn dialled(live: &mut Live, call: IncomingCall, fx: &mut Vec<Effect>) {
+    let call_id = call.call_id;
+    if live.entry(call_id).is_some() {
+        return;
+    }
+    let offer = call.offer.clone();
+    live.calls.push(crate::CallEntry::dialled(call));
+    live.active_call = Some(call_id);
+    live.prune();
+    if let Some(offer) = offer {
+        fx.push(Effect::MakeAnswer { call_id, offer });
+    }
+    fx.push(Effect::OpenRecord(call_id));
+    fx.push(Effect::NotifyPages);
+}
+
+fn dial_progress(
+    live: &mut Live,
+    call_id: CallId,
+    update: DialProgress,
+    now: UnixMillis,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(entry) = live.entry_mut(call_id).filter(|e| e.outbound) else {
+        return;
+    };
+    match update {
+        DialProgress::Connected if entry.phase == CallPhase::Accepting => {
+            entry.phase = CallPhase::Connected;
+            entry.answered_at = Some(now);
+            live.active_call = Some(call_id);
+        }
+        DialProgress::Ended { .. } if entry.phase != CallPhase::Ended => {
+            // Loggable however it went: "no answer" is worth a note too.
+            entry.phase = CallPhase::Ended;
+            entry.ended_at = Some(now);
+            fx.push(Effect::EndAudio(call_id));
+        }
+        // Ringing, hold and resume change nothing the worker keeps.
+        _ => {}
+    }
+    fx.push(Effect::NotifyPages);
 }
 
 const NOT_CONNECTED_HERE: &str = "This call is not connected in this browser.";
@@ -350,6 +414,28 @@ fn answered(
         fx.push(Effect::EndAudio(call_id));
         return;
     };
+    if entry.outbound {
+        return match answer {
+            Ok(sdp) => {
+                entry.answer = Some(sdp.clone());
+                fx.push(Effect::SendDialAnswer {
+                    call_id,
+                    answer: sdp,
+                });
+            }
+            // No audio in Chrome: the call is given up at once rather than
+            // left ringing a prospect nobody can talk to.
+            Err(message) => {
+                let id = live.message_id("hangup");
+                fx.push(Effect::Send(ClientMessage::HangUp { id, call_id }));
+                fx.push(Effect::EndAudio(call_id));
+                fx.push(Effect::Problem {
+                    message: format!("Could not place the call: {message}"),
+                    offline: false,
+                });
+            }
+        };
+    }
     match answer {
         Ok(sdp) => {
             entry.answer = Some(sdp);

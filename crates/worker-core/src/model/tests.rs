@@ -29,6 +29,7 @@ pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> 
         }),
         answer: None,
         draft: None,
+        outbound: false,
     }
 }
 

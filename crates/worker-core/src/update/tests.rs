@@ -572,3 +572,158 @@ fn a_step_with_no_effects_leaves_the_model_as_it_was() {
     assert!(update(&mut live, Input::Incoming(ring(1, true)), NOW + 1_200).is_empty());
     assert_eq!(live, before);
 }
+
+/// Call 7, which the rep dialled from this browser.
+fn dialled() -> Live {
+    let mut live = Live::default();
+    let effects = update(&mut live, Input::Dialled(ring(7, true)), NOW);
+    assert_eq!(
+        effects,
+        [
+            Effect::MakeAnswer {
+                call_id: CallId(7),
+                offer: "v=0 offer".into(),
+            },
+            Effect::OpenRecord(CallId(7)),
+            Effect::NotifyPages,
+        ],
+        "the audio answer is made and the panel opens at once"
+    );
+    live
+}
+
+fn progress(live: &mut Live, update_: DialProgress, at: UnixMillis) -> Vec<Effect> {
+    update(
+        live,
+        Input::DialProgress {
+            call_id: CallId(7),
+            update: update_,
+        },
+        at,
+    )
+}
+
+#[test]
+fn a_call_dialled_here_sends_its_audio_answer_to_the_server_and_never_rings() {
+    let mut live = dialled();
+    assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Accepting));
+    assert!(!live.ringing(NOW), "no ringtone for the rep's own call");
+    assert_eq!(live.active_call, Some(CallId(7)));
+    assert!(live.needs_a_panel(CallId(7)));
+    let effects = update(
+        &mut live,
+        Input::Answer {
+            call_id: CallId(7),
+            answer: Ok("v=0 answer".into()),
+        },
+        NOW + 100,
+    );
+    assert_eq!(
+        effects,
+        [Effect::SendDialAnswer {
+            call_id: CallId(7),
+            answer: "v=0 answer".into(),
+        }]
+    );
+    assert!(
+        sent(&effects).is_empty(),
+        "no Accept: the rep placed this call"
+    );
+    // Dialled again (a retried click): nothing new.
+    assert_eq!(
+        update(&mut live, Input::Dialled(ring(7, true)), NOW + 200),
+        []
+    );
+}
+
+#[test]
+fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_it_ends() {
+    let mut live = dialled();
+    assert_eq!(
+        progress(&mut live, DialProgress::Ringing, NOW + 1_000),
+        [Effect::NotifyPages]
+    );
+    assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Accepting));
+    progress(&mut live, DialProgress::Connected, NOW + 4_000);
+    assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Connected));
+    assert_eq!(
+        live.entry(CallId(7)).and_then(|e| e.answered_at),
+        Some(NOW + 4_000)
+    );
+    let ended = progress(
+        &mut live,
+        DialProgress::Ended {
+            outcome: protocol::api::DialOutcome::Connected,
+        },
+        NOW + 60_000,
+    );
+    assert_eq!(ended, [Effect::EndAudio(CallId(7)), Effect::NotifyPages]);
+    assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
+    assert!(live.needs_a_panel(CallId(7)), "answered and not logged yet");
+
+    // Not answered at all: over, and still open to a note.
+    let mut live = dialled();
+    progress(
+        &mut live,
+        DialProgress::Ended {
+            outcome: protocol::api::DialOutcome::Busy,
+        },
+        NOW + 2_000,
+    );
+    assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
+    assert!(live.entry(CallId(7)).is_some_and(|e| e.phase.loggable()));
+}
+
+#[test]
+fn a_dialled_call_can_be_hung_up_before_the_answer() {
+    let mut live = dialled();
+    let effects = update(
+        &mut live,
+        Input::HangUp {
+            call_id: CallId(7),
+            connected: true,
+        },
+        NOW + 1_000,
+    );
+    assert!(
+        matches!(sent(&effects).as_slice(), [ClientMessage::HangUp { call_id, .. }] if *call_id == CallId(7)),
+        "{effects:?}"
+    );
+    assert!(effects.contains(&Effect::EndAudio(CallId(7))));
+}
+
+#[test]
+fn a_dialled_call_without_audio_in_chrome_is_given_up() {
+    let mut live = dialled();
+    let effects = update(
+        &mut live,
+        Input::Answer {
+            call_id: CallId(7),
+            answer: Err("no microphone".into()),
+        },
+        NOW + 100,
+    );
+    assert!(
+        matches!(sent(&effects).as_slice(), [ClientMessage::HangUp { call_id, .. }] if *call_id == CallId(7)),
+        "{effects:?}"
+    );
+    assert!(effects.iter().any(
+        |e| matches!(e, Effect::Problem { message, .. } if message.contains("no microphone"))
+    ));
+}
+
+#[test]
+fn dial_progress_for_a_call_rung_here_changes_nothing() {
+    let mut live = ringing();
+    let before = live.clone();
+    let effects = update(
+        &mut live,
+        Input::DialProgress {
+            call_id: CallId(1),
+            update: DialProgress::Connected,
+        },
+        NOW,
+    );
+    assert!(effects.is_empty());
+    assert_eq!(live, before);
+}

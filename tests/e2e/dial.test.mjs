@@ -1,0 +1,79 @@
+// Calls the rep places from the browser: "Call with Ringback" on a number
+// selected on any page. The server dials through its SIP trunk
+// (`--trunk-uri`), where sipp answers as the prospect and echoes what it
+// hears, so the audio the browser gets back has crossed both ways.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freeUdpPort, signedInBrowser, sippPhone, startServer, until } from './harness.mjs';
+
+/** Not a Person: the panel opens on its own page. */
+const PROSPECT = { typed: '(415) 555-0177', e164: '+14155550177' };
+
+describe('calls placed from the browser', () => {
+  let server, browser, token, prospectPort;
+
+  before(async () => {
+    prospectPort = await freeUdpPort();
+    server = await startServer({ extraArgs: ['--trunk-uri', `sip:127.0.0.1:${prospectPort}`] });
+    token = await server.signIn();
+    browser = await signedInBrowser(server);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.cleanup();
+  });
+
+  const offscreen = () => browser.inExtension(() => chrome.runtime.sendMessage({ to: 'offscreen', body: 'status' }));
+  /** "Call with Ringback" on `text`, selected on a page. */
+  const callWithRingback = (text) =>
+    browser.inWorker((selectionText) =>
+      chrome.contextMenus.onClicked.dispatch({ menuItemId: 'call-number', selectionText }, undefined), text);
+
+  it('"Call with Ringback" on a selected number dials it: the panel shows the call, audio goes both ways, the rep logs and hangs up', async () => {
+    const prospect = await sippPhone('phone-answers.xml', prospectPort, { pauseMs: 1500 });
+    const opened = browser.context.waitForEvent('page');
+    await callWithRingback(PROSPECT.typed);
+    const panel = await opened;
+    await panel.waitForURL(/call\.html\?call=\d+$/);
+    const callId = Number(new URL(panel.url()).searchParams.get('call'));
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+    assert.equal(await panel.textContent('#caller-number'), PROSPECT.e164);
+    const view = await server.api('GET', `/calls/${callId}`, { token });
+    assert.equal(view.direction, 'outbound');
+    assert.equal(view.to, PROSPECT.e164);
+    assert.equal(view.status, 'connected');
+
+    // The fake microphone's beeps go out to the prospect and come back.
+    await panel.waitForSelector('#audio[data-state="connected"]');
+    await until('the browser to hear the prospect', async () => {
+      const audio = (await offscreen()).calls.find((c) => c.call_id === callId);
+      return audio?.quality?.bytes_received > 1000;
+    });
+
+    const choices = await server.api('GET', '/team/choices', { token });
+    await panel.fill('#notes', 'Called from a web page');
+    await panel.selectOption('#disposition', String(choices.dispositions.find((d) => !d.retired).id));
+    await panel.click('#log-call');
+    await panel.waitForSelector('#log-status[data-state="logged"]');
+    await panel.click('#hang-up');
+    await panel.waitForSelector('#call-state[data-phase="ended"]');
+    const exit = await prospect.done;
+    assert.equal(exit.code, 0, `the prospect got a BYE: ${exit.errors}\n${exit.output.slice(-2000)}`);
+    const ended = await server.api('GET', `/calls/${callId}`, { token });
+    assert.equal(ended.dial_outcome, 'connected');
+    assert.equal(ended.log?.notes, 'Called from a web page');
+    await until('the browser to release the audio', async () => !(await offscreen()).calls.some((c) => c.call_id === callId));
+    await panel.close();
+  });
+
+  it('a number the server cannot read is refused, and the options page says why', async () => {
+    await callWithRingback('call me maybe');
+    const message = await until('the problem to be shown', () =>
+      browser.inExtension(async () => {
+        const reply = await chrome.runtime.sendMessage({ to: 'worker', body: 'status' });
+        return (reply?.status ?? reply)?.last_error;
+      }));
+    assert.match(message, /Could not call call me maybe/);
+  });
+});
