@@ -1,6 +1,7 @@
 # Ringback entry points. Each target installs what it needs.
 #   make run        build the extension, start the server with demo data
 #   make call       a test call from FROM (default +14155550111, Ada) to the server make run started
+#   make prospect   sipp answering the calls the rep places (make run TRUNK_URI=sip:127.0.0.1:5070)
 #   make test       lint, wasm check, Rust tests (the store's on SQLite and PostgreSQL), then the extension's end-to-end tests
 #   make extension  build the unpacked extension into target/extension
 #   make bench      signalling (memory per socket, ring latency), call audio, SIP setups and bridged calls, notification latency
@@ -13,7 +14,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: call fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp nats-server nginx
+.PHONY: call prospect fuzz run test rust-test e2e e2e-deps screenshots lint wasm-check bench toolchain extension wasm-bindgen-cli chromium sipp nats-server nginx
 
 # wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
@@ -73,7 +74,18 @@ run: toolchain extension
 	@echo "with the Dialer beside it. The Calls page, Person profiles and settings are at http://$(LISTEN)."
 	@echo
 	@echo "Starting Ringback with demo data (Ctrl-C stops it; data lives in $(DATA_DIR))."
-	./target/debug/ringback serve --demo --listen $(LISTEN) --data-dir $(DATA_DIR)
+	./target/debug/ringback serve --demo --listen $(LISTEN) --data-dir $(DATA_DIR) $(if $(TRUNK_URI),--trunk-uri $(TRUNK_URI))
+
+## Where the calls the rep places go (empty: Ringback places none). With
+## TRUNK_URI=sip:127.0.0.1:5070, `make prospect` answers them.
+TRUNK_URI ?=
+PROSPECT_PORT ?= 5070
+
+## sipp as the prospect the rep dials: rings 2 s, answers, and sends back
+## what it hears (the rep hears their own voice), until the rep hangs up.
+prospect: sipp
+	@echo "Answering calls on 127.0.0.1:$(PROSPECT_PORT) (start Ringback with: make run TRUNK_URI=sip:127.0.0.1:$(PROSPECT_PORT))"
+	sipp -sf tests/sipp/phone-answers.xml -i 127.0.0.1 -p $(PROSPECT_PORT) -rtp_echo -d 2000 -m 1 -nostdin
 
 ## A test call to the server `make run` started, as the carrier would place it:
 ## FROM is the caller (default Ada Lovelace, from the demo data).
