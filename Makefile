@@ -82,10 +82,11 @@ TRUNK_URI ?=
 PROSPECT_PORT ?= 5070
 
 ## sipp as the prospect the rep dials: rings 2 s, answers, and sends back
-## what it hears (the rep hears their own voice), until the rep hangs up.
+## what it hears (the rep hears their own voice), until the rep hangs up; call
+## after call, until Ctrl-C.
 prospect: sipp
 	@echo "Answering calls on 127.0.0.1:$(PROSPECT_PORT) (start Ringback with: make run TRUNK_URI=sip:127.0.0.1:$(PROSPECT_PORT))"
-	sipp -sf tests/sipp/phone-answers.xml -i 127.0.0.1 -p $(PROSPECT_PORT) -rtp_echo -d 2000 -m 1 -nostdin
+	sipp -sf tests/sipp/phone-answers.xml -i 127.0.0.1 -p $(PROSPECT_PORT) -rtp_echo -d 2000 -nostdin
 
 ## A test call to the server `make run` started, as the carrier would place it:
 ## FROM is the caller (default Ada Lovelace, from the demo data).
