@@ -17,6 +17,24 @@
   const LAYOUT_KEY = 'ringback.panel-layout';
   const BAR = 32;
   const MARGIN = 16;
+  // A tel: link the rep clicks on this page dials it with Ringback (the
+  // worker takes it only from a tab it put the panel into). Once per page,
+  // however often the panel is put back; a click the page's own scripts
+  // made up (not isTrusted) is left alone, as is one with a modifier.
+  if (!globalThis.ringbackTelLinks) {
+    globalThis.ringbackTelLinks = true;
+    document.addEventListener('click', (event) => {
+      if (!event.isTrusted || event.defaultPrevented || event.button !== 0
+        || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+      const href = link?.getAttribute('href') ?? '';
+      if (!/^tel:/i.test(href)) return;
+      event.preventDefault();
+      let number = href.slice(4);
+      try { number = decodeURIComponent(number); } catch { /* as written */ }
+      chrome.runtime.sendMessage({ to: 'worker', body: { dial: { number } } });
+    }, true);
+  }
   if (document.getElementById(HOST_ID)) return;
 
   const host = document.createElement('div');

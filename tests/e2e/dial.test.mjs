@@ -4,15 +4,16 @@
 // hears, so the audio the browser gets back has crossed both ways.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freeUdpPort, signedInBrowser, sippPhone, startServer, until } from './harness.mjs';
+import { freeUdpPort, panelFrame, signedInBrowser, sippPhone, startCrm, startServer, until } from './harness.mjs';
 
 /** Not a Person: the panel opens on its own page. */
 const PROSPECT = { typed: '(415) 555-0177', e164: '+14155550177' };
 
 describe('calls placed from the browser', () => {
-  let server, browser, token, prospectPort;
+  let server, browser, token, prospectPort, crm;
 
   before(async () => {
+    crm = await startCrm();
     prospectPort = await freeUdpPort();
     server = await startServer({ extraArgs: ['--trunk-uri', `sip:127.0.0.1:${prospectPort}`] });
     token = await server.signIn();
@@ -21,6 +22,7 @@ describe('calls placed from the browser', () => {
 
   after(async () => {
     await browser?.close();
+    await crm?.close();
     await server?.cleanup();
   });
 
@@ -75,5 +77,36 @@ describe('calls placed from the browser', () => {
         return (reply?.status ?? reply)?.last_error;
       }));
     assert.match(message, /Could not call call me maybe/);
+  });
+
+  it('a tel: link on the CRM page the panel is in dials with Ringback, and the panel there shows the call', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${crm.url}/contacts/grace`);
+    await page.fill('#crm-user', 'rep');
+    await page.click('#crm-login');
+    await page.waitForURL(/\/contacts\/grace$/);
+    // "Open Dialer here" puts the panel in; from then on its links dial
+    // (a tab the panel is not in has no Ringback script to catch them, and
+    // the worker refuses a tel: link from one: crates/extension-worker rules).
+    await browser.inWorker(async (url) => {
+      const [tab] = await chrome.tabs.query({ url });
+      chrome.contextMenus.onClicked.dispatch({ menuItemId: 'open-dialer', pageUrl: url }, tab);
+    }, page.url());
+    const panel = await panelFrame(page);
+
+    const prospect = await sippPhone('phone-answers.xml', prospectPort, { pauseMs: 1000 });
+    const pages = browser.context.pages().length;
+    await page.click('#tel');
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+    assert.equal(await panel.textContent('#caller-number'), PROSPECT.e164);
+    assert.equal(browser.context.pages().length, pages, 'no other tab: the panel here has the call');
+    const [call] = (await server.api('GET', '/calls?limit=1', { token })).calls;
+    assert.equal(call.direction, 'outbound');
+    assert.equal(call.to, PROSPECT.e164);
+    await panel.click('#hang-up');
+    await panel.waitForSelector('#call-state[data-phase="ended"]');
+    const exit = await prospect.done;
+    assert.equal(exit.code, 0, `the prospect got a BYE: ${exit.errors}\n${exit.output.slice(-2000)}`);
+    await page.close();
   });
 });

@@ -243,6 +243,7 @@ export async function startCrm() {
     if (record) {
       if (!signedIn) return send(302, '', { location: `/login?next=${encodeURIComponent(url.pathname)}` });
       return send(200, `<!doctype html><title>Contact ${record[1]}</title><h1 id="record">Contact: ${record[1]}</h1>
+        <p>Mobile: <a id="tel" href="tel:+1%20415%20555%200177">+1 415 555 0177</a></p>
         <script>document.title = 'inline script ran';</script>`);
     }
     send(404, '<h1>Not found</h1>');

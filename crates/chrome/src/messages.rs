@@ -69,6 +69,11 @@ pub enum WorkerRequest {
     HangUp {
         call_id: CallId,
     },
+    /// Place a call (a `tel:` link the rep clicked on the CRM page, from
+    /// Ringback's content script there).
+    Dial {
+        number: String,
+    },
     /// Panel: the call is from this other Person on the caller's number
     /// (one of [`PanelCall::also`]); the call and its log go to them.
     ChoosePerson {

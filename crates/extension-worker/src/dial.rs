@@ -24,8 +24,9 @@ fn object(fields: &[(&str, &str)]) -> JsValue {
 /// Longest selection read as a number: anything longer is not one.
 const MAX_NUMBER_TEXT: usize = 64;
 
-/// The rep asked to call `number` (as selected on a page).
-pub async fn call(number: &str) {
+/// The rep asked to call `number` (as selected or clicked on a page);
+/// `open_panel`: no panel is at hand there, so one opens on the call.
+pub async fn call(number: &str, open_panel: bool) {
     let number = number.trim();
     if number.is_empty() || number.len() > MAX_NUMBER_TEXT {
         return problem("Select a phone number to call it with Ringback.".into());
@@ -49,7 +50,7 @@ pub async fn call(number: &str) {
     // ring_deadline, offer): read as one, it needs no reader of its own.
     match chrome::js::from_js::<IncomingCall>(placed) {
         Ok(call) => {
-            let _ = calls::dispatch(Input::Dialled(call)).await;
+            let _ = calls::dispatch(Input::Dialled { call, open_panel }).await;
         }
         Err(_) => problem(format!(
             "Could not call {number}: the server's answer was unreadable"

@@ -235,7 +235,7 @@ pub async fn on_command(command: String, tab: JsValue) {
 pub async fn on_context_menu(menu_item_id: String, tab: JsValue, selection: String) {
     match menu_item_id.as_str() {
         CONTEXT_MENU_ID => panel::on_context_menu(panel::Tab::read(&tab)).await,
-        CALL_MENU_ID => dial::call(&selection).await,
+        CALL_MENU_ID => dial::call(&selection, true).await,
         _ => {}
     }
 }
@@ -267,12 +267,19 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
             | WorkerRequest::ChoosePerson { .. }
     );
     let checked = state::read(|s| {
-        rules::check_sender(
-            &sender.as_rules(),
-            &chrome::api::runtime::get_url(""),
-            &s.live.injected_tabs,
-            about_a_call,
-        )
+        let own_origin = chrome::api::runtime::get_url("");
+        let rules_sender = sender.as_rules();
+        match request {
+            WorkerRequest::Dial { .. } => {
+                rules::check_tel_link_sender(&rules_sender, &own_origin, &s.live.injected_tabs)
+            }
+            _ => rules::check_sender(
+                &rules_sender,
+                &own_origin,
+                &s.live.injected_tabs,
+                about_a_call,
+            ),
+        }
     });
     let reply = match checked {
         Ok(()) => handle(request)
@@ -353,6 +360,11 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
                 sentiment_id,
             })
             .await?;
+            WorkerReply::Done
+        }
+        // From the content script of a tab with the panel in it.
+        WorkerRequest::Dial { number } => {
+            dial::call(&number, false).await;
             WorkerReply::Done
         }
         WorkerRequest::HangUp { call_id } => {

@@ -234,5 +234,27 @@ pub fn check_sender(
     }
 }
 
+/// The one request Ringback's content script may make: dial a `tel:` link
+/// the rep clicked on a page the worker put its panel into (the rep's CRM).
+/// Only the extension's own content script has its id on a web page (pages
+/// cannot message the worker); a tab the panel was never put in is refused,
+/// so no other site's links can place calls.
+pub fn check_tel_link_sender(
+    sender: &Sender,
+    own_origin: &str,
+    injected_tabs: &[i32],
+) -> Result<(), &'static str> {
+    let own_id = own_origin
+        .strip_prefix("chrome-extension://")
+        .map(|rest| rest.trim_end_matches('/'));
+    if sender.id.is_none() || sender.id != own_id {
+        return Err(NOT_OURS);
+    }
+    match sender.tab {
+        Some((tab_id, _)) if injected_tabs.contains(&tab_id) => Ok(()),
+        _ => Err(NOT_INJECTED),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -79,7 +79,11 @@ pub enum Input {
     /// The panel's Mute and Unmute.
     Mute { call_id: CallId, muted: bool },
     /// The server placed a call this browser dialled (`offer` is its audio).
-    Dialled(IncomingCall),
+    /// `open_panel`: open a panel on it (none is at hand where the rep dialled).
+    Dialled {
+        call: IncomingCall,
+        open_panel: bool,
+    },
     /// How a call this browser dialled goes.
     DialProgress {
         call_id: CallId,
@@ -219,15 +223,16 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
                 fx.push(Effect::Refuse(NOT_CONNECTED_HERE.into()));
             }
         }
-        Input::Dialled(call) => dialled(live, call, fx),
+        Input::Dialled { call, open_panel } => dialled(live, call, open_panel, fx),
         Input::DialProgress { call_id, update } => dial_progress(live, call_id, update, now, fx),
     }
     effects
 }
 
 /// The server placed the call the rep dialled: its audio is answered here,
-/// and the panel opens on it at once (it shows the dialling).
-fn dialled(live: &mut Live, call: IncomingCall, fx: &mut Vec<Effect>) {
+/// and it becomes the call panels show (one opens on it if the rep dialled
+/// where there is none).
+fn dialled(live: &mut Live, call: IncomingCall, open_panel: bool, fx: &mut Vec<Effect>) {
     let call_id = call.call_id;
     if live.entry(call_id).is_some() {
         return;
@@ -239,7 +244,9 @@ fn dialled(live: &mut Live, call: IncomingCall, fx: &mut Vec<Effect>) {
     if let Some(offer) = offer {
         fx.push(Effect::MakeAnswer { call_id, offer });
     }
-    fx.push(Effect::OpenRecord(call_id));
+    if open_panel {
+        fx.push(Effect::OpenRecord(call_id));
+    }
     fx.push(Effect::NotifyPages);
 }
 

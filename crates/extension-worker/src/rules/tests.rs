@@ -133,6 +133,41 @@ fn a_panel_framed_by_some_site_learns_nothing_about_calls() {
 }
 
 #[test]
+fn only_ringback_s_content_script_in_a_tab_it_injected_may_dial_a_tel_link() {
+    let content_script_in = |tab_id| Sender {
+        id: Some("nafkmlnfjibleaaleiboephocipcbbpk"),
+        url: Some("https://crm.example.com/contacts/ada"),
+        tab: Some((tab_id, Some("https://crm.example.com/contacts/ada"))),
+    };
+    assert_eq!(
+        check_tel_link_sender(&content_script_in(4), ORIGIN, &[4]),
+        Ok(())
+    );
+    assert_eq!(
+        check_tel_link_sender(&content_script_in(9), ORIGIN, &[4]),
+        Err(NOT_INJECTED),
+        "a tab the panel was never put in"
+    );
+    let other_extension = Sender {
+        id: Some("someotherextensionid"),
+        ..content_script_in(4)
+    };
+    assert_eq!(
+        check_tel_link_sender(&other_extension, ORIGIN, &[4]),
+        Err(NOT_OURS)
+    );
+    assert_eq!(
+        check_tel_link_sender(&Sender::default(), ORIGIN, &[4]),
+        Err(NOT_OURS)
+    );
+    // And no other request is a content script's to make.
+    assert_eq!(
+        check_sender(&content_script_in(4), ORIGIN, &[4], false),
+        Err(NOT_OURS)
+    );
+}
+
+#[test]
 fn missed_text_names_the_caller_or_the_number() {
     assert_eq!(missed_text(&ada()), "Missed call from Ada Lovelace");
     assert_eq!(missed_text(&unknown()), "Missed call from +14155550177");

@@ -576,7 +576,14 @@ fn a_step_with_no_effects_leaves_the_model_as_it_was() {
 /// Call 7, which the rep dialled from this browser.
 fn dialled() -> Live {
     let mut live = Live::default();
-    let effects = update(&mut live, Input::Dialled(ring(7, true)), NOW);
+    let effects = update(
+        &mut live,
+        Input::Dialled {
+            call: ring(7, true),
+            open_panel: true,
+        },
+        NOW,
+    );
     assert_eq!(
         effects,
         [
@@ -630,10 +637,11 @@ fn a_call_dialled_here_sends_its_audio_answer_to_the_server_and_never_rings() {
         "no Accept: the rep placed this call"
     );
     // Dialled again (a retried click): nothing new.
-    assert_eq!(
-        update(&mut live, Input::Dialled(ring(7, true)), NOW + 200),
-        []
-    );
+    let again = Input::Dialled {
+        call: ring(7, true),
+        open_panel: true,
+    };
+    assert_eq!(update(&mut live, again, NOW + 200), []);
 }
 
 #[test]
@@ -672,6 +680,25 @@ fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_
     );
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
     assert!(live.entry(CallId(7)).is_some_and(|e| e.phase.loggable()));
+}
+
+#[test]
+fn a_call_dialled_from_a_panel_s_page_opens_no_other() {
+    let mut live = Live::default();
+    let from_the_crm = Input::Dialled {
+        call: ring(7, true),
+        open_panel: false,
+    };
+    let effects = update(&mut live, from_the_crm, NOW);
+    assert!(
+        !effects.contains(&Effect::OpenRecord(CallId(7))),
+        "{effects:?}"
+    );
+    assert!(
+        effects.contains(&Effect::NotifyPages),
+        "the panel there shows it"
+    );
+    assert_eq!(live.active_call, Some(CallId(7)));
 }
 
 #[test]
