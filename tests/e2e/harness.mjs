@@ -148,6 +148,24 @@ export async function startServer({ dataDir = mkdtempSync(join(tmpdir(), 'ringba
 
 let sippRuns = 0;
 /**
+ * Runs sipp with `args` in `dir` (its working directory, removed once it
+ * exits); `done` resolves with its exit code, error log and output.
+ */
+function runSipp(dir, args) {
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const done = new Promise((ok) => child.once('exit', (code) => {
+    let errors = '';
+    try { errors = readFileSync(join(dir, 'errors.log'), 'utf8'); } catch { /* none */ }
+    rmSync(dir, { recursive: true, force: true });
+    ok({ code, errors, output });
+  }));
+  return { done, kill: () => child.kill('SIGKILL') };
+}
+
+/**
  * sipp as a phone Ringback dials (the prospect of an outbound call): waits
  * on UDP `port` for the INVITE and plays `tests/sipp/<scenario>` once,
  * ringing `pauseMs` before it answers and echoing the audio it gets.
@@ -161,17 +179,7 @@ export async function sippPhone(scenario, port, { pauseMs = 1000 } = {}) {
     '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-rtp_echo',
     '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log'), '-timeout', '80s',
   ];
-  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const done = new Promise((ok) => child.once('exit', (code) => {
-    let errors = '';
-    try { errors = readFileSync(join(dir, 'errors.log'), 'utf8'); } catch { /* none */ }
-    rmSync(dir, { recursive: true, force: true });
-    ok({ code, errors, output });
-  }));
-  return { done, kill: () => child.kill('SIGKILL') };
+  return runSipp(dir, args);
 }
 
 /**
@@ -193,17 +201,7 @@ export async function sipp(server, scenario, { dialed = DEMO.dialer, from, pause
     '-mp', String(mediaPort), '-cid_str', callId,
     '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log'), '-timeout', '80s', '-timeout_error', server.sip,
   ];
-  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const done = new Promise((ok) => child.once('exit', (code) => {
-    let errors = '';
-    try { errors = readFileSync(join(dir, 'errors.log'), 'utf8'); } catch { /* none */ }
-    rmSync(dir, { recursive: true, force: true });
-    ok({ code, errors, output });
-  }));
-  return { carrierCallId: `sip:${callId}`, done, kill: () => child.kill('SIGKILL') };
+  return { carrierCallId: `sip:${callId}`, ...runSipp(dir, args) };
 }
 
 /**

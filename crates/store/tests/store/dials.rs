@@ -22,23 +22,26 @@ fn dial() -> calls::Dial {
     .0
 }
 
+async fn insert(db: &TestDb, rep: protocol::RepId, dial: &calls::Dial) -> protocol::CallId {
+    db.store
+        .insert_outbound_call(&NewOutboundCall {
+            rep_id: rep,
+            carrier_call_id: "dial-1",
+            person: &unknown_caller("+14155550111"),
+            dial,
+            owner: "local",
+        })
+        .await
+        .expect("insert")
+}
+
 async fn an_outbound_call_is_stored_as_it_goes_and_listed_with_the_others(db: TestDb) {
     let rep = team(&db.store, "ada@example.com", "+14155550100")
         .await
         .rep
         .rep_id;
     let mut dial = dial();
-    let id = db
-        .store
-        .insert_outbound_call(&NewOutboundCall {
-            rep_id: rep,
-            carrier_call_id: "dial-1",
-            person: &unknown_caller("+14155550111"),
-            dial: &dial,
-            owner: "local",
-        })
-        .await
-        .expect("insert");
+    let id = insert(&db, rep, &dial).await;
     let view = db
         .store
         .call_view(rep, id)
@@ -94,17 +97,7 @@ async fn a_stale_outbound_write_is_refused(db: TestDb) {
         .rep
         .rep_id;
     let mut dial = dial();
-    let id = db
-        .store
-        .insert_outbound_call(&NewOutboundCall {
-            rep_id: rep,
-            carrier_call_id: "dial-1",
-            person: &unknown_caller("+14155550111"),
-            dial: &dial,
-            owner: "local",
-        })
-        .await
-        .expect("insert");
+    let id = insert(&db, rep, &dial).await;
     dial.handle(calls::DialEvent::RemoteRinging, T0 + 1_000)
         .expect("ringing");
     assert_eq!(db.store.save_dial(id, &dial, 0).await.expect("save"), 1);
