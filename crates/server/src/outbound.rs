@@ -130,6 +130,16 @@ impl AppState {
             Ok(opened) => opened,
             Err(error) => {
                 self.media().end(id).await;
+                // The row is written already: end it, or it would list as
+                // ringing for ever.
+                let mut failed = machine.clone();
+                let _ = failed.handle(
+                    DialEvent::RemoteFailed(calls::Failure::Refused(503)),
+                    self.now(),
+                );
+                if let Err(store_error) = self.store().save_dial(id, &failed, 0).await {
+                    tracing::error!(call = %id, %store_error, "ending a call that could not be placed failed");
+                }
                 return Err(error);
             }
         };

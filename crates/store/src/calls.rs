@@ -53,6 +53,30 @@ pub struct CallFilter {
     pub person_name: Option<String>,
 }
 
+/// The new call's id; a carrier call id seen before is a conflict (the
+/// webhook or the dial was retried). Shared by inbound and outbound calls.
+pub(super) fn inserted_call(
+    result: Result<i64, sqlx::Error>,
+    carrier_call_id: &str,
+) -> StoreResult<CallId> {
+    match result {
+        Ok(id) => Ok(CallId(id)),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+            "carrier call {carrier_call_id} already exists"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The version after a compare-and-set write that touched `written` rows:
+/// none means a newer state is stored ([`StoreError::Stale`]).
+pub(super) fn next_version(written: u64, id: CallId, version: i64) -> StoreResult<i64> {
+    if written == 0 {
+        return Err(StoreError::Stale(id));
+    }
+    Ok(version + 1)
+}
+
 /// The columns every call view needs, completed by a literal tail.
 macro_rules! select_call_views {
     ($tail:literal $(,)?) => {
@@ -104,14 +128,7 @@ impl Store {
             .fetch_one(pool)
             .await
         });
-        match result {
-            Ok(id) => Ok(CallId(id)),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "carrier call {} already exists",
-                new.carrier_call_id
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        inserted_call(result, new.carrier_call_id)
     }
 
     /// Writes the machine's current state for a call, if the stored state
@@ -141,10 +158,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if written == 0 {
-            return Err(StoreError::Stale(id));
-        }
-        Ok(version + 1)
+        next_version(written, id, version)
     }
 
     /// Notes that a call's voicemail recording has been written.

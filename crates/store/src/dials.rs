@@ -1,8 +1,9 @@
 //! Outbound calls (the rep dialled): rows of the calls table with
 //! `direction = 'outbound'`, written as their [`calls::Dial`] moves.
 
+use super::calls::{inserted_call, next_version};
 use super::fold::fold;
-use super::{Store, StoreError, StoreResult, enum_text, is_unique_violation};
+use super::{Store, StoreResult, enum_text};
 use protocol::api::CallDirection;
 use protocol::{CallId, LegState, PersonSnapshot, RepId};
 
@@ -50,14 +51,7 @@ impl Store {
             .fetch_one(pool)
             .await
         });
-        match result {
-            Ok(id) => Ok(CallId(id)),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "call {} already exists",
-                new.carrier_call_id
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        inserted_call(result, new.carrier_call_id)
     }
 
     /// Writes an outbound call's state, if the stored one is still
@@ -84,9 +78,6 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if written == 0 {
-            return Err(StoreError::Stale(id));
-        }
-        Ok(version + 1)
+        next_version(written, id, version)
     }
 }
