@@ -45,6 +45,11 @@ pub enum Event {
     CallerHungUp,
     /// The rep hung up a connected call (in the browser or on the phone).
     RepHungUp,
+    /// "Move to my phone": the browser on the call asks for it to go on to
+    /// the forwarding phone. The phone is rung; the call moves when it
+    /// answers ([`Event::PhoneAnswered`]) and stays in the browser if it
+    /// does not ([`Event::PhoneFailed`]).
+    MoveToPhone { device_id: String },
 }
 
 /// Which of the rep's browsers a [`Action::Tell`] is for.
@@ -89,6 +94,10 @@ pub enum Refusal {
     NotOfferedToPhone,
     #[error("the call is not connected")]
     NotConnected,
+    #[error("the call is not connected in this browser")]
+    NotConnectedHere,
+    #[error("no forwarding phone is set: add one in the dialer settings")]
+    NoForwardingPhone,
 }
 
 /// One inbound call.
@@ -103,6 +112,9 @@ pub struct Call {
     phone_failed: bool,
     no_answer_action: NoAnswerAction,
     max_call_ms: i64,
+    /// The browser a "move to my phone" started from: it hears how the
+    /// move went, and that the call ended once it is on the phone.
+    moved_from: Option<String>,
     started_at: UnixMillis,
     ring_deadline: UnixMillis,
     answered_at: Option<UnixMillis>,
@@ -133,6 +145,7 @@ impl Call {
             phone_failed: false,
             no_answer_action: request.no_answer_action,
             max_call_ms: request.max_call_ms.max(0),
+            moved_from: None,
             started_at: now,
             ring_deadline: now.saturating_add(request.ring_timeout_ms.max(0)),
             answered_at: None,
@@ -161,6 +174,7 @@ impl Call {
             Event::PhoneFailed => Ok(self.phone_failed()),
             Event::CallerHungUp => Ok(self.caller_hung_up(now)),
             Event::RepHungUp => self.rep_hung_up(now),
+            Event::MoveToPhone { device_id } => self.move_to_phone(device_id),
         }
     }
 
@@ -250,6 +264,9 @@ impl Call {
     }
 
     fn phone_answered(&mut self, now: UnixMillis) -> Result<Vec<Action>, Refusal> {
+        if self.moving() {
+            return Ok(self.moved());
+        }
         if self.phase != Phase::Ringing {
             return Err(Refusal::NotRinging);
         }
@@ -263,6 +280,9 @@ impl Call {
     }
 
     fn phone_failed(&mut self) -> Vec<Action> {
+        if self.moving() {
+            return self.move_failed();
+        }
         if self.phone == LegState::Ringing {
             self.phone = LegState::Stopped;
             self.phone_failed = true;
@@ -298,12 +318,20 @@ impl Call {
     /// was the one hanging up.
     fn hang_up(&mut self, now: UnixMillis) -> Vec<Action> {
         let mut actions = Vec::new();
-        if let Phase::Connected(Answerer::Browser { device_id }) = &self.phase {
+        let told = match &self.phase {
+            Phase::Connected(Answerer::Browser { device_id }) => Some(device_id.clone()),
+            // Its panel still shows the call it moved to the phone.
+            Phase::Connected(Answerer::Phone) => self.moved_from.clone(),
+            _ => None,
+        };
+        if let Some(device_id) = told {
             actions.push(Action::Tell {
-                audience: Audience::Device(device_id.clone()),
+                audience: Audience::Device(device_id),
                 update: CallUpdate::Ended,
             });
         }
+        // A move under way: the phone stops ringing.
+        actions.extend(self.stop_phone());
         actions.push(Action::EndMedia);
         self.end(now);
         actions
@@ -426,5 +454,6 @@ impl Call {
     }
 }
 
+mod move_to_phone;
 #[cfg(test)]
 mod tests;

@@ -328,6 +328,9 @@ pub enum TimelineKind {
     CallerHungUp,
     /// The rep hung up (the detail says where).
     RepHungUp,
+    /// "Move to my phone" in the browser the detail names: the forwarding
+    /// phone rings, and the call moves when it answers.
+    MovingToPhone,
     /// The call ended on its own (the voicemail or call time limit).
     Ended,
     /// A log was written (by the rep, or automatically for a voicemail).

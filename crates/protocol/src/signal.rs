@@ -50,6 +50,9 @@ pub enum ClientMessage {
     Close { id: MessageId, call_id: CallId },
     /// The rep hung up a call they answered in this browser.
     HangUp { id: MessageId, call_id: CallId },
+    /// "Move to my phone" for the call this browser is on; how it goes
+    /// arrives as [`CallUpdate`]s (moving, moved, or failed).
+    MoveToPhone { id: MessageId, call_id: CallId },
     /// "Test ring": ring this socket's browser with a test call, answered by
     /// [`ServerMessage::TestRing`] on the same socket. No phone leg, no log.
     TestRing { id: MessageId },
@@ -63,6 +66,7 @@ impl ClientMessage {
             | Self::Accept { id, .. }
             | Self::Close { id, .. }
             | Self::HangUp { id, .. }
+            | Self::MoveToPhone { id, .. }
             | Self::TestRing { id } => id,
         }
     }
@@ -165,6 +169,14 @@ pub enum CallUpdate {
     NoAnswer { outcome: CallOutcome },
     /// A connected call ended.
     Ended,
+    /// "Move to my phone": the forwarding phone is ringing; the call stays
+    /// in this browser until it answers.
+    MovingToPhone,
+    /// The phone answered: the call is on it now and this browser's audio
+    /// is released (the panel still logs the call).
+    MovedToPhone,
+    /// The phone did not answer the move: the call stays in this browser.
+    MoveFailed,
 }
 
 /// Stable codes for [`ServerMessage::Error`].

@@ -477,6 +477,10 @@ impl Connection {
                 return reply_to(id, hung_up);
             }
             ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
+            ClientMessage::MoveToPhone { id, call_id } => {
+                let device_id = device_id.to_owned();
+                (id, Event::MoveToPhone { device_id }, call_id)
+            }
         };
         let applied = self
             .state

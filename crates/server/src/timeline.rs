@@ -62,6 +62,10 @@ pub fn for_event(event: &Event, by: &By) -> Note {
             TimelineKind::CallerHungUp,
             (by == &By::AudioLost).then(|| "the caller's audio stopped".to_owned()),
         ),
+        Event::MoveToPhone { device_id } => (
+            TimelineKind::MovingToPhone,
+            Some(format!("from the browser {device_id}")),
+        ),
         Event::RepHungUp => (
             TimelineKind::RepHungUp,
             Some(match by {

@@ -116,7 +116,7 @@ pub(crate) fn dial(
                 answer,
             },
             _ => {
-                waiting.phones().remove(&key_final);
+                forget(&waiting, &key_final, &stopped_final);
                 TrunkEvent::PhoneFailed {
                     key: key_final,
                     status,
@@ -141,7 +141,7 @@ pub(crate) fn dial(
             }
             if let DialogState::Terminated(id, reason) = state {
                 watching.dialogs.remove_dialog(&id);
-                let ours = watching.phones().remove(&key).is_some();
+                let ours = forget(&watching, &key, &stopped);
                 let hung_up = matches!(reason, TerminatedReason::UasBye);
                 if ours && hung_up && !stopped.load(Ordering::SeqCst) {
                     let _ = events.send(TrunkEvent::PhoneHungUp { key }).await;
@@ -151,6 +151,20 @@ pub(crate) fn dial(
         }
     });
     Ok(())
+}
+
+/// Forgets the dial under `key` if it is still this one (`stopped` is its
+/// flag): a key is dialled again (a call moved to the phone after its ring
+/// there stopped), and the old dial's end must not take the new one's place.
+fn forget(inner: &Inner, key: &str, stopped: &Arc<AtomicBool>) -> bool {
+    let mut phones = inner.phones();
+    let ours = phones
+        .get(key)
+        .is_some_and(|call| Arc::ptr_eq(&call.stopped, stopped));
+    if ours {
+        phones.remove(key);
+    }
+    ours
 }
 
 /// Stops dialling (CANCEL), or hangs up a phone that answered (BYE).

@@ -522,3 +522,132 @@ fn do_not_disturb_in_chrome_rings_the_phone_and_its_timeout_still_applies() {
     assert_eq!(call.browser_leg(), LegState::NotRung);
     assert!(call.on_time(T0 + TIMEOUT).contains(&Action::StartVoicemail));
 }
+
+/// A call answered in the browser `d1` at T0 + 1 s.
+fn on_call_in_browser(request: RingRequest) -> Call {
+    let (mut call, _) = ring(request);
+    call.handle(accept("d1"), T0 + 1_000).expect("accepted");
+    call
+}
+
+fn move_from(device: &str) -> Event {
+    Event::MoveToPhone {
+        device_id: device.into(),
+    }
+}
+
+fn tell_d1(update: CallUpdate) -> Action {
+    Action::Tell {
+        audience: Audience::Device("d1".into()),
+        update,
+    }
+}
+
+#[test]
+fn move_to_my_phone_rings_the_phone_and_the_call_moves_when_it_answers() {
+    let mut call = on_call_in_browser(request());
+    let actions = call.handle(move_from("d1"), T0 + 5_000).expect("moving");
+    assert_eq!(
+        actions,
+        vec![
+            Action::RingPhone {
+                number: PHONE.into()
+            },
+            tell_d1(CallUpdate::MovingToPhone),
+        ]
+    );
+    // Until the phone answers the call is still the browser's.
+    assert_eq!(
+        call.phase(),
+        &Phase::Connected(Answerer::Browser {
+            device_id: "d1".into()
+        })
+    );
+    assert_eq!(call.phone_leg(), LegState::Ringing);
+    // A second click changes nothing.
+    assert_eq!(call.handle(move_from("d1"), T0 + 5_100), Ok(vec![]));
+
+    let actions = call
+        .handle(Event::PhoneAnswered, T0 + 9_000)
+        .expect("moved");
+    assert_eq!(actions, vec![tell_d1(CallUpdate::MovedToPhone)]);
+    assert_eq!(call.phase(), &Phase::Connected(Answerer::Phone));
+    assert_eq!(call.phone_leg(), LegState::Answered);
+    // Still answered in the browser, and timed from then.
+    assert_eq!(call.outcome(), Some(CallOutcome::AnsweredInBrowser));
+    assert_eq!(call.answered_at(), Some(T0 + 1_000));
+
+    // Hung up on the phone: the browser that moved it hears the end.
+    let actions = call.handle(Event::RepHungUp, T0 + 60_000).expect("ended");
+    assert_eq!(actions, vec![tell_d1(CallUpdate::Ended), Action::EndMedia]);
+    assert_eq!(call.status(), CallStatus::Ended);
+}
+
+#[test]
+fn a_move_the_phone_does_not_take_leaves_the_call_in_the_browser() {
+    let mut call = on_call_in_browser(request());
+    call.handle(move_from("d1"), T0 + 5_000).expect("moving");
+    let actions = call.handle(Event::PhoneFailed, T0 + 8_000).expect("failed");
+    assert_eq!(actions, vec![tell_d1(CallUpdate::MoveFailed)]);
+    assert_eq!(
+        call.phase(),
+        &Phase::Connected(Answerer::Browser {
+            device_id: "d1".into()
+        })
+    );
+    assert_eq!(call.phone_leg(), LegState::Stopped);
+    // It can be tried again.
+    assert!(
+        call.handle(move_from("d1"), T0 + 9_000)
+            .expect("again")
+            .contains(&Action::RingPhone {
+                number: PHONE.into()
+            })
+    );
+}
+
+#[test]
+fn hanging_up_during_a_move_stops_the_phone() {
+    let mut call = on_call_in_browser(request());
+    call.handle(move_from("d1"), T0 + 5_000).expect("moving");
+    let actions = call.handle(Event::CallerHungUp, T0 + 6_000).expect("ended");
+    assert_eq!(
+        actions,
+        vec![
+            tell_d1(CallUpdate::Ended),
+            Action::StopPhone,
+            Action::EndMedia
+        ]
+    );
+    assert_eq!(call.phone_leg(), LegState::Stopped);
+}
+
+#[test]
+fn only_the_browser_on_the_call_can_move_it_and_only_to_a_phone_that_is_set() {
+    let (mut ringing, _) = ring(request());
+    assert_eq!(
+        ringing.handle(move_from("d1"), T0 + 1_000),
+        Err(Refusal::NotConnectedHere)
+    );
+    let mut call = on_call_in_browser(request());
+    assert_eq!(
+        call.handle(move_from("d2"), T0 + 5_000),
+        Err(Refusal::NotConnectedHere)
+    );
+    let mut no_phone = on_call_in_browser(RingRequest {
+        forwarding_number: None,
+        ..request()
+    });
+    assert_eq!(
+        no_phone.handle(move_from("d1"), T0 + 5_000),
+        Err(Refusal::NoForwardingPhone)
+    );
+    // A call already on the phone cannot be moved again.
+    call.handle(move_from("d1"), T0 + 5_000).expect("moving");
+    call.handle(Event::PhoneAnswered, T0 + 6_000)
+        .expect("moved");
+    assert_eq!(
+        call.handle(move_from("d1"), T0 + 7_000),
+        Err(Refusal::NotConnectedHere)
+    );
+}

@@ -65,6 +65,12 @@ impl AppState {
                 self.rep_event_here(rep, id, Event::RepHungUp, &device_id)
                     .await
             }
+            CallCommand::MoveToPhone { rep, device_id } => {
+                let event = Event::MoveToPhone {
+                    device_id: device_id.clone(),
+                };
+                self.rep_event_here(rep, id, event, &device_id).await
+            }
         };
         match applied {
             Ok(()) => CallReply::Done,
@@ -94,6 +100,7 @@ impl AppState {
             },
             Event::BrowserClose => CallCommand::Close { rep, device_id },
             Event::RepHungUp => CallCommand::HangUp { rep, device_id },
+            Event::MoveToPhone { .. } => CallCommand::MoveToPhone { rep, device_id },
             // Only a socket's messages are forwarded.
             _ => return Err(EventError::NotFound),
         };

@@ -146,6 +146,10 @@ enum CallCommand {
         rep: RepId,
         device_id: String,
     },
+    MoveToPhone {
+        rep: RepId,
+        device_id: String,
+    },
 }
 
 /// The owner's answer: what the socket replies, decided where the call lives.

@@ -48,6 +48,7 @@ pub fn label(kind: TimelineKind) -> &'static str {
         TimelineKind::Voicemail => "Went to voicemail",
         TimelineKind::CallerHungUp => "The caller hung up",
         TimelineKind::RepHungUp => "You hung up",
+        TimelineKind::MovingToPhone => "Moving to the forwarding phone",
         TimelineKind::Ended => "Ended",
         TimelineKind::Logged => "Logged",
         _ => "Something happened",
