@@ -91,6 +91,11 @@ pub enum WorkerRequest {
         call_id: CallId,
         muted: bool,
     },
+    /// Panel: "Move to my phone" — the server rings the forwarding phone
+    /// and moves the call there when it answers.
+    MoveToPhone {
+        call_id: CallId,
+    },
     /// Offscreen document loaded: should it be ringing?
     OffscreenReady,
     /// Popup or options page: set the rep's availability (stored on the
@@ -255,6 +260,12 @@ pub struct PanelCall {
     /// Other People of the rep's with the caller's number: the panel offers them.
     #[serde(default)]
     pub also: Vec<PersonSnapshot>,
+    /// "Move to my phone" was asked; the phone has not answered yet.
+    #[serde(default)]
+    pub moving: bool,
+    /// Why the last move did not happen.
+    #[serde(default)]
+    pub move_note: Option<String>,
 }
 
 /// What the panel shows. The server's answers the worker does not need
@@ -419,6 +430,10 @@ pub struct CallQuality {
     pub packets_received: f64,
     pub bytes_received: f64,
     pub bytes_sent: f64,
+    /// How long no audio has arrived from the server (the other side), in
+    /// ms: one-way audio shows here first.
+    #[serde(default)]
+    pub silent_ms: f64,
 }
 
 #[cfg(test)]

@@ -29,7 +29,9 @@ use web_sys::{
 
 /// How often pages hear the level; stats are read every `STATS_EVERY` ticks.
 const TICK_MS: u32 = 250;
-const STATS_EVERY: u32 = 4;
+/// (Twice a second: the panel offers "Move to my phone" within 5 s of the
+/// other side going silent for 4.)
+const STATS_EVERY: u32 = 2;
 /// Samples per level reading: the last 340 ms at 48 kHz, more than a tick,
 /// so nothing said between two readings is missed…
 const FFT_SIZE: u32 = 16_384;
@@ -44,6 +46,9 @@ struct Call {
     meter: Option<Meter>,
     muted: bool,
     quality: Option<CallQuality>,
+    /// How long the server has sent nothing, for the panel's offer to move
+    /// the call to the phone.
+    silence: quality::SilenceWatch,
     /// Which chosen devices were missing, for the panel.
     device_note: Option<String>,
 }
@@ -153,6 +158,7 @@ async fn connect(call_id: CallId, offer: &str) -> Result<(Call, String), String>
         meter,
         muted: false,
         quality: None,
+        silence: quality::SilenceWatch::default(),
         device_note,
     };
     match negotiate(&call, offer).await {
@@ -399,13 +405,16 @@ async fn read_stats(call_id: CallId, connection: RtcPeerConnection) {
             }
         }
     }
-    let measured = quality::quality(&stats);
+    let mut measured = quality::quality(&stats);
     CALLS.with(|c| {
         if let Some(call) = c
             .borrow_mut()
             .iter_mut()
             .find(|call| call.call_id == call_id)
         {
+            measured.silent_ms = call
+                .silence
+                .read(measured.packets_received, js_sys::Date::now());
             call.quality = Some(measured);
         }
     });

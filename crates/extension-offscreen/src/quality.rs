@@ -66,6 +66,31 @@ pub fn quality(stats: &[Stat]) -> CallQuality {
         packets_received: received,
         bytes_received: sum("inbound-rtp", |s| s.bytes_received),
         bytes_sent: sum("outbound-rtp", |s| s.bytes_sent),
+        silent_ms: 0.0,
+    }
+}
+
+/// How long the other side has sent nothing: the time since the packets
+/// received last grew, from one stats reading to the next (or since the
+/// first reading, when none ever came). One-way audio — the other side
+/// cannot be heard — is what reps complain of most in browser calls.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SilenceWatch {
+    packets: f64,
+    heard_at: Option<f64>,
+}
+
+impl SilenceWatch {
+    /// The packets received so far, read at `now` (ms); returns how long
+    /// nothing new has arrived, in ms.
+    pub fn read(&mut self, packets: f64, now: f64) -> f64 {
+        let heard_at = match self.heard_at {
+            Some(at) if packets <= self.packets => at,
+            _ => now,
+        };
+        self.packets = packets;
+        self.heard_at = Some(heard_at);
+        (now - heard_at).max(0.0)
     }
 }
 
@@ -189,6 +214,20 @@ mod tests {
             },
         ];
         assert_eq!(quality(&nominated).rtt_ms, Some(3.0));
+    }
+
+    #[test]
+    fn silence_is_the_time_since_the_packet_count_last_grew() {
+        let mut watch = SilenceWatch::default();
+        assert_eq!(watch.read(0.0, 1_000.0), 0.0, "the first reading starts it");
+        assert_eq!(watch.read(0.0, 1_500.0), 500.0, "nothing ever came");
+        assert_eq!(watch.read(25.0, 2_000.0), 0.0);
+        assert_eq!(watch.read(50.0, 2_500.0), 0.0);
+        // The other side goes quiet.
+        assert_eq!(watch.read(50.0, 3_000.0), 500.0);
+        assert_eq!(watch.read(50.0, 6_500.0), 4_000.0);
+        // And comes back.
+        assert_eq!(watch.read(51.0, 7_000.0), 0.0);
     }
 
     #[test]

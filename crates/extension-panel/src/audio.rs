@@ -74,13 +74,23 @@ fn quality(quality: Option<&CallQuality>) -> Html {
     };
     let rtt = q.rtt_ms.map(|ms| format!("{ms:.0}")).unwrap_or_default();
     let rtt_text = if rtt.is_empty() { "–" } else { &rtt };
+    let silent = q.silent_ms >= crate::move_to_phone::OFFER_AFTER_SILENT_MS;
+    let why = if silent {
+        format!(
+            "No sound from the other side for {:.0} s · ",
+            q.silent_ms / 1000.0
+        )
+    } else {
+        String::new()
+    };
     html! {
-        <p id="quality" class="muted"
+        <p id="quality" class={if silent { "bad" } else { "muted" }}
+            data-silent-ms={format!("{:.0}", q.silent_ms)}
             data-loss-percent={format!("{:.1}", q.loss_percent)}
             data-jitter-ms={format!("{:.0}", q.jitter_ms)}
             data-rtt-ms={rtt.clone()}
             data-bytes-received={format!("{:.0}", q.bytes_received)}>
-            { format!("Packet loss {:.1} % · jitter {:.0} ms · round trip {rtt_text} ms", q.loss_percent, q.jitter_ms) }
+            { format!("{why}Packet loss {:.1} % · jitter {:.0} ms · round trip {rtt_text} ms", q.loss_percent, q.jitter_ms) }
         </p>
     }
 }

@@ -8,6 +8,7 @@
 
 mod audio;
 mod format;
+mod move_to_phone;
 mod panel;
 mod reason;
 

@@ -163,6 +163,7 @@ pub fn panel() -> Html {
             { reason(state.previous.as_ref()) }
             { call_state(call, state.now) }
             { audio(&state, call) }
+            { move_section(&state, call) }
             { log_form(&state, call, &draft_timer) }
         </main>
     }
@@ -253,6 +254,7 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
     let (label, timer) = match call.phase {
         CallPhase::Ringing | CallPhase::Accepting => ("Connecting…", None),
         CallPhase::Connected => ("On call", call.answered_at.map(|at| now - at)),
+        CallPhase::OnPhone => ("On your phone", call.answered_at.map(|at| now - at)),
         CallPhase::Ended => (
             "Call ended",
             call.answered_at.zip(call.ended_at).map(|(a, e)| e - a),
@@ -295,6 +297,15 @@ fn audio(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
     crate::audio::controls(call.call_id, audio, failed)
 }
 
+fn move_section(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
+    let audio = state.audio.as_ref().filter(|a| a.call_id == call.call_id);
+    let failed = {
+        let state = state.clone();
+        Callback::from(move |message| state.dispatch(Action::Failed(message)))
+    };
+    crate::move_to_phone::section(call, audio, failed)
+}
+
 /// The notes the worker is told of a moment after the last key.
 type DraftTimer = Rc<std::cell::RefCell<Option<Timeout>>>;
 
@@ -316,7 +327,7 @@ fn log_form(
         sentiments: Vec::new(),
         disposition_required: false,
     });
-    let loggable = matches!(call.phase, CallPhase::Connected | CallPhase::Ended);
+    let loggable = call.phase.loggable();
 
     let on_notes = {
         let (state, draft_timer) = (state.clone(), draft_timer.clone());

@@ -254,6 +254,16 @@ pub async fn hang_up(call_id: CallId) -> Result<(), String> {
     .await
 }
 
+/// The panel's "Move to my phone"; how it goes reaches the panel with the
+/// server's updates.
+pub async fn move_to_phone(call_id: CallId) -> Result<(), String> {
+    dispatch(Input::MoveToPhone {
+        call_id,
+        connected: socket::is_open(),
+    })
+    .await
+}
+
 /// The panel's Mute and Unmute.
 pub async fn mute(call_id: CallId, muted: bool) -> Result<(), String> {
     dispatch(Input::Mute { call_id, muted }).await

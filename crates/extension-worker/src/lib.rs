@@ -263,6 +263,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
             | WorkerRequest::Log { .. }
             | WorkerRequest::HangUp { .. }
             | WorkerRequest::Mute { .. }
+            | WorkerRequest::MoveToPhone { .. }
             | WorkerRequest::Draft { .. }
             | WorkerRequest::ChoosePerson { .. }
     );
@@ -369,6 +370,10 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
         }
         WorkerRequest::HangUp { call_id } => {
             calls::hang_up(call_id).await?;
+            WorkerReply::Done
+        }
+        WorkerRequest::MoveToPhone { call_id } => {
+            calls::move_to_phone(call_id).await?;
             WorkerReply::Done
         }
         WorkerRequest::ChoosePerson { call_id, person_id } => {

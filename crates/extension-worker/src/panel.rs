@@ -426,6 +426,8 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         audio: e.call.offer.is_some(),
         draft: e.draft,
         also: e.call.also,
+        moving: e.moving,
+        move_note: e.move_note,
     });
     let crm_note = state::read(|s| {
         s.live

@@ -95,6 +95,9 @@ fn call_update(value: &JsValue) -> Result<CallUpdate, JsValue> {
             outcome: from_js(field(value, "outcome")?)?,
         },
         "ended" => CallUpdate::Ended,
+        "moving_to_phone" => CallUpdate::MovingToPhone,
+        "moved_to_phone" => CallUpdate::MovedToPhone,
+        "move_failed" => CallUpdate::MoveFailed,
         other => return Err(unknown(other)),
     })
 }

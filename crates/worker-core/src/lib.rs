@@ -14,6 +14,7 @@
 //! worker Chrome stopped picks up where it was.
 
 mod model;
+mod moving;
 pub mod test_ring;
 mod update;
 

@@ -12,6 +12,9 @@ pub enum CallPhase {
     /// Accept sent; waiting for the server to confirm.
     Accepting,
     Connected,
+    /// Moved to the forwarding phone ("Move to my phone"): no audio here,
+    /// but the panel still logs it.
+    OnPhone,
     Ended,
     /// Not for this browser any more: closed, answered elsewhere, missed.
     Gone,
@@ -20,7 +23,7 @@ pub enum CallPhase {
 impl CallPhase {
     /// A call answered in this browser, on or over: the panel can log it.
     pub fn loggable(self) -> bool {
-        matches!(self, Self::Connected | Self::Ended)
+        matches!(self, Self::Connected | Self::OnPhone | Self::Ended)
     }
 
     /// Ringing here, or Accept pressed and not yet confirmed.
@@ -34,6 +37,7 @@ impl CallPhase {
             Self::Ringing => "ringing",
             Self::Accepting => "accepting",
             Self::Connected => "connected",
+            Self::OnPhone => "on_phone",
             Self::Ended => "ended",
             Self::Gone => "gone",
         }
@@ -102,6 +106,12 @@ pub struct CallEntry {
     /// prospect's number); it is `Accepting` until the prospect answers.
     #[serde(default)]
     pub outbound: bool,
+    /// "Move to my phone" was asked and the phone has not answered yet.
+    #[serde(default)]
+    pub moving: bool,
+    /// Why the last move did not happen, for the panel.
+    #[serde(default)]
+    pub move_note: Option<String>,
 }
 
 impl CallEntry {
@@ -115,6 +125,8 @@ impl CallEntry {
             answer: None,
             draft: None,
             outbound: false,
+            moving: false,
+            move_note: None,
         }
     }
 
@@ -192,7 +204,7 @@ impl Live {
     /// answered here and not yet logged.
     pub fn needs_a_panel(&self, call_id: CallId) -> bool {
         self.entry(call_id).is_some_and(|e| match e.phase {
-            CallPhase::Accepting | CallPhase::Connected => true,
+            CallPhase::Accepting | CallPhase::Connected | CallPhase::OnPhone => true,
             CallPhase::Ended => e.answered_at.is_some() && e.log.is_none(),
             _ => false,
         })

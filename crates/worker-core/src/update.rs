@@ -78,6 +78,8 @@ pub enum Input {
     HangUp { call_id: CallId, connected: bool },
     /// The panel's Mute and Unmute.
     Mute { call_id: CallId, muted: bool },
+    /// The panel's "Move to my phone"; `connected`: whether the socket is open.
+    MoveToPhone { call_id: CallId, connected: bool },
     /// The server placed a call this browser dialled (`offer` is its audio).
     /// `open_panel`: open a panel on it (none is at hand where the rep dialled).
     Dialled {
@@ -223,6 +225,9 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
                 fx.push(Effect::Refuse(NOT_CONNECTED_HERE.into()));
             }
         }
+        Input::MoveToPhone { call_id, connected } => {
+            crate::moving::ask(live, call_id, connected, fx)
+        }
         Input::Dialled { call, open_panel } => dialled(live, call, open_panel, fx),
         Input::DialProgress { call_id, update } => dial_progress(live, call_id, update, now, fx),
     }
@@ -278,7 +283,7 @@ fn dial_progress(
     fx.push(Effect::NotifyPages);
 }
 
-const NOT_CONNECTED_HERE: &str = "This call is not connected in this browser.";
+pub(crate) const NOT_CONNECTED_HERE: &str = "This call is not connected in this browser.";
 
 fn incoming(live: &mut Live, call: IncomingCall, fx: &mut Vec<Effect>) {
     let call_id = call.call_id;
@@ -319,6 +324,9 @@ fn call_update(
     now: UnixMillis,
     fx: &mut Vec<Effect>,
 ) {
+    if crate::moving::call_update(live, call_id, &update, now, fx) {
+        return;
+    }
     let Some(entry) = live.entry_mut(call_id) else {
         return;
     };
@@ -505,6 +513,9 @@ fn refused(
     message: String,
     fx: &mut Vec<Effect>,
 ) {
+    if crate::moving::refused(live, id.as_deref(), &message, fx) {
+        return;
+    }
     let Some(call_id) = id
         .as_deref()
         .and_then(|id| notification::parse(id, ACCEPT_PREFIX))

@@ -30,6 +30,8 @@ pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> 
         answer: None,
         draft: None,
         outbound: false,
+        moving: false,
+        move_note: None,
     }
 }
 
