@@ -37,6 +37,8 @@ pub struct DialRequest {
     /// The browser that dialled (its extension's device id).
     pub device_id: String,
     pub max_call_ms: i64,
+    /// The rep's forwarding phone: "Move to my phone" rings it.
+    pub forwarding_number: Option<String>,
 }
 
 /// The number the prospect sees: the custom caller ID when the rep set one
@@ -116,17 +118,30 @@ impl DialOutcome {
 }
 
 impl DialUpdate {
-    /// As the signalling socket sends it.
-    pub fn wire(self) -> protocol::signal::DialProgress {
-        use protocol::signal::DialProgress as Wire;
-        match self {
-            Self::Ringing => Wire::Ringing,
-            Self::Connected => Wire::Connected,
-            Self::OnHold => Wire::OnHold,
-            Self::Resumed => Wire::Resumed,
-            Self::Ended(outcome) => Wire::Ended {
+    /// As the signalling socket sends it: dial progress, or a move's news
+    /// as a call update (the same as for an inbound call's move).
+    pub fn message(self, call_id: protocol::CallId) -> protocol::signal::ServerMessage {
+        use protocol::signal::{CallUpdate, DialProgress, ServerMessage};
+        let progress = match self {
+            Self::Ringing => DialProgress::Ringing,
+            Self::Connected => DialProgress::Connected,
+            Self::OnHold => DialProgress::OnHold,
+            Self::Resumed => DialProgress::Resumed,
+            Self::Ended(outcome) => DialProgress::Ended {
                 outcome: outcome.wire(),
             },
+            Self::MovingToPhone | Self::MovedToPhone | Self::MoveFailed => {
+                let update = match self {
+                    Self::MovingToPhone => CallUpdate::MovingToPhone,
+                    Self::MovedToPhone => CallUpdate::MovedToPhone,
+                    _ => CallUpdate::MoveFailed,
+                };
+                return ServerMessage::CallUpdate { call_id, update };
+            }
+        };
+        ServerMessage::DialUpdate {
+            call_id,
+            update: progress,
         }
     }
 }
@@ -156,6 +171,14 @@ pub enum DialEvent {
     /// The rep put the call on hold (another call took the browser).
     Hold,
     Resume,
+    /// "Move to my phone" from the browser on the call (the server checks
+    /// it is that browser): the forwarding phone rings, and the call moves
+    /// when it answers.
+    MoveToPhone,
+    /// The forwarding phone answered a move.
+    PhoneAnswered,
+    /// The forwarding phone did not take the move: the call stays put.
+    PhoneFailed,
 }
 
 /// What the rep's browser that dialled is told.
@@ -166,6 +189,11 @@ pub enum DialUpdate {
     OnHold,
     Resumed,
     Ended(DialOutcome),
+    /// A move's news, told as an inbound call's move is
+    /// ([`protocol::signal::CallUpdate`]s).
+    MovingToPhone,
+    MovedToPhone,
+    MoveFailed,
 }
 
 /// What the server must do after a step.
@@ -186,6 +214,11 @@ pub enum DialAction {
         device_id: String,
         update: DialUpdate,
     },
+    /// Dial the forwarding phone (a move); its news comes back as
+    /// [`DialEvent::PhoneAnswered`] or [`DialEvent::PhoneFailed`].
+    RingPhone { number: String },
+    /// Let the forwarding phone go: stop its ringing, or hang it up.
+    StopPhone,
     /// Release the call's media.
     EndMedia,
 }
@@ -198,6 +231,10 @@ pub enum DialRefusal {
     Ended,
     #[error("the call is not connected yet")]
     NotConnected,
+    #[error("no forwarding phone is set: add one in the dialer settings")]
+    NoForwardingPhone,
+    #[error("the call is on your phone already")]
+    OnPhone,
 }
 
 /// One outbound call.
@@ -208,6 +245,9 @@ pub struct Dial {
     caller_id: String,
     device_id: String,
     max_call_ms: i64,
+    forwarding_number: Option<String>,
+    /// Where the forwarding phone stands in a move.
+    phone: PhoneLeg,
     started_at: UnixMillis,
     answered_at: Option<UnixMillis>,
     ended_at: Option<UnixMillis>,
@@ -224,6 +264,8 @@ impl Dial {
             caller_id: caller_id.clone(),
             device_id: request.device_id.clone(),
             max_call_ms: request.max_call_ms.max(0),
+            forwarding_number: request.forwarding_number.clone(),
+            phone: PhoneLeg::None,
             started_at: now,
             answered_at: None,
             ended_at: None,
@@ -245,9 +287,11 @@ impl Dial {
         if self.phase == DialPhase::Ended {
             // A late ringing or hang-up from the far end changes nothing.
             return match event {
-                DialEvent::RemoteRinging | DialEvent::RemoteHungUp | DialEvent::RemoteFailed(_) => {
-                    Ok(Vec::new())
-                }
+                DialEvent::RemoteRinging
+                | DialEvent::RemoteHungUp
+                | DialEvent::RemoteFailed(_)
+                | DialEvent::PhoneAnswered
+                | DialEvent::PhoneFailed => Ok(Vec::new()),
                 _ => Err(DialRefusal::Ended),
             };
         }
@@ -299,6 +343,10 @@ impl Dial {
                 ])
             }
             (DialEvent::Hold | DialEvent::Resume, _) => Err(DialRefusal::NotConnected),
+            (DialEvent::MoveToPhone, DialPhase::Connected { .. }) => self.move_to_phone(),
+            (DialEvent::MoveToPhone, _) => Err(DialRefusal::NotConnected),
+            (DialEvent::PhoneAnswered, _) => Ok(self.phone_answered()),
+            (DialEvent::PhoneFailed, _) => Ok(self.phone_failed()),
         }
     }
 
@@ -351,6 +399,10 @@ impl Dial {
         self.ended_at = Some(now);
         self.outcome = Some(outcome);
         let mut actions: Vec<DialAction> = signal.into_iter().collect();
+        if self.phone != PhoneLeg::None {
+            self.phone = PhoneLeg::None;
+            actions.push(DialAction::StopPhone);
+        }
         actions.push(DialAction::EndMedia);
         actions.push(self.tell(DialUpdate::Ended(outcome)));
         actions
@@ -388,6 +440,9 @@ impl Dial {
         self.ended_at
     }
 }
+
+mod move_to_phone;
+pub use move_to_phone::PhoneLeg;
 
 #[cfg(test)]
 mod tests;

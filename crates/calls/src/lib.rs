@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_CALL_MS: i64 = 4 * 60 * 60 * 1000;
 pub use call::{Action, Answerer, Audience, Call, Event, MAX_VOICEMAIL_MS, Phase, Refusal};
 pub use dial::{
     DIAL_TIMEOUT_MS, Dial, DialAction, DialEvent, DialOutcome, DialPhase, DialRefusal, DialRequest,
-    DialUpdate, Failure, caller_id,
+    DialUpdate, Failure, PhoneLeg, caller_id,
 };
 pub use identify::caller_snapshot;
 pub use route::{BrowserPresence, PRESENCE_GRACE_MS, RingRequest, Route, route};

@@ -23,7 +23,6 @@ use crate::state::AppState;
 use calls::{Dial, DialAction, DialEvent, DialRefusal};
 use media::TrunkPeer;
 use protocol::api::{DialRequest, DialResponse};
-use protocol::signal::ServerMessage;
 use protocol::{CallId, PersonId, PersonSnapshot, RepId};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -113,6 +112,7 @@ impl AppState {
                 custom_caller_id: settings.custom_caller_id,
                 device_id: device_id.to_owned(),
                 max_call_ms: calls::DEFAULT_MAX_CALL_MS,
+                forwarding_number: settings.forwarding_number.clone(),
             },
             now,
         );
@@ -347,13 +347,14 @@ impl AppState {
                     tracing::warn!(call = %id, ?action, "hold is not carried out yet");
                 }
                 DialAction::Tell { device_id, update } => {
-                    let message = ServerMessage::DialUpdate {
-                        call_id: id,
-                        update: update.wire(),
-                    };
+                    let message = update.message(id);
                     self.tell(live.rep, &calls::Audience::Device(device_id), &message)
                         .await;
                 }
+                DialAction::RingPhone { number } => {
+                    self.ring_phone_for_dial(id, number, live.machine.to().to_owned());
+                }
+                DialAction::StopPhone => self.stop_phone_for_dial(id),
                 DialAction::EndMedia => {
                     self.media().end(id).await;
                     self.dials().lock().remove(&id);
@@ -395,6 +396,9 @@ impl AppState {
     }
 }
 
+mod phone;
+pub use phone::{PhoneMoveNews, phone_move_of};
+
 /// What the SIP trunk says of a dialled prospect.
 #[derive(Debug)]
 pub enum DialSipNews {
@@ -405,7 +409,7 @@ pub enum DialSipNews {
 }
 
 #[derive(Debug)]
-enum DialError {
+pub(crate) enum DialError {
     /// Not live here (over, or never).
     Gone,
     Refused(DialRefusal),

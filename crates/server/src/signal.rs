@@ -476,6 +476,19 @@ impl Connection {
                     });
                 return reply_to(id, hung_up);
             }
+            ClientMessage::MoveToPhone { id, call_id }
+                if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
+            {
+                let moved = self
+                    .state
+                    .dial_move_to_phone(self.grant.rep.rep_id, call_id, device_id)
+                    .await
+                    .map_err(|error| crate::exchange::EventError::Elsewhere {
+                        code: SignalErrorCode::CallNotRinging,
+                        message: error.to_string(),
+                    });
+                return reply_to(id, moved);
+            }
             ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
             ClientMessage::MoveToPhone { id, call_id } => {
                 let device_id = device_id.to_owned();

@@ -9,7 +9,7 @@
 //! phone answers (then bridged), fails, or either side hangs up.
 
 use crate::exchange::{CallerOrigin, EventError};
-use crate::outbound::{DialSipNews, dial_of};
+use crate::outbound::{DialSipNews, PhoneMoveNews, dial_of, phone_move_of};
 use crate::phone_leg::{PhoneCall, PhoneCommand, PhoneLeg, PhoneNews, WebhookPhoneLeg};
 use crate::state::AppState;
 use crate::timeline::By;
@@ -254,6 +254,31 @@ pub fn spawn(state: AppState, mut events: mpsc::Receiver<TrunkEvent>) {
                         let _ = decide.send(decision);
                     }
                     TrunkEvent::Ended { call_id, reason } => ended(&state, &call_id, reason).await,
+                    // The forwarding phone a dialled call is moving to.
+                    TrunkEvent::PhoneRinging { key } if phone_move_of(&key).is_some() => {}
+                    TrunkEvent::PhoneAnswered { key, answer } if phone_move_of(&key).is_some() => {
+                        if let Some(call) = phone_move_of(&key) {
+                            let peer = TrunkPeer {
+                                rtp: answer.rtp,
+                                telephone_event: answer.telephone_event,
+                            };
+                            state
+                                .dial_phone_news(call, PhoneMoveNews::Answered(peer))
+                                .await;
+                        }
+                    }
+                    TrunkEvent::PhoneFailed { key, status } if phone_move_of(&key).is_some() => {
+                        if let Some(call) = phone_move_of(&key) {
+                            state
+                                .dial_phone_news(call, PhoneMoveNews::Failed(status))
+                                .await;
+                        }
+                    }
+                    TrunkEvent::PhoneHungUp { key } if phone_move_of(&key).is_some() => {
+                        if let Some(call) = phone_move_of(&key) {
+                            state.dial_phone_news(call, PhoneMoveNews::HungUp).await;
+                        }
+                    }
                     // A prospect the rep dialled.
                     TrunkEvent::PhoneRinging { key } if dial_of(&key).is_some() => {
                         if let Some(call) = dial_of(&key) {

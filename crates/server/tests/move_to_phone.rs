@@ -245,3 +245,110 @@ async fn only_the_browser_on_the_call_moves_it_and_only_to_a_phone_that_is_set()
     assert!(message.contains("no such"), "{message}");
     assert_eq!(call, incoming.call_id);
 }
+
+#[tokio::test]
+async fn a_call_the_rep_placed_moves_to_the_phone_too() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let trunk_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(trunk_port)).await;
+    let (token, mut laptop) = t.alice_online().await;
+    with_forwarding_phone(&t, &token, Some("+14155550199")).await;
+    // The trunk sends every call to one address: one sipp answers the
+    // prospect's INVITE, then the forwarding phone's.
+    let far_ends = Sipp::phones("phone-answers.xml", trunk_port, 500, 2);
+
+    let response = t
+        .send_json(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/calls/dial",
+            &serde_json::json!({"to": ADA_PHONE, "device_id": "laptop"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let placed: protocol::api::DialResponse = response.json().await.expect("dial response");
+    let call = placed.call_id;
+    let (softphone, answer) =
+        media::softphone::Softphone::answer(&placed.offer).expect("an answer to the offer");
+    let answered = t
+        .send_json(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/v1/calls/{call}/answer"),
+            &serde_json::json!({ "answer": answer }),
+        )
+        .await;
+    assert_eq!(answered.status(), 204);
+    loop {
+        match laptop.recv().await {
+            ServerMessage::DialUpdate {
+                update: protocol::signal::DialProgress::Connected,
+                ..
+            } => break,
+            ServerMessage::DialUpdate { .. } => continue,
+            other => panic!("expected the dial's progress, got {other:?}"),
+        }
+    }
+    let softphone = talk(softphone, Voice::Tone, Duration::from_millis(500)).await;
+    assert!(
+        softphone.packets_received() > 5,
+        "the browser is on the call"
+    );
+
+    // Only the browser that dialled can move it.
+    let mut desktop = t.connect(&t.alice, "desktop").await;
+    desktop.send(&move_to_phone("m0", call)).await;
+    match desktop.recv().await {
+        ServerMessage::Error { message, .. } => {
+            assert!(
+                message.contains("not connected in this browser"),
+                "{message}"
+            )
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    laptop.send(&move_to_phone("m1", call)).await;
+    assert_eq!(
+        laptop.expect_ack_and_update("m1", call).await,
+        CallUpdate::MovingToPhone
+    );
+    assert_eq!(laptop.expect_update(call).await, CallUpdate::MovedToPhone);
+    let report = t
+        .server
+        .as_ref()
+        .expect("running")
+        .state()
+        .media()
+        .report(call)
+        .await
+        .map(|r| serde_json::to_value(r).expect("report"));
+    let report = report.expect("the call's media");
+    assert_eq!(report["kind"], "phone", "{report}");
+    assert!(
+        report["phone"]["remote"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("127.0.0.1:")),
+        "{report}"
+    );
+
+    // Hung up: the prospect and the phone both get a BYE.
+    let hung_up = t
+        .send_json(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/v1/calls/{call}/hang-up"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(hung_up.status(), 204);
+    far_ends
+        .succeeds("the prospect and the phone got their BYE")
+        .await;
+    let view = t.call(&token, call).await;
+    assert_eq!(view.status, protocol::CallStatus::Ended);
+    assert_eq!(
+        view.dial_outcome,
+        Some(protocol::api::DialOutcome::Connected)
+    );
+}

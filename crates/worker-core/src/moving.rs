@@ -20,11 +20,6 @@ pub(crate) fn ask(live: &mut Live, call_id: CallId, connected: bool, fx: &mut Ve
     else {
         return fx.push(Effect::Refuse(NOT_CONNECTED_HERE.into()));
     };
-    if entry.outbound {
-        return fx.push(Effect::Refuse(
-            "A call you placed stays in Chrome: it cannot be moved to your phone.".into(),
-        ));
-    }
     if !connected {
         return fx.push(Effect::Refuse(
             "Not connected to the Ringback server; try again in a moment.".into(),

@@ -4,6 +4,7 @@ const T0: UnixMillis = 1_800_000_000_000;
 const PROSPECT: &str = "+14155550111";
 const DIALER: &str = "+14155550100";
 const HOUR_MS: i64 = 60 * 60 * 1000;
+const PHONE: &str = "+14155550199";
 
 fn request() -> DialRequest {
     DialRequest {
@@ -12,6 +13,7 @@ fn request() -> DialRequest {
         custom_caller_id: None,
         device_id: "laptop".into(),
         max_call_ms: HOUR_MS,
+        forwarding_number: Some(PHONE.into()),
     }
 }
 
@@ -246,5 +248,108 @@ fn a_connected_call_past_its_maximum_length_is_hung_up() {
             DialAction::EndMedia,
             tell(DialUpdate::Ended(DialOutcome::Connected)),
         ]
+    );
+}
+
+#[test]
+fn a_call_moved_to_the_phone_rings_it_moves_when_it_answers_and_ending_lets_it_go() {
+    let mut dial = connected();
+    let actions = dial
+        .handle(DialEvent::MoveToPhone, T0 + 9_000)
+        .expect("moving");
+    assert_eq!(
+        actions,
+        [
+            DialAction::RingPhone {
+                number: PHONE.into()
+            },
+            tell(DialUpdate::MovingToPhone)
+        ]
+    );
+    assert_eq!(dial.phone(), PhoneLeg::Ringing);
+    assert_eq!(dial.handle(DialEvent::MoveToPhone, T0 + 9_100), Ok(vec![]));
+    let actions = dial
+        .handle(DialEvent::PhoneAnswered, T0 + 12_000)
+        .expect("moved");
+    assert_eq!(actions, [tell(DialUpdate::MovedToPhone)]);
+    assert_eq!(dial.phone(), PhoneLeg::Answered);
+    assert_eq!(
+        dial.handle(DialEvent::MoveToPhone, T0 + 13_000),
+        Err(DialRefusal::OnPhone)
+    );
+    // The prospect hangs up: the phone is let go with the call.
+    let actions = dial
+        .handle(DialEvent::RemoteHungUp, T0 + 60_000)
+        .expect("ended");
+    assert_eq!(
+        actions,
+        [
+            DialAction::StopPhone,
+            DialAction::EndMedia,
+            tell(DialUpdate::Ended(DialOutcome::Connected))
+        ]
+    );
+    // Late phone news is no error.
+    assert_eq!(dial.handle(DialEvent::PhoneFailed, T0 + 61_000), Ok(vec![]));
+}
+
+#[test]
+fn a_move_the_phone_does_not_take_keeps_the_call_in_the_browser() {
+    let mut dial = connected();
+    dial.handle(DialEvent::MoveToPhone, T0 + 9_000)
+        .expect("moving");
+    let actions = dial
+        .handle(DialEvent::PhoneFailed, T0 + 10_000)
+        .expect("failed");
+    assert_eq!(actions, [tell(DialUpdate::MoveFailed)]);
+    assert_eq!(dial.phone(), PhoneLeg::None);
+    assert_eq!(dial.phase(), DialPhase::Connected { on_hold: false });
+    // Hanging up now sends no StopPhone: there is no phone leg.
+    let actions = dial
+        .handle(DialEvent::RepHungUp, T0 + 20_000)
+        .expect("ended");
+    assert!(!actions.contains(&DialAction::StopPhone));
+}
+
+#[test]
+fn only_a_connected_call_with_a_forwarding_phone_moves() {
+    let (mut dialing, _) = Dial::start(&request(), T0);
+    assert_eq!(
+        dialing.handle(DialEvent::MoveToPhone, T0 + 1_000),
+        Err(DialRefusal::NotConnected)
+    );
+    let (mut no_phone, _) = Dial::start(
+        &DialRequest {
+            forwarding_number: None,
+            ..request()
+        },
+        T0,
+    );
+    no_phone
+        .handle(DialEvent::RemoteAnswered, T0 + 2_000)
+        .expect("answered");
+    assert_eq!(
+        no_phone.handle(DialEvent::MoveToPhone, T0 + 3_000),
+        Err(DialRefusal::NoForwardingPhone)
+    );
+}
+
+#[test]
+fn a_move_s_news_is_told_as_a_call_update_and_progress_as_a_dial_update() {
+    use protocol::signal::{CallUpdate, DialProgress, ServerMessage};
+    let id = protocol::CallId(4);
+    assert_eq!(
+        DialUpdate::MovedToPhone.message(id),
+        ServerMessage::CallUpdate {
+            call_id: id,
+            update: CallUpdate::MovedToPhone
+        }
+    );
+    assert_eq!(
+        DialUpdate::Ringing.message(id),
+        ServerMessage::DialUpdate {
+            call_id: id,
+            update: DialProgress::Ringing
+        }
     );
 }

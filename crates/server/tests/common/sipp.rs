@@ -89,6 +89,13 @@ impl Sipp {
     /// The forwarding phone: waits on UDP `port` for Ringback's INVITE and
     /// plays `scenario_name` once (`-d pause_ms`, echoing audio back).
     pub fn phone(scenario_name: &str, port: u16, pause_ms: u64) -> Self {
+        Self::phones(scenario_name, port, pause_ms, 1)
+    }
+
+    /// [`Self::phone`] for `calls` INVITEs, one after the other or at once:
+    /// the trunk sends every call to one address, so one sipp plays the
+    /// prospect and the forwarding phone alike.
+    pub fn phones(scenario_name: &str, port: u16, pause_ms: u64, calls: u32) -> Self {
         Self::start(
             scenario_name,
             None,
@@ -98,7 +105,7 @@ impl Sipp {
                 "-d",
                 &pause_ms.to_string(),
                 "-m",
-                "1",
+                &calls.to_string(),
                 "-rtp_echo",
             ],
         )

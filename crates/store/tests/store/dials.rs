@@ -16,6 +16,7 @@ fn dial() -> calls::Dial {
             custom_caller_id: None,
             device_id: "laptop".into(),
             max_call_ms: calls::DEFAULT_MAX_CALL_MS,
+            forwarding_number: None,
         },
         T0,
     )
