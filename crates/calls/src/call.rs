@@ -50,6 +50,11 @@ pub enum Event {
     /// answers ([`Event::PhoneAnswered`]) and stays in the browser if it
     /// does not ([`Event::PhoneFailed`]).
     MoveToPhone { device_id: String },
+    /// Call waiting: the browser on the call holds it (to take or switch to
+    /// another call). The caller hears silence; nothing else changes.
+    Hold { device_id: String },
+    /// The browser on the call takes it off hold.
+    Resume { device_id: String },
 }
 
 /// Which of the rep's browsers a [`Action::Tell`] is for.
@@ -80,6 +85,11 @@ pub enum Action {
     StartVoicemail,
     /// Release the caller's media (the call is over).
     EndMedia,
+    /// Hold the caller (SIP re-INVITE `sendonly` on the trunk) and stop
+    /// relaying audio either way.
+    HoldCaller,
+    /// Take the caller off hold (re-INVITE `sendrecv`), audio flows again.
+    ResumeCaller,
 }
 
 /// Why an event was refused. The call is unchanged.
@@ -115,6 +125,8 @@ pub struct Call {
     /// The browser a "move to my phone" started from: it hears how the
     /// move went, and that the call ended once it is on the phone.
     moved_from: Option<String>,
+    /// Held by the browser on it (call waiting).
+    held: bool,
     started_at: UnixMillis,
     ring_deadline: UnixMillis,
     answered_at: Option<UnixMillis>,
@@ -146,6 +158,7 @@ impl Call {
             no_answer_action: request.no_answer_action,
             max_call_ms: request.max_call_ms.max(0),
             moved_from: None,
+            held: false,
             started_at: now,
             ring_deadline: now.saturating_add(request.ring_timeout_ms.max(0)),
             answered_at: None,
@@ -175,6 +188,8 @@ impl Call {
             Event::CallerHungUp => Ok(self.caller_hung_up(now)),
             Event::RepHungUp => self.rep_hung_up(now),
             Event::MoveToPhone { device_id } => self.move_to_phone(device_id),
+            Event::Hold { device_id } => self.hold(device_id, true),
+            Event::Resume { device_id } => self.hold(device_id, false),
         }
     }
 
@@ -454,6 +469,7 @@ impl Call {
     }
 }
 
+mod hold;
 mod move_to_phone;
 #[cfg(test)]
 mod tests;

@@ -122,22 +122,19 @@ impl DialUpdate {
     /// as a call update (the same as for an inbound call's move).
     pub fn message(self, call_id: protocol::CallId) -> protocol::signal::ServerMessage {
         use protocol::signal::{CallUpdate, DialProgress, ServerMessage};
+        let call_update = |update| ServerMessage::CallUpdate { call_id, update };
         let progress = match self {
             Self::Ringing => DialProgress::Ringing,
             Self::Connected => DialProgress::Connected,
-            Self::OnHold => DialProgress::OnHold,
-            Self::Resumed => DialProgress::Resumed,
             Self::Ended(outcome) => DialProgress::Ended {
                 outcome: outcome.wire(),
             },
-            Self::MovingToPhone | Self::MovedToPhone | Self::MoveFailed => {
-                let update = match self {
-                    Self::MovingToPhone => CallUpdate::MovingToPhone,
-                    Self::MovedToPhone => CallUpdate::MovedToPhone,
-                    _ => CallUpdate::MoveFailed,
-                };
-                return ServerMessage::CallUpdate { call_id, update };
-            }
+            // A move's news and holding are told as for an inbound call.
+            Self::MovingToPhone => return call_update(CallUpdate::MovingToPhone),
+            Self::MovedToPhone => return call_update(CallUpdate::MovedToPhone),
+            Self::MoveFailed => return call_update(CallUpdate::MoveFailed),
+            Self::OnHold => return call_update(CallUpdate::OnHold),
+            Self::Resumed => return call_update(CallUpdate::Resumed),
         };
         ServerMessage::DialUpdate {
             call_id,

@@ -107,8 +107,6 @@ fn dial_progress(value: &JsValue) -> Result<DialProgress, JsValue> {
     Ok(match kind.as_str() {
         "ringing" => DialProgress::Ringing,
         "connected" => DialProgress::Connected,
-        "on_hold" => DialProgress::OnHold,
-        "resumed" => DialProgress::Resumed,
         "ended" => DialProgress::Ended {
             outcome: dial_outcome(&tag(value, "outcome")?)?,
         },

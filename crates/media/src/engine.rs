@@ -74,6 +74,11 @@ pub(super) enum Command {
     ReleaseBrowserLeg {
         call: CallId,
     },
+    /// Call waiting: stop (or start again) relaying the call's audio either way.
+    Hold {
+        call: CallId,
+        held: bool,
+    },
     Report {
         call: CallId,
         reply: oneshot::Sender<Option<MediaReport>>,
@@ -134,6 +139,9 @@ struct Session {
     lost_reported: bool,
     /// ... and that the browser answering it is (told once).
     browser_lost_reported: bool,
+    /// On hold (call waiting): no audio is relayed either way, and a caller
+    /// that sends nothing meanwhile (as a held party may) is not lost.
+    held: bool,
 }
 
 enum Answering {
@@ -393,6 +401,15 @@ impl Engine {
             Command::End { call, reply } => {
                 let _ = reply.send(self.end(call));
             }
+            Command::Hold { call, held } => {
+                if let Some(session) = self.sessions.get_mut(&call) {
+                    session.held = held;
+                    // Silence while held does not count towards "lost".
+                    if !held && let Some(trunk) = session.trunk.as_mut() {
+                        trunk.leg.heard(Instant::now());
+                    }
+                }
+            }
             Command::ReleaseBrowserLeg { call } => {
                 let browser = matches!(
                     self.sessions.get(&call).and_then(|s| s.answering.as_ref()),
@@ -447,6 +464,7 @@ impl Engine {
             since: Instant::now(),
             lost_reported: false,
             browser_lost_reported: false,
+            held: false,
         })
     }
 
@@ -578,6 +596,7 @@ impl Engine {
             return;
         };
         match session.answering.as_mut() {
+            Some(Answering::Browser(_)) if session.held => {}
             Some(Answering::Browser(_)) => {
                 let payload = payload.to_vec();
                 self.with_leg(call, |leg, _, _| leg.relay_to_browser(now, payload));
@@ -718,6 +737,7 @@ impl Engine {
             };
             if let Some(trunk) = &session.trunk
                 && session.answering.is_some()
+                && !session.held
                 && !session.lost_reported
                 && trunk.leg.lost(now, session.since)
             {
@@ -736,7 +756,7 @@ impl Engine {
             }
             match session.answering.as_mut() {
                 // A relayed caller speaks when its packets arrive, not on the clock.
-                Some(Answering::Browser(_)) if session.trunk.is_none() => {
+                Some(Answering::Browser(_)) if session.trunk.is_none() && !session.held => {
                     self.with_leg(call, |leg, _, _| leg.speak(Instant::now()));
                     self.drive(call);
                     self.latencies.record_egress(started.elapsed());
@@ -790,12 +810,18 @@ impl Engine {
         let Some(Session {
             trunk: Some(trunk),
             answering: Some(Answering::Browser(leg)),
+            held,
             ..
         }) = self.sessions.get_mut(&call)
         else {
             return;
         };
-        for frame in leg.take_for_caller() {
+        let frames = leg.take_for_caller();
+        // Held: the caller hears silence (the frames are dropped).
+        if *held {
+            return;
+        }
+        for frame in frames {
             if let Some((to, packet)) = trunk.leg.send(&frame) {
                 send(&trunk.socket, &packet, to);
             }

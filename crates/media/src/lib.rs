@@ -267,6 +267,12 @@ impl MediaEngine {
         self.tell(Command::Voicemail { call, greeting });
     }
 
+    /// Call waiting: holds the call (no audio relayed either way; the caller
+    /// hears silence) or takes it off hold.
+    pub fn hold(&self, call: CallId, held: bool) {
+        self.tell(Command::Hold { call, held });
+    }
+
     /// Drops a call's browser leg, if it has one (a voicemail is left alone).
     pub fn release_browser_leg(&self, call: CallId) {
         self.tell(Command::ReleaseBrowserLeg { call });

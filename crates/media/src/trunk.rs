@@ -111,6 +111,11 @@ impl TrunkLeg {
         Some((self.remote, self.sender.packet(PT_PCMU, pcmu, samples)))
     }
 
+    /// Counts as heard at `now` (a call taken off hold starts afresh).
+    pub fn heard(&mut self, now: Instant) {
+        self.last_heard = Some(now);
+    }
+
     /// No RTP for [`LOST_AFTER`] since the last packet (or since `since`,
     /// when none ever came).
     pub fn lost(&self, now: Instant, since: Instant) -> bool {

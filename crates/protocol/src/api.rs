@@ -331,6 +331,10 @@ pub enum TimelineKind {
     /// "Move to my phone" in the browser the detail names: the forwarding
     /// phone rings, and the call moves when it answers.
     MovingToPhone,
+    /// Put on hold in the browser the detail names (another call took it).
+    Held,
+    /// Taken off hold.
+    Resumed,
     /// The call ended on its own (the voicemail or call time limit).
     Ended,
     /// A log was written (by the rep, or automatically for a voicemail).

@@ -53,6 +53,10 @@ pub enum ClientMessage {
     /// "Move to my phone" for the call this browser is on; how it goes
     /// arrives as [`CallUpdate`]s (moving, moved, or failed).
     MoveToPhone { id: MessageId, call_id: CallId },
+    /// Put a call this browser is on on hold (to take or switch to another).
+    Hold { id: MessageId, call_id: CallId },
+    /// Take a held call of this browser's off hold.
+    Resume { id: MessageId, call_id: CallId },
     /// "Test ring": ring this socket's browser with a test call, answered by
     /// [`ServerMessage::TestRing`] on the same socket. No phone leg, no log.
     TestRing { id: MessageId },
@@ -67,6 +71,8 @@ impl ClientMessage {
             | Self::Close { id, .. }
             | Self::HangUp { id, .. }
             | Self::MoveToPhone { id, .. }
+            | Self::Hold { id, .. }
+            | Self::Resume { id, .. }
             | Self::TestRing { id } => id,
         }
     }
@@ -125,8 +131,6 @@ pub enum DialProgress {
     /// The prospect's phone rings.
     Ringing,
     Connected,
-    OnHold,
-    Resumed,
     Ended {
         outcome: crate::api::DialOutcome,
     },
@@ -177,6 +181,11 @@ pub enum CallUpdate {
     MovedToPhone,
     /// The phone did not answer the move: the call stays in this browser.
     MoveFailed,
+    /// Held (call waiting: the rep took another call): the other party
+    /// hears silence, and this browser neither sends nor plays its audio.
+    OnHold,
+    /// Taken off hold: its audio flows again.
+    Resumed,
 }
 
 /// Stable codes for [`ServerMessage::Error`].

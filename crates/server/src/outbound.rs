@@ -341,10 +341,13 @@ impl AppState {
                         trunk.stop_dial(&sip_key(id));
                     }
                 }
-                // Held calls come with call waiting (issue 15, item 2): no
-                // event leads here yet.
                 DialAction::HoldRemote | DialAction::ResumeRemote => {
-                    tracing::warn!(call = %id, ?action, "hold is not carried out yet");
+                    let held = action == DialAction::HoldRemote;
+                    self.media().hold(id, held);
+                    if let Some(Err(error)) = self.trunk().map(|t| t.hold_dial(&sip_key(id), held))
+                    {
+                        tracing::warn!(call = %id, %error, held, "holding the prospect failed");
+                    }
                 }
                 DialAction::Tell { device_id, update } => {
                     let message = update.message(id);

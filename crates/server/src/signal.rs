@@ -489,6 +489,24 @@ impl Connection {
                     });
                 return reply_to(id, moved);
             }
+            ClientMessage::Hold { id, call_id }
+                if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
+            {
+                return self.dial_hold(id, call_id, device_id, true).await;
+            }
+            ClientMessage::Resume { id, call_id }
+                if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
+            {
+                return self.dial_hold(id, call_id, device_id, false).await;
+            }
+            ClientMessage::Hold { id, call_id } => {
+                let device_id = device_id.to_owned();
+                (id, Event::Hold { device_id }, call_id)
+            }
+            ClientMessage::Resume { id, call_id } => {
+                let device_id = device_id.to_owned();
+                (id, Event::Resume { device_id }, call_id)
+            }
             ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
             ClientMessage::MoveToPhone { id, call_id } => {
                 let device_id = device_id.to_owned();
@@ -500,6 +518,25 @@ impl Connection {
             .rep_event(self.grant.rep.rep_id, call_id, event, device_id)
             .await;
         reply_to(id, applied)
+    }
+
+    /// Holds (or resumes) a call the rep dialled from this browser.
+    async fn dial_hold(
+        &mut self,
+        id: String,
+        call_id: protocol::CallId,
+        device_id: &str,
+        held: bool,
+    ) -> ServerMessage {
+        let done = self
+            .state
+            .dial_hold(self.grant.rep.rep_id, call_id, device_id, held)
+            .await
+            .map_err(|error| crate::exchange::EventError::Elsewhere {
+                code: SignalErrorCode::CallNotRinging,
+                message: error.to_string(),
+            });
+        reply_to(id, done)
     }
 
     /// Replies with an error; closes the socket past the error budget.

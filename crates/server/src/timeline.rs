@@ -62,6 +62,14 @@ pub fn for_event(event: &Event, by: &By) -> Note {
             TimelineKind::CallerHungUp,
             (by == &By::AudioLost).then(|| "the caller's audio stopped".to_owned()),
         ),
+        Event::Hold { device_id } => (
+            TimelineKind::Held,
+            Some(format!("in the browser {device_id}")),
+        ),
+        Event::Resume { device_id } => (
+            TimelineKind::Resumed,
+            Some(format!("in the browser {device_id}")),
+        ),
         Event::MoveToPhone { device_id } => (
             TimelineKind::MovingToPhone,
             Some(format!("from the browser {device_id}")),
@@ -102,7 +110,9 @@ pub fn for_action(action: &Action, devices: &[String]) -> Option<Note> {
         Action::StopPhone => (TimelineKind::PhoneStopped, None),
         Action::ForwardToPhone { number } => (TimelineKind::Forwarded, Some(number.clone())),
         Action::StartVoicemail => (TimelineKind::Voicemail, None),
-        Action::Tell { .. } | Action::EndMedia => return None,
+        Action::Tell { .. } | Action::EndMedia | Action::HoldCaller | Action::ResumeCaller => {
+            return None;
+        }
     })
 }
 

@@ -338,6 +338,46 @@ impl Trunk {
         Ok(())
     }
 
+    /// Holds the carrier's caller (a re-INVITE offering `sendonly`) or takes
+    /// them off hold (`sendrecv`). Only an answered call can be held.
+    pub fn hold(&self, call_id: &str, held: bool) -> Result<(), SipError> {
+        let (dialog, body) = {
+            let mut calls = self.inner.lock();
+            let call = calls.get_mut(call_id).ok_or(SipError::NoSuchCall)?;
+            let local_rtp = call.local_rtp.ok_or(SipError::NoSuchCall)?;
+            call.sdp_version += 1;
+            let body = sdp::reoffer(
+                local_rtp,
+                self.inner.sdp_ip(local_rtp),
+                call.offer.telephone_event,
+                held,
+                call.sdp_version,
+            );
+            (call.dialog.clone(), body)
+        };
+        reinvite(dialog, body, held);
+        Ok(())
+    }
+
+    /// [`Self::hold`] for a party Ringback dialled as `key`.
+    pub fn hold_dial(&self, key: &str, held: bool) -> Result<(), SipError> {
+        let (dialog, body) = {
+            let mut phones = self.inner.phones();
+            let call = phones.get_mut(key).ok_or(SipError::NoSuchCall)?;
+            call.sdp_version += 1;
+            let body = sdp::reoffer(
+                call.local_rtp,
+                self.inner.sdp_ip(call.local_rtp),
+                Some(sdp::OWN_TELEPHONE_EVENT),
+                held,
+                call.sdp_version,
+            );
+            (call.dialog.clone(), body)
+        };
+        reinvite(dialog, body, held);
+        Ok(())
+    }
+
     /// Ends the call from Ringback's side: BYE once answered, or 480 while it
     /// still rings. A call the carrier already ended is left alone.
     pub fn hang_up(&self, call_id: &str) {
@@ -402,4 +442,20 @@ impl Inner {
             .public_addr
             .map_or(local_rtp.ip(), |public| public.ip())
     }
+}
+
+/// Sends a hold (or resume) re-INVITE on its own task. A refusal leaves the
+/// call as it was on the wire; Ringback's audio is held either way.
+fn reinvite(dialog: InviteDialog, body: String, held: bool) {
+    tokio::spawn(async move {
+        let headers = Some(vec![Header::ContentType("application/sdp".into())]);
+        match dialog.reinvite(headers, Some(body.into_bytes())).await {
+            Ok(Some(response)) if response.status_code == StatusCode::OK => {}
+            Ok(Some(response)) => {
+                tracing::info!(held, status = %response.status_code, "the far end refused the hold re-INVITE")
+            }
+            Ok(None) => tracing::debug!(held, "no re-INVITE: the dialog is not confirmed"),
+            Err(error) => tracing::warn!(held, %error, "the hold re-INVITE failed"),
+        }
+    });
 }

@@ -31,6 +31,10 @@ pub struct OutboundTrunk {
 /// One phone being dialled.
 pub(crate) struct PhoneCall {
     pub(crate) dialog: InviteDialog,
+    /// The RTP address the offer gave, kept for re-INVITEs.
+    pub(crate) local_rtp: std::net::SocketAddr,
+    /// The `o=` version of the last SDP sent (the INVITE's is 1).
+    pub(crate) sdp_version: u64,
     /// Set once Ringback stops the dial: a late 200 is not an answer.
     pub(crate) stopped: Arc<AtomicBool>,
 }
@@ -83,6 +87,8 @@ pub(crate) fn dial(
         key.clone(),
         PhoneCall {
             dialog: dialog.clone(),
+            local_rtp: request.local_rtp,
+            sdp_version: 1,
             stopped: stopped.clone(),
         },
     );

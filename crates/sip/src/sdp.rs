@@ -165,20 +165,60 @@ pub fn parse_offer(text: &str) -> Result<AudioOffer, OfferError> {
     })
 }
 
+/// The telephone-event payload type Ringback offers.
+pub const OWN_TELEPHONE_EVENT: u8 = 101;
+
 /// Ringback's own offer (dialling the phone): PCMU and telephone-event 101.
 pub fn offer(local: SocketAddr, public_ip: IpAddr) -> String {
     let own = AudioOffer {
         rtp: local,
-        telephone_event: Some(101),
+        telephone_event: Some(OWN_TELEPHONE_EVENT),
         rtcp_mux: false,
         direction: Direction::SendRecv,
     };
     answer(&own, local, public_ip, 1)
 }
 
+/// Ringback's offer again within a call (a re-INVITE): `sendonly` holds the
+/// other party, `sendrecv` takes them off hold (RFC 3264 8.4). `version` is
+/// the `o=` version, one more than the last SDP sent in the dialog.
+pub fn reoffer(
+    local: SocketAddr,
+    public_ip: IpAddr,
+    telephone_event: Option<u8>,
+    held: bool,
+    version: u64,
+) -> String {
+    let own = AudioOffer {
+        rtp: local,
+        telephone_event,
+        rtcp_mux: false,
+        direction: Direction::SendRecv,
+    };
+    let direction = if held {
+        Direction::SendOnly
+    } else {
+        Direction::SendRecv
+    };
+    describe(&own, local, public_ip, version, direction)
+}
+
 /// The answer to `offer`: PCMU (and telephone-event if offered) on `local`,
 /// announced at `public_ip` (what the carrier can reach).
 pub fn answer(offer: &AudioOffer, local: SocketAddr, public_ip: IpAddr, version: u64) -> String {
+    describe(offer, local, public_ip, version, offer.direction.answer())
+}
+
+/// Ringback's side of the audio: `media` says which telephone-event type
+/// and whether RTCP is muxed; `direction` is written as it is.
+fn describe(
+    media: &AudioOffer,
+    local: SocketAddr,
+    public_ip: IpAddr,
+    version: u64,
+    direction: Direction,
+) -> String {
+    let offer = media;
     let family = if public_ip.is_ipv4() { "IP4" } else { "IP6" };
     let mut formats = String::from("0");
     if let Some(pt) = offer.telephone_event {
@@ -195,7 +235,7 @@ pub fn answer(offer: &AudioOffer, local: SocketAddr, public_ip: IpAddr, version:
         ));
     }
     sdp.push_str("a=ptime:20\r\n");
-    sdp.push_str(&format!("a={}\r\n", offer.direction.answer().attribute()));
+    sdp.push_str(&format!("a={}\r\n", direction.attribute()));
     if offer.rtcp_mux {
         sdp.push_str("a=rtcp-mux\r\n");
     }
@@ -231,6 +271,23 @@ mod tests {
         let back = parse_offer(&sdp).expect("our answer parses");
         assert_eq!(back.rtp, "203.0.113.5:20000".parse().expect("addr"));
         assert_eq!(back.telephone_event, Some(101));
+    }
+
+    #[test]
+    fn ringback_holds_with_sendonly_and_resumes_with_sendrecv_at_a_newer_version() {
+        let local: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
+        let held = reoffer(local, local.ip(), Some(101), true, 3);
+        assert!(held.contains("a=sendonly\r\n"), "{held}");
+        assert!(held.contains("o=ringback 40000 3 IN IP4"), "{held}");
+        assert!(held.contains("m=audio 40000 RTP/AVP 0 101\r\n"), "{held}");
+        let resumed = reoffer(local, local.ip(), None, false, 4);
+        assert!(resumed.contains("a=sendrecv\r\n"), "{resumed}");
+        assert!(resumed.contains("m=audio 40000 RTP/AVP 0\r\n"), "{resumed}");
+        // What Ringback holds with reads back as a hold.
+        assert_eq!(
+            parse_offer(&held).map(|o| o.direction),
+            Ok(Direction::SendOnly)
+        );
     }
 
     #[test]

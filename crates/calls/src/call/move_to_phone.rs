@@ -46,7 +46,13 @@ impl Call {
     pub(super) fn moved(&mut self) -> Vec<Action> {
         self.phone = LegState::Answered;
         self.phase = Phase::Connected(Answerer::Phone);
-        self.tell_mover(CallUpdate::MovedToPhone)
+        let mut actions = self.tell_mover(CallUpdate::MovedToPhone);
+        // Held in the browser meanwhile: on the phone the rep talks at once.
+        if self.held {
+            self.held = false;
+            actions.push(Action::ResumeCaller);
+        }
+        actions
     }
 
     /// The phone did not take a move: the call stays in the browser.

@@ -651,3 +651,63 @@ fn only_the_browser_on_the_call_can_move_it_and_only_to_a_phone_that_is_set() {
         Err(Refusal::NotConnectedHere)
     );
 }
+
+fn hold(device: &str) -> Event {
+    Event::Hold {
+        device_id: device.into(),
+    }
+}
+
+fn resume(device: &str) -> Event {
+    Event::Resume {
+        device_id: device.into(),
+    }
+}
+
+#[test]
+fn the_browser_on_a_call_holds_and_resumes_it_and_nothing_ends() {
+    let mut call = on_call_in_browser(request());
+    let actions = call.handle(hold("d1"), T0 + 5_000).expect("held");
+    assert_eq!(
+        actions,
+        vec![Action::HoldCaller, tell_d1(CallUpdate::OnHold)]
+    );
+    assert!(call.held());
+    assert_eq!(call.status(), CallStatus::Connected);
+    // A retried hold changes nothing.
+    assert_eq!(call.handle(hold("d1"), T0 + 5_100), Ok(vec![]));
+    // The time limit still counts from the answer.
+    assert_eq!(call.next_deadline(), Some(T0 + 1_000 + MAX_CALL));
+    let actions = call.handle(resume("d1"), T0 + 30_000).expect("resumed");
+    assert_eq!(
+        actions,
+        vec![Action::ResumeCaller, tell_d1(CallUpdate::Resumed)]
+    );
+    assert!(!call.held());
+}
+
+#[test]
+fn a_held_call_ends_as_any_call_when_someone_hangs_up() {
+    let mut call = on_call_in_browser(request());
+    call.handle(hold("d1"), T0 + 5_000).expect("held");
+    let actions = call.handle(Event::CallerHungUp, T0 + 9_000).expect("ended");
+    assert_eq!(actions, vec![tell_d1(CallUpdate::Ended), Action::EndMedia]);
+}
+
+#[test]
+fn only_the_browser_on_the_call_holds_it() {
+    let (mut ringing, _) = ring(request());
+    assert_eq!(
+        ringing.handle(hold("d1"), T0 + 1_000),
+        Err(Refusal::NotConnectedHere)
+    );
+    let mut call = on_call_in_browser(request());
+    assert_eq!(
+        call.handle(hold("d2"), T0 + 5_000),
+        Err(Refusal::NotConnectedHere)
+    );
+    assert_eq!(
+        call.handle(resume("d2"), T0 + 5_000),
+        Err(Refusal::NotConnectedHere)
+    );
+}

@@ -65,6 +65,22 @@ impl AppState {
                 self.rep_event_here(rep, id, Event::RepHungUp, &device_id)
                     .await
             }
+            CallCommand::Hold {
+                rep,
+                device_id,
+                held,
+            } => {
+                let event = if held {
+                    Event::Hold {
+                        device_id: device_id.clone(),
+                    }
+                } else {
+                    Event::Resume {
+                        device_id: device_id.clone(),
+                    }
+                };
+                self.rep_event_here(rep, id, event, &device_id).await
+            }
             CallCommand::MoveToPhone { rep, device_id } => {
                 let event = Event::MoveToPhone {
                     device_id: device_id.clone(),
@@ -101,6 +117,16 @@ impl AppState {
             Event::BrowserClose => CallCommand::Close { rep, device_id },
             Event::RepHungUp => CallCommand::HangUp { rep, device_id },
             Event::MoveToPhone { .. } => CallCommand::MoveToPhone { rep, device_id },
+            Event::Hold { .. } => CallCommand::Hold {
+                rep,
+                device_id,
+                held: true,
+            },
+            Event::Resume { .. } => CallCommand::Hold {
+                rep,
+                device_id,
+                held: false,
+            },
             // Only a socket's messages are forwarded.
             _ => return Err(EventError::NotFound),
         };

@@ -150,6 +150,11 @@ enum CallCommand {
         rep: RepId,
         device_id: String,
     },
+    Hold {
+        rep: RepId,
+        device_id: String,
+        held: bool,
+    },
 }
 
 /// The owner's answer: what the socket replies, decided where the call lives.

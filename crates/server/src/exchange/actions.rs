@@ -77,6 +77,15 @@ impl AppState {
                     }
                 }
                 Action::EndMedia => phone(PhoneCommand::Release),
+                Action::HoldCaller | Action::ResumeCaller => {
+                    let held = action == Action::HoldCaller;
+                    self.media().hold(live.id, held);
+                    if let (Some(trunk), Some(sip)) = (live.trunk.as_ref(), self.trunk())
+                        && let Err(error) = sip.hold(&trunk.sip_call_id, held)
+                    {
+                        tracing::warn!(call = %live.id, %error, held, "holding the caller on the trunk failed");
+                    }
+                }
             }
         }
         for note in notes {

@@ -51,6 +51,33 @@ impl AppState {
         }
     }
 
+    /// Call waiting: the browser on the call (`device_id`) holds or resumes it.
+    pub async fn dial_hold(
+        &self,
+        rep: RepId,
+        id: CallId,
+        device_id: &str,
+        held: bool,
+    ) -> Result<(), AppError> {
+        let live = self.own_dial(rep, id)?;
+        if live.lock().await.machine.device_id() != device_id {
+            return Err(AppError::Conflict(
+                "the call is not connected in this browser".into(),
+            ));
+        }
+        let event = if held {
+            DialEvent::Hold
+        } else {
+            DialEvent::Resume
+        };
+        match self.dial_event(id, event).await {
+            Ok(()) => Ok(()),
+            Err(DialError::Gone) => Err(AppError::NotFound("live call")),
+            Err(DialError::Refused(refusal)) => Err(AppError::Conflict(refusal.to_string())),
+            Err(DialError::Store(error)) => Err(error.into()),
+        }
+    }
+
     /// Dials the forwarding phone for a move; it shows the prospect's number.
     pub(super) fn ring_phone_for_dial(&self, id: CallId, number: String, prospect: String) {
         let state = self.clone();

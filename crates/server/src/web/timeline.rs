@@ -49,6 +49,8 @@ pub fn label(kind: TimelineKind) -> &'static str {
         TimelineKind::CallerHungUp => "The caller hung up",
         TimelineKind::RepHungUp => "You hung up",
         TimelineKind::MovingToPhone => "Moving to the forwarding phone",
+        TimelineKind::Held => "On hold (you took another call)",
+        TimelineKind::Resumed => "Taken off hold",
         TimelineKind::Ended => "Ended",
         TimelineKind::Logged => "Logged",
         _ => "Something happened",
