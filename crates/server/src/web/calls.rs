@@ -218,10 +218,9 @@ fn row(call: &CallView, timeline: &[TimelineEntry], rep: &WebRep, here: &str) ->
                     Some(id) => a href=(format!("/people/{}", id.0)) { (call.person.display_name()) },
                     None => (call.person.display_name()),
                 }
-                (call_back_form(call, rep, here))
             }
             td dir="auto" { (call.person.account.as_deref().unwrap_or("")) }
-            td.direction { (direction_label(call.direction)) }
+            td.direction { (direction_label(call.direction)) (call_back_form(call, rep, here)) }
             td { (length.as_deref().unwrap_or("—")) }
             td.outcome {
                 span.outcome-label { (call_outcome(call)) }
