@@ -7,7 +7,7 @@
 //! unsent notes; once the log is written the form shows what was logged.
 
 use crate::format;
-use crate::reason::{History, PreviousCall, previous_call};
+use crate::reason::{History, PreviousCall, headline, previous_call};
 use chrome::bridge;
 use chrome::messages::{CallAudio, CallPhase, LogDelivery, PanelCall, PanelView, WorkerRequest};
 use gloo_timers::callback::{Interval, Timeout};
@@ -224,22 +224,12 @@ fn others(call: &PanelCall, state: &UseReducerHandle<PanelState>) -> Html {
 
 fn reason(previous: Option<&PreviousCall>) -> Html {
     let body = match previous {
-        Some(previous) => {
-            let outcome = previous
-                .outcome
-                .map(|o| o.describe().to_owned())
-                .unwrap_or_default();
-            html! {
-                <>
-                    <p>{ format!("Last call {}", format::when(previous.at)) }
-                       if let Some(d) = previous.disposition.clone() { { format!(" · {d}") } }
-                       if let Some(s) = previous.sentiment.clone() { { format!(" · {s}") } }
-                       if previous.disposition.is_none() && !outcome.is_empty() { { format!(" · {outcome}") } }
-                    </p>
-                    if let Some(line) = previous.note_line.clone() { <blockquote id="reason-note" dir="auto">{ line }</blockquote> }
-                </>
-            }
-        }
+        Some(previous) => html! {
+            <>
+                <p id="reason-line">{ headline(previous, &format::day(previous.at)) }</p>
+                if let Some(line) = previous.note_line.clone() { <blockquote id="reason-note" dir="auto">{ line }</blockquote> }
+            </>
+        },
         None => html! { <p class="muted">{ "No earlier call on record." }</p> },
     };
     html! {

@@ -189,6 +189,10 @@ async fn on_server_message(message: ServerMessage) {
         // Read by hand where the socket reads frames (`wire`).
         ServerMessage::Availability { .. } | ServerMessage::ResumeTicket { .. } => return,
         ServerMessage::DialUpdate { call_id, update } => Input::DialProgress { call_id, update },
+        // The rep pressed Call on a Ringback page: dial as from a selection.
+        ServerMessage::DialRequested { number, person_id } => {
+            return crate::dial::call(&number, person_id, true).await;
+        }
     };
     let _ = dispatch(input).await;
 }

@@ -6,8 +6,8 @@
 
 use crate::http::Api;
 use crate::{calls, microphone, panel, state};
-use protocol::CallId;
 use protocol::signal::IncomingCall;
+use protocol::{CallId, PersonId};
 use wasm_bindgen::JsValue;
 use worker_core::Input;
 
@@ -24,9 +24,10 @@ fn object(fields: &[(&str, &str)]) -> JsValue {
 /// Longest selection read as a number: anything longer is not one.
 const MAX_NUMBER_TEXT: usize = 64;
 
-/// The rep asked to call `number` (as selected or clicked on a page);
-/// `open_panel`: no panel is at hand there, so one opens on the call.
-pub async fn call(number: &str, open_panel: bool) {
+/// The rep asked to call `number` (as selected or clicked on a page, or
+/// `person`'s from a Ringback page); `open_panel`: no panel is at hand
+/// there, so one opens on the call.
+pub async fn call(number: &str, person: Option<PersonId>, open_panel: bool) {
     let number = number.trim();
     if number.is_empty() || number.len() > MAX_NUMBER_TEXT {
         return problem("Select a phone number to call it with Ringback.".into());
@@ -39,6 +40,11 @@ pub async fn call(number: &str, open_panel: bool) {
     }
     let device_id = state::read(|s| s.durable.device_id.clone()).unwrap_or_default();
     let body = object(&[("to", number), ("device_id", &device_id)]);
+    if let Some(person) = person {
+        // A number in JSON (ids are well within f64's integers).
+        let id = JsValue::from_f64(person.0 as f64);
+        let _ = js_sys::Reflect::set(&body, &"person_id".into(), &id);
+    }
     let placed = match Api::for_session(&session)
         .post_object("/calls/dial", body)
         .await

@@ -235,7 +235,7 @@ pub async fn on_command(command: String, tab: JsValue) {
 pub async fn on_context_menu(menu_item_id: String, tab: JsValue, selection: String) {
     match menu_item_id.as_str() {
         CONTEXT_MENU_ID => panel::on_context_menu(panel::Tab::read(&tab)).await,
-        CALL_MENU_ID => dial::call(&selection, true).await,
+        CALL_MENU_ID => dial::call(&selection, None, true).await,
         _ => {}
     }
 }
@@ -365,7 +365,7 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
         }
         // From the content script of a tab with the panel in it.
         WorkerRequest::Dial { number } => {
-            dial::call(&number, false).await;
+            dial::call(&number, None, false).await;
             WorkerReply::Done
         }
         WorkerRequest::HangUp { call_id } => {

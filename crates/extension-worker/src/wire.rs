@@ -75,6 +75,10 @@ fn server_message(value: JsValue) -> Result<ServerMessage, JsValue> {
             call_id: from_js(field(&value, "call_id")?)?,
             update: dial_progress(&field(&value, "update")?)?,
         },
+        "dial_requested" => ServerMessage::DialRequested {
+            number: tag(&value, "number")?,
+            person_id: from_js(field(&value, "person_id")?)?,
+        },
         "error" => ServerMessage::Error {
             id: from_js(field(&value, "id")?)?,
             code: from_js(field(&value, "code")?)?,

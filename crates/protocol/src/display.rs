@@ -1,6 +1,7 @@
 //! How calls read to a rep, shared by the server's pages and the extension's
 //! panel and notifications so both say the same thing.
 
+use crate::api::DialOutcome;
 use crate::model::{CallOutcome, PersonSnapshot};
 
 impl PersonSnapshot {
@@ -26,6 +27,21 @@ impl CallOutcome {
             Self::Voicemail => "Voicemail",
             Self::Forwarded => "Forwarded, not answered",
             Self::Missed => "Missed",
+        }
+    }
+}
+
+impl DialOutcome {
+    /// "No answer", "Busy", ... (an outbound call's outcome).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Connected => "Connected",
+            Self::NoAnswer => "No answer",
+            Self::Busy => "Busy",
+            Self::Declined => "Declined",
+            Self::Unreachable => "Unreachable",
+            Self::Refused => "Refused by the carrier",
+            Self::Cancelled => "Hung up while ringing",
         }
     }
 }

@@ -11,7 +11,7 @@
 //! resume): clients key their ringing state by `call_id`.
 
 use crate::availability::Availability;
-use crate::model::{CallId, CallOutcome, PersonSnapshot, RepId, UnixMillis};
+use crate::model::{CallId, CallOutcome, PersonId, PersonSnapshot, RepId, UnixMillis};
 use serde::{Deserialize, Serialize};
 
 /// Chosen by the client, echoed by the server. Up to 64 characters.
@@ -121,6 +121,15 @@ pub enum ServerMessage {
     DialUpdate {
         call_id: CallId,
         update: DialProgress,
+    },
+    /// The rep pressed Call on one of the server's pages (the Person page,
+    /// a Calls page row): this browser, the one of the rep's the server
+    /// chose, places the call as if the rep had dialled `number` here.
+    /// The number is the server's record of the Person's, never a page's.
+    DialRequested {
+        number: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        person_id: Option<PersonId>,
     },
 }
 
@@ -236,7 +245,6 @@ pub mod close_code {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::PersonId;
 
     fn round_trip<T>(value: &T) -> T
     where

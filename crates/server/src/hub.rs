@@ -68,6 +68,9 @@ struct Connection {
     /// Hash of the session that opened it; signing that session out closes it.
     session_hash: String,
     tx: mpsc::Sender<Outbound>,
+    /// When the rep last used this browser (said Hello, answered, dialled):
+    /// a call asked for from a web page goes to the most recent.
+    active_at: UnixMillis,
 }
 
 /// A socket's place in the hub; leaving it (drop) unregisters the socket.
@@ -160,6 +163,7 @@ impl Hub {
             device_id: device_id.to_owned(),
             session_hash: session_hash.to_owned(),
             tx,
+            active_at: self.clock.now(),
         });
         drop(reps);
         self.left().remove(&rep);
@@ -196,6 +200,27 @@ impl Hub {
     pub fn device_ids(&self, rep: RepId) -> Vec<String> {
         self.lock().get(&rep).map_or_else(Vec::new, |connections| {
             connections.iter().map(|c| c.device_id.clone()).collect()
+        })
+    }
+
+    /// The rep used the browser `device_id` just now.
+    pub fn touch(&self, rep: RepId, device_id: &str) {
+        let now = self.clock.now();
+        if let Some(connections) = self.lock().get_mut(&rep) {
+            for connection in connections.iter_mut().filter(|c| c.device_id == device_id) {
+                connection.active_at = now;
+            }
+        }
+    }
+
+    /// The rep's browser used most recently here, and when.
+    pub fn latest_device(&self, rep: RepId) -> Option<(String, UnixMillis)> {
+        self.lock().get(&rep).and_then(|connections| {
+            connections
+                .iter()
+                // The last of equals wins: registered later, it said Hello last.
+                .max_by_key(|c| c.active_at)
+                .map(|c| (c.device_id.clone(), c.active_at))
         })
     }
 

@@ -92,6 +92,8 @@ impl AppState {
                 protocol::signal::MAX_ID_LEN
             )));
         }
+        // Only this instance's socket is marked: one elsewhere keeps its time.
+        self.hub().touch(rep, device_id);
         let store = self.store();
         let region = crate::phone::team_region(store, team).await?;
         let to = crate::phone::parse(&request.to, region)

@@ -438,6 +438,11 @@ impl Connection {
     }
 
     async fn handle(&mut self, message: ClientMessage, device_id: &str) -> ServerMessage {
+        // Keepalives come from every idle browser: only the rep's own
+        // actions mark the browser they use.
+        if !matches!(message, ClientMessage::Keepalive { .. }) {
+            self.state.hub().touch(self.grant.rep.rep_id, device_id);
+        }
         let (id, event, call_id) = match message {
             ClientMessage::Hello { id, .. } | ClientMessage::Keepalive { id } => {
                 return ServerMessage::Ack { id };

@@ -127,6 +127,9 @@ struct PresenceReply {
     /// No socket now, but the rep's last one here left then, within the grace.
     #[serde(default)]
     left_at: Option<protocol::UnixMillis>,
+    /// The rep's browser used most recently on that instance.
+    #[serde(default)]
+    latest: Option<String>,
 }
 
 /// A socket's message for a call another instance owns.
@@ -244,6 +247,28 @@ impl AppState {
         if let Err(error) = self.cluster().bus.publish(&rep_subject(rep), payload).await {
             tracing::warn!(%rep, %error, "telling the other instances failed");
         }
+    }
+
+    /// The one browser of the rep's that places a call asked for from a
+    /// web page: the one used most recently here, else (asked over the bus)
+    /// the one used most recently on the instance that answers first. Only
+    /// a rep with no browser here costs the question.
+    pub async fn dialling_browser(&self, rep: RepId) -> Option<String> {
+        if let Some((device, _)) = self.hub().latest_device(rep) {
+            return Some(device);
+        }
+        let question = RepNews::Presence {
+            origin: self.cluster().instance.clone(),
+        };
+        let reply = self
+            .cluster()
+            .bus
+            .request(&rep_subject(rep), encode(&question)?, PRESENCE_TIMEOUT)
+            .await
+            .ok()?;
+        let reply: PresenceReply = serde_json::from_slice(&reply).ok()?;
+        // An older instance does not say which: its latest registered then.
+        reply.latest.or_else(|| reply.devices.last().cloned())
     }
 
     /// Whether a call for `rep` finds a browser: here, on another instance

@@ -182,8 +182,12 @@ async fn pump(
                 if devices.is_empty() && left_at.is_none() {
                     continue;
                 }
-                if let Some(reply) = encode(&PresenceReply { devices, left_at })
-                    && let Err(error) = message.respond(reply).await
+                let latest = state.hub().latest_device(rep).map(|(device, _)| device);
+                if let Some(reply) = encode(&PresenceReply {
+                    devices,
+                    left_at,
+                    latest,
+                }) && let Err(error) = message.respond(reply).await
                 {
                     tracing::warn!(%rep, %error, "answering a presence question failed");
                 }

@@ -13,7 +13,9 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{Markup, html};
-use protocol::api::{CallView, TeamChoices, TimelineEntry, UpdateLogRequest};
+use protocol::api::{
+    CallDirection, CallView, DialOutcome, TeamChoices, TimelineEntry, UpdateLogRequest,
+};
 use protocol::{CallId, CallOutcome, DispositionId, LogStatus, SentimentId};
 use serde::Deserialize;
 
@@ -57,6 +59,24 @@ impl Filters {
 /// The outcome as the pages show it; a call still going has none yet.
 pub fn outcome_label(outcome: Option<CallOutcome>) -> &'static str {
     outcome.map_or("In progress", CallOutcome::describe)
+}
+
+/// A call's outcome in either direction (an outbound call's is its dial's).
+pub fn call_outcome(call: &CallView) -> &'static str {
+    match call.direction {
+        CallDirection::Inbound => outcome_label(call.outcome),
+        CallDirection::Outbound => call
+            .dial_outcome
+            .map_or("In progress", DialOutcome::describe),
+    }
+}
+
+/// "Inbound" or "Outbound".
+pub fn direction_label(direction: CallDirection) -> &'static str {
+    match direction {
+        CallDirection::Inbound => "Inbound",
+        CallDirection::Outbound => "Outbound",
+    }
 }
 
 const OUTCOMES: [(CallOutcome, &str); 5] = [
@@ -200,10 +220,10 @@ fn row(call: &CallView, timeline: &[TimelineEntry], rep: &WebRep, here: &str) ->
                 }
             }
             td dir="auto" { (call.person.account.as_deref().unwrap_or("")) }
-            td { "Inbound" }
+            td.direction { (direction_label(call.direction)) (call_back_form(call, rep, here)) }
             td { (length.as_deref().unwrap_or("—")) }
             td.outcome {
-                span.outcome-label { (outcome_label(call.outcome)) }
+                span.outcome-label { (call_outcome(call)) }
                 @if log.is_some_and(|l| l.status == LogStatus::NoAnswer) { br; span.muted { "marked no answer" } }
                 (super::timeline::details(call.id, timeline))
             }
@@ -235,6 +255,17 @@ fn row(call: &CallView, timeline: &[TimelineEntry], rep: &WebRep, here: &str) ->
                     None => "—",
                 }
             }
+        }
+    }
+}
+
+/// Call back: the server asks the rep's browser to call the call's number.
+fn call_back_form(call: &CallView, rep: &WebRep, here: &str) -> Markup {
+    html! {
+        form.call-back method="post" action=(format!("/calls/{}/call-back", call.id.0)) {
+            input type="hidden" name="csrf" value=(rep.csrf());
+            input type="hidden" name="back" value=(here);
+            button.small type="submit" title=(format!("Call {} from Chrome", call.person.number)) { "Call back" }
         }
     }
 }

@@ -14,6 +14,7 @@
 
 mod availability;
 mod calls;
+pub mod dial;
 mod people;
 mod region;
 mod settings;
@@ -67,7 +68,9 @@ pub fn routes() -> Vec<Route> {
             post(calls::mark_no_answer),
         ),
         page("/calls/{id}/recording", GET, Rep, get(calls::recording)),
+        page("/calls/{id}/call-back", POST, Rep, post(dial::call_back)),
         page("/people/{id}", GET, Rep, get(people::page)),
+        page("/people/{id}/call", POST, Rep, post(dial::call_person)),
         page(
             "/settings",
             GET_POST,

@@ -2,7 +2,7 @@
 //! on the forwarding phone is logged (the article's rule: calls are logged on
 //! the Person profile first).
 
-use super::calls::outcome_label;
+use super::calls::{call_outcome, direction_label};
 use super::time::{format_utc, iso};
 use super::{Flash, PageError, WebRep, flash, layout};
 use crate::error::AppError;
@@ -54,7 +54,17 @@ pub async fn page(
                 @if let Some(account) = &person.account { (account) }
             }
             dl {
-                dt { "Numbers" } dd { (person.phones.join(", ")) }
+                dt { "Numbers" }
+                dd {
+                    @for phone in &person.phones {
+                        form.call method="post" action=(format!("/people/{id}/call")) {
+                            span.number { (phone) } " "
+                            input type="hidden" name="csrf" value=(rep.csrf());
+                            input type="hidden" name="number" value=(phone);
+                            button.small type="submit" title=(format!("Call {phone} from Chrome")) { "Call" }
+                        }
+                    }
+                }
                 dt { "CRM" }
                 dd {
                     @match &person.crm_url {
@@ -92,7 +102,8 @@ fn call_card(
         article.call id=(format!("call-{}", call.id.0)) {
             header {
                 time datetime=(iso(call.started_at)) { (format_utc(call.started_at)) }
-                span { (outcome_label(call.outcome)) }
+                span { (direction_label(call.direction)) }
+                span { (call_outcome(call)) }
                 @if let Some(length) = length { span { (length) } }
             }
             @match &call.log {
@@ -123,7 +134,7 @@ fn call_card(
                         button type="submit" { "Log call" }
                     }
                 }
-                Some(log) => { p.muted { "Logged automatically (" (outcome_label(call.outcome)) ")." } @if !log.notes.is_empty() { p.notes dir="auto" { (log.notes) } } }
+                Some(log) => { p.muted { "Logged automatically (" (call_outcome(call)) ")." } @if !log.notes.is_empty() { p.notes dir="auto" { (log.notes) } } }
                 None => { p.muted { "Not logged." } }
             }
             (super::timeline::details(call.id, timeline))
