@@ -96,6 +96,10 @@ pub enum WorkerRequest {
     MoveToPhone {
         call_id: CallId,
     },
+    /// Panel: take this held call off hold (the call on now is held).
+    Resume {
+        call_id: CallId,
+    },
     /// Offscreen document loaded: should it be ringing?
     OffscreenReady,
     /// Popup or options page: set the rep's availability (stored on the
@@ -266,6 +270,18 @@ pub struct PanelCall {
     /// Why the last move did not happen.
     #[serde(default)]
     pub move_note: Option<String>,
+    /// On hold (call waiting).
+    #[serde(default)]
+    pub held: bool,
+}
+
+/// Another call the rep is on in this browser (call waiting): the panel
+/// lists it, and switches to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OtherCall {
+    pub call_id: CallId,
+    pub name: String,
+    pub held: bool,
 }
 
 /// What the panel shows. The server's answers the worker does not need
@@ -286,6 +302,9 @@ pub struct PanelView {
     /// failed, the tab was closed): the panel says so.
     #[serde(default)]
     pub crm_note: Option<String>,
+    /// The rep's other calls in this browser, connected or held.
+    #[serde(default)]
+    pub others: Vec<OtherCall>,
 }
 
 /// Worker and offscreen document → open pages.
@@ -326,6 +345,11 @@ pub enum OffscreenCommand {
     Mute {
         call_id: CallId,
         muted: bool,
+    },
+    /// Call waiting: neither send the microphone nor play the call.
+    Hold {
+        call_id: CallId,
+        held: bool,
     },
     /// The call ended (or failed) here: close its connection, free the microphone.
     EndAudio {

@@ -45,6 +45,8 @@ struct Call {
     speaker: HtmlAudioElement,
     meter: Option<Meter>,
     muted: bool,
+    /// On hold (call waiting): nothing sent, nothing played.
+    held: bool,
     quality: Option<CallQuality>,
     /// How long the server has sent nothing, for the panel's offer to move
     /// the call to the phone.
@@ -157,6 +159,7 @@ async fn connect(call_id: CallId, offer: &str) -> Result<(Call, String), String>
         speaker,
         meter,
         muted: false,
+        held: false,
         quality: None,
         silence: quality::SilenceWatch::default(),
         device_note,
@@ -232,12 +235,8 @@ pub fn mute(call_id: CallId, muted: bool) -> Result<(), String> {
     let found = CALLS.with(|c| {
         let mut calls = c.borrow_mut();
         let call = calls.iter_mut().find(|call| call.call_id == call_id)?;
-        for track in call.microphone.get_audio_tracks() {
-            track
-                .unchecked_into::<MediaStreamTrack>()
-                .set_enabled(!muted);
-        }
         call.muted = muted;
+        send_microphone(call);
         Some(())
     });
     if found.is_none() {
@@ -245,6 +244,30 @@ pub fn mute(call_id: CallId, muted: bool) -> Result<(), String> {
     }
     broadcast(call_id);
     Ok(())
+}
+
+/// Call waiting: a held call neither sends the microphone nor plays. A call
+/// with no audio here has nothing to hold.
+pub fn hold(call_id: CallId, held: bool) -> Result<(), String> {
+    CALLS.with(|c| {
+        let mut calls = c.borrow_mut();
+        if let Some(call) = calls.iter_mut().find(|call| call.call_id == call_id) {
+            call.held = held;
+            call.speaker.set_muted(held);
+            send_microphone(call);
+        }
+    });
+    broadcast(call_id);
+    Ok(())
+}
+
+/// The microphone goes out unless the call is muted or held.
+fn send_microphone(call: &Call) {
+    for track in call.microphone.get_audio_tracks() {
+        track
+            .unchecked_into::<MediaStreamTrack>()
+            .set_enabled(!call.muted && !call.held);
+    }
 }
 
 /// End one call's audio. Nothing to end is fine (it may never have started).

@@ -96,6 +96,7 @@ fn obey_audio(command: OffscreenCommand, reply: js_sys::Function) -> bool {
             return true;
         }
         OffscreenCommand::Mute { call_id, muted } => audio::mute(call_id, muted),
+        OffscreenCommand::Hold { call_id, held } => audio::hold(call_id, held),
         OffscreenCommand::EndAudio { call_id } => {
             audio::end(call_id);
             Ok(())

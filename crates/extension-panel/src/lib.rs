@@ -11,6 +11,7 @@ mod format;
 mod move_to_phone;
 mod panel;
 mod reason;
+mod waiting;
 
 use wasm_bindgen::prelude::*;
 

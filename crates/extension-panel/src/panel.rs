@@ -163,6 +163,8 @@ pub fn panel() -> Html {
             { reason(state.previous.as_ref()) }
             { call_state(call, state.now) }
             { audio(&state, call) }
+            { crate::waiting::held(call, failed(&state)) }
+            { crate::waiting::others(&view.others, failed(&state)) }
             { move_section(&state, call) }
             { log_form(&state, call, &draft_timer) }
         </main>
@@ -243,6 +245,7 @@ fn reason(previous: Option<&PreviousCall>) -> Html {
 fn call_state(call: &PanelCall, now: i64) -> Html {
     let (label, timer) = match call.phase {
         CallPhase::Ringing | CallPhase::Accepting => ("Connecting…", None),
+        CallPhase::Connected if call.held => ("On hold", call.answered_at.map(|at| now - at)),
         CallPhase::Connected => ("On call", call.answered_at.map(|at| now - at)),
         CallPhase::OnPhone => ("On your phone", call.answered_at.map(|at| now - at)),
         CallPhase::Ended => (
@@ -287,13 +290,15 @@ fn audio(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
     crate::audio::controls(call.call_id, audio, failed)
 }
 
+/// Where a request the worker refused says why.
+fn failed(state: &UseReducerHandle<PanelState>) -> Callback<String> {
+    let state = state.clone();
+    Callback::from(move |message| state.dispatch(Action::Failed(message)))
+}
+
 fn move_section(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
     let audio = state.audio.as_ref().filter(|a| a.call_id == call.call_id);
-    let failed = {
-        let state = state.clone();
-        Callback::from(move |message| state.dispatch(Action::Failed(message)))
-    };
-    crate::move_to_phone::section(call, audio, failed)
+    crate::move_to_phone::section(call, audio, failed(state))
 }
 
 /// The notes the worker is told of a moment after the last key.

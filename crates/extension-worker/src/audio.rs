@@ -37,6 +37,13 @@ pub async fn mute(call_id: CallId, muted: bool) -> Result<(), String> {
     }
 }
 
+/// Holds (or resumes) a call's audio here; a call with no audio here has
+/// nothing to hold.
+pub async fn hold(call_id: CallId, held: bool) {
+    let command = OffscreenCommand::Hold { call_id, held };
+    let _ = offscreen::ask(&command, false, COMMAND_TIMEOUT_MS).await;
+}
+
 /// End a call's audio here; nothing to end is fine.
 pub async fn end(call_id: CallId) {
     let _ = offscreen::ask(

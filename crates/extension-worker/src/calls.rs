@@ -118,6 +118,7 @@ async fn run(effects: Vec<Effect>, changed: bool) -> Result<(), String> {
             Effect::SendDialAnswer { call_id, answer } => crate::dial::send_answer(call_id, answer),
             Effect::EndAudio(call_id) => audio::end(call_id).await,
             Effect::MuteAudio { call_id, muted } => reply = audio::mute(call_id, muted).await,
+            Effect::HoldAudio { call_id, held } => audio::hold(call_id, held).await,
             Effect::OpenRecord(call_id) => {
                 choices::refresh_soon();
                 if let Some(entry) = entry(call_id) {
@@ -268,6 +269,15 @@ pub async fn move_to_phone(call_id: CallId) -> Result<(), String> {
     .await
 }
 
+/// The panel's Resume on a held call: the call on now is held.
+pub async fn resume(call_id: CallId) -> Result<(), String> {
+    dispatch(Input::Resume {
+        call_id,
+        connected: socket::is_open(),
+    })
+    .await
+}
+
 /// The panel's Mute and Unmute.
 pub async fn mute(call_id: CallId, muted: bool) -> Result<(), String> {
     dispatch(Input::Mute { call_id, muted }).await
@@ -306,7 +316,15 @@ async fn show_ring(call_id: CallId) {
         return;
     };
     let microphone_ok = microphone::allowed().await;
-    let text = rules::ring_text(&person, others, microphone_ok);
+    let mut text = rules::ring_text(&person, others, microphone_ok);
+    // Call waiting: the rep hears of the call they are on.
+    let talking_to = state::read(|s| {
+        let on_now = worker_core::on_now(&s.live).filter(|&id| id != call_id)?;
+        Some(s.live.entry(on_now)?.call.person.display_name().to_owned())
+    });
+    if let Some(name) = talking_to.filter(|_| microphone_ok) {
+        text.context = rules::on_a_call_text(&name);
+    }
     let options = NotificationOptions {
         buttons: vec![Button { title: "Accept" }, Button { title: "Close" }],
         require_interaction: true,

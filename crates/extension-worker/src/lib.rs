@@ -264,6 +264,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
             | WorkerRequest::HangUp { .. }
             | WorkerRequest::Mute { .. }
             | WorkerRequest::MoveToPhone { .. }
+            | WorkerRequest::Resume { .. }
             | WorkerRequest::Draft { .. }
             | WorkerRequest::ChoosePerson { .. }
     );
@@ -374,6 +375,10 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
         }
         WorkerRequest::MoveToPhone { call_id } => {
             calls::move_to_phone(call_id).await?;
+            WorkerReply::Done
+        }
+        WorkerRequest::Resume { call_id } => {
+            calls::resume(call_id).await?;
             WorkerReply::Done
         }
         WorkerRequest::ChoosePerson { call_id, person_id } => {

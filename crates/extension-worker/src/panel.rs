@@ -13,7 +13,7 @@ use crate::js_read;
 use crate::state::{self, CallEntry, PanelTab};
 use crate::{choices, rules};
 use chrome::api::{call, scripting, tabs, windows};
-use chrome::messages::{PanelCall, PanelView};
+use chrome::messages::{OtherCall, PanelCall, PanelView};
 use protocol::{CallId, PersonId};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
@@ -428,6 +428,22 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         also: e.call.also,
         moving: e.moving,
         move_note: e.move_note,
+        held: e.held,
+    });
+    let shown = call.as_ref().map(|c| c.call_id);
+    let others = state::read(|s| {
+        s.live
+            .calls
+            .iter()
+            .filter(|e| {
+                e.phase == worker_core::CallPhase::Connected && Some(e.call.call_id) != shown
+            })
+            .map(|e| OtherCall {
+                call_id: e.call.call_id,
+                name: e.call.person.display_name().to_owned(),
+                held: e.held,
+            })
+            .collect()
     });
     let crm_note = state::read(|s| {
         s.live
@@ -449,6 +465,7 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         history,
         connection: state::connection(),
         crm_note,
+        others,
     }
 }
 

@@ -59,6 +59,11 @@ pub fn ring_text(person: &PersonSnapshot, others: usize, microphone_ok: bool) ->
     }
 }
 
+/// A ring's last line while the rep is on another call: Accept holds it.
+pub fn on_a_call_text(talking_to: &str) -> String {
+    format!("You are on a call with {talking_to} · Accept puts it on hold")
+}
+
 /// "Missed call from Ada Lovelace" (or the number).
 pub fn missed_text(person: &PersonSnapshot) -> String {
     format!("Missed call from {}", person.display_name())

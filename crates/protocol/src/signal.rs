@@ -53,10 +53,13 @@ pub enum ClientMessage {
     /// "Move to my phone" for the call this browser is on; how it goes
     /// arrives as [`CallUpdate`]s (moving, moved, or failed).
     MoveToPhone { id: MessageId, call_id: CallId },
-    /// Put a call this browser is on on hold (to take or switch to another).
-    Hold { id: MessageId, call_id: CallId },
-    /// Take a held call of this browser's off hold.
-    Resume { id: MessageId, call_id: CallId },
+    /// Put a call this browser is on on hold (`held`: to take or switch to
+    /// another call), or take it off hold.
+    Hold {
+        id: MessageId,
+        call_id: CallId,
+        held: bool,
+    },
     /// "Test ring": ring this socket's browser with a test call, answered by
     /// [`ServerMessage::TestRing`] on the same socket. No phone leg, no log.
     TestRing { id: MessageId },
@@ -72,7 +75,6 @@ impl ClientMessage {
             | Self::HangUp { id, .. }
             | Self::MoveToPhone { id, .. }
             | Self::Hold { id, .. }
-            | Self::Resume { id, .. }
             | Self::TestRing { id } => id,
         }
     }

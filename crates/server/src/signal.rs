@@ -494,23 +494,19 @@ impl Connection {
                     });
                 return reply_to(id, moved);
             }
-            ClientMessage::Hold { id, call_id }
+            ClientMessage::Hold { id, call_id, held }
                 if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
             {
-                return self.dial_hold(id, call_id, device_id, true).await;
+                return self.dial_hold(id, call_id, device_id, held).await;
             }
-            ClientMessage::Resume { id, call_id }
-                if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
-            {
-                return self.dial_hold(id, call_id, device_id, false).await;
-            }
-            ClientMessage::Hold { id, call_id } => {
+            ClientMessage::Hold { id, call_id, held } => {
                 let device_id = device_id.to_owned();
-                (id, Event::Hold { device_id }, call_id)
-            }
-            ClientMessage::Resume { id, call_id } => {
-                let device_id = device_id.to_owned();
-                (id, Event::Resume { device_id }, call_id)
+                let event = if held {
+                    Event::Hold { device_id }
+                } else {
+                    Event::Resume { device_id }
+                };
+                (id, event, call_id)
             }
             ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
             ClientMessage::MoveToPhone { id, call_id } => {

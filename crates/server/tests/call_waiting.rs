@@ -26,13 +26,15 @@ fn hold(id: &str, call_id: CallId) -> ClientMessage {
     ClientMessage::Hold {
         id: id.into(),
         call_id,
+        held: true,
     }
 }
 
 fn resume(id: &str, call_id: CallId) -> ClientMessage {
-    ClientMessage::Resume {
+    ClientMessage::Hold {
         id: id.into(),
         call_id,
+        held: false,
     }
 }
 

@@ -17,6 +17,7 @@ mod model;
 mod moving;
 pub mod test_ring;
 mod update;
+mod waiting;
 
 pub use model::{
     CallEntry, CallPhase, KEEP_AT_MOST, KEEP_SETTLED, Live, LogDelivery, LogState, PanelTab,
@@ -24,3 +25,4 @@ pub use model::{
 };
 pub use test_ring::{StepFailure, StepTime, TestRingReport, TestStep};
 pub use update::{Effect, Input, Missed, notification, update};
+pub use waiting::on_now;

@@ -112,6 +112,9 @@ pub struct CallEntry {
     /// Why the last move did not happen, for the panel.
     #[serde(default)]
     pub move_note: Option<String>,
+    /// On hold (call waiting): the rep took or switched to another call.
+    #[serde(default)]
+    pub held: bool,
 }
 
 impl CallEntry {
@@ -127,6 +130,7 @@ impl CallEntry {
             outbound: false,
             moving: false,
             move_note: None,
+            held: false,
         }
     }
 

@@ -80,6 +80,9 @@ pub enum Input {
     Mute { call_id: CallId, muted: bool },
     /// The panel's "Move to my phone"; `connected`: whether the socket is open.
     MoveToPhone { call_id: CallId, connected: bool },
+    /// The panel's Resume (or "Switch to") on a held call: the call on now
+    /// is held and this one taken off hold.
+    Resume { call_id: CallId, connected: bool },
     /// The server placed a call this browser dialled (`offer` is its audio).
     /// `open_panel`: open a panel on it (none is at hand where the rep dialled).
     Dialled {
@@ -133,6 +136,12 @@ pub enum Effect {
     MuteAudio {
         call_id: CallId,
         muted: bool,
+    },
+    /// Hold (or resume) a call's audio in this browser: no microphone out,
+    /// no sound in.
+    HoldAudio {
+        call_id: CallId,
+        held: bool,
     },
     /// Accept was confirmed: open the call's CRM record.
     OpenRecord(CallId),
@@ -228,6 +237,9 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
         Input::MoveToPhone { call_id, connected } => {
             crate::moving::ask(live, call_id, connected, fx)
         }
+        Input::Resume { call_id, connected } => {
+            crate::waiting::resume(live, call_id, connected, fx)
+        }
         Input::Dialled { call, open_panel } => dialled(live, call, open_panel, fx),
         Input::DialProgress { call_id, update } => dial_progress(live, call_id, update, now, fx),
     }
@@ -243,6 +255,8 @@ fn dialled(live: &mut Live, call: IncomingCall, open_panel: bool, fx: &mut Vec<E
         return;
     }
     let offer = call.offer.clone();
+    // Dialling while on a call holds it, as taking a callback does.
+    crate::waiting::hold_others(live, call_id, fx);
     live.calls.push(crate::CallEntry::dialled(call));
     live.active_call = Some(call_id);
     live.prune();
@@ -277,7 +291,7 @@ fn dial_progress(
             entry.ended_at = Some(now);
             fx.push(Effect::EndAudio(call_id));
         }
-        // Ringing, hold and resume change nothing the worker keeps.
+        // Ringing changes nothing the worker keeps.
         _ => {}
     }
     fx.push(Effect::NotifyPages);
@@ -324,7 +338,9 @@ fn call_update(
     now: UnixMillis,
     fx: &mut Vec<Effect>,
 ) {
-    if crate::moving::call_update(live, call_id, &update, now, fx) {
+    if crate::moving::call_update(live, call_id, &update, now, fx)
+        || crate::waiting::call_update(live, call_id, &update, fx)
+    {
         return;
     }
     let Some(entry) = live.entry_mut(call_id) else {
@@ -395,6 +411,11 @@ fn accept(
         });
         return;
     }
+    if live.entry(call_id).is_none() {
+        return;
+    }
+    // Call waiting: the call the rep is on goes on hold first.
+    crate::waiting::hold_others(live, call_id, fx);
     let Some(entry) = live.entry_mut(call_id) else {
         return;
     };

@@ -315,3 +315,11 @@ fn an_injected_tab_is_trusted_only_while_it_stays_on_its_site() {
     assert!(!still_same_site(&origin, "not a url"));
     assert_eq!(origin_of("about:blank"), None);
 }
+
+#[test]
+fn a_ring_during_a_call_names_the_call_the_rep_is_on() {
+    assert_eq!(
+        on_a_call_text("Ada Lovelace"),
+        "You are on a call with Ada Lovelace · Accept puts it on hold"
+    );
+}

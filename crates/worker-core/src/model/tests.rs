@@ -32,6 +32,7 @@ pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> 
         outbound: false,
         moving: false,
         move_note: None,
+        held: false,
     }
 }
 
