@@ -37,6 +37,7 @@ mod microphone;
 mod offscreen;
 mod outbox;
 mod panel;
+mod requests;
 mod resume;
 mod ringtone;
 pub mod rules;
@@ -244,15 +245,12 @@ pub async fn on_context_menu(menu_item_id: String, tab: JsValue, selection: Stri
 /// reply; anything not addressed to the worker gets `undefined`.
 #[wasm_bindgen]
 pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
-    let request = match chrome::js::from_js::<Envelope<WorkerRequest>>(message) {
-        Ok(Envelope {
-            to: Target::Worker,
-            body,
-        }) => body,
-        Ok(_) => return Ok(JsValue::UNDEFINED),
-        Err(error) => {
+    let request = match requests::read(&message) {
+        requests::Incoming::Request(request) => request,
+        requests::Incoming::NotForTheWorker => return Ok(JsValue::UNDEFINED),
+        requests::Incoming::Unreadable(problem) => {
             return chrome::js::to_js(&WorkerReply::Error {
-                message: format!("Unreadable request: {}", chrome::js::error_text(&error)),
+                message: format!("Unreadable request: {problem}"),
             });
         }
     };

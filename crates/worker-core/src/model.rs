@@ -85,7 +85,15 @@ pub struct Live {
     /// the server only matches an id to its reply).
     #[serde(skip)]
     pub sent: u64,
+    /// Dial progress that came before the server's answer to the dial did
+    /// (a prospect busy at once): applied when the call is known. Not
+    /// stored; at most [`EARLY_PROGRESS`].
+    #[serde(skip)]
+    pub early: Vec<(CallId, protocol::signal::DialProgress)>,
 }
+
+/// Early dial progress kept at most: a few dials in flight at once.
+pub const EARLY_PROGRESS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallEntry {

@@ -240,7 +240,7 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
         Input::Resume { call_id, connected } => {
             crate::waiting::resume(live, call_id, connected, fx)
         }
-        Input::Dialled { call, open_panel } => dialled(live, call, open_panel, fx),
+        Input::Dialled { call, open_panel } => dialled(live, call, open_panel, now, fx),
         Input::DialProgress { call_id, update } => dial_progress(live, call_id, update, now, fx),
     }
     effects
@@ -249,7 +249,13 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
 /// The server placed the call the rep dialled: its audio is answered here,
 /// and it becomes the call panels show (one opens on it if the rep dialled
 /// where there is none).
-fn dialled(live: &mut Live, call: IncomingCall, open_panel: bool, fx: &mut Vec<Effect>) {
+fn dialled(
+    live: &mut Live,
+    call: IncomingCall,
+    open_panel: bool,
+    now: UnixMillis,
+    fx: &mut Vec<Effect>,
+) {
     let call_id = call.call_id;
     if live.entry(call_id).is_some() {
         return;
@@ -267,6 +273,14 @@ fn dialled(live: &mut Live, call: IncomingCall, open_panel: bool, fx: &mut Vec<E
         fx.push(Effect::OpenRecord(call_id));
     }
     fx.push(Effect::NotifyPages);
+    // What the server said of the call before its answer to the dial came.
+    let (early, rest) = std::mem::take(&mut live.early)
+        .into_iter()
+        .partition(|(id, _)| *id == call_id);
+    live.early = rest;
+    for (_, update) in early {
+        dial_progress(live, call_id, update, now, fx);
+    }
 }
 
 fn dial_progress(
@@ -276,9 +290,17 @@ fn dial_progress(
     now: UnixMillis,
     fx: &mut Vec<Effect>,
 ) {
-    let Some(entry) = live.entry_mut(call_id).filter(|e| e.outbound) else {
+    let Some(entry) = live.entry_mut(call_id) else {
+        // Perhaps a dial whose answer from the server is still on its way.
+        if live.early.len() >= crate::model::EARLY_PROGRESS {
+            live.early.remove(0);
+        }
+        live.early.push((call_id, update));
         return;
     };
+    if !entry.outbound {
+        return;
+    }
     match update {
         DialProgress::Connected if entry.phase == CallPhase::Accepting => {
             entry.phase = CallPhase::Connected;

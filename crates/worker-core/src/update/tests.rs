@@ -754,3 +754,41 @@ fn dial_progress_for_a_call_rung_here_changes_nothing() {
     assert!(effects.is_empty());
     assert_eq!(live, before);
 }
+
+#[test]
+fn progress_that_comes_before_the_dial_s_answer_is_applied_when_it_comes() {
+    // A prospect busy at once: the end arrives on the socket before the
+    // server's reply to the dial request reaches the worker.
+    let mut live = Live::default();
+    progress(
+        &mut live,
+        DialProgress::Ended {
+            outcome: protocol::api::DialOutcome::Busy,
+        },
+        NOW + 50,
+    );
+    assert_eq!(live.phase_of(CallId(7)), None);
+    let effects = update(
+        &mut live,
+        Input::Dialled {
+            call: ring(7, true),
+            open_panel: true,
+        },
+        NOW + 100,
+    );
+    assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
+    assert!(effects.contains(&Effect::EndAudio(CallId(7))));
+    assert!(live.early.is_empty());
+    // Progress for calls never dialled here is kept only so long.
+    for id in 100..120 {
+        update(
+            &mut live,
+            Input::DialProgress {
+                call_id: CallId(id),
+                update: DialProgress::Ringing,
+            },
+            NOW,
+        );
+    }
+    assert_eq!(live.early.len(), crate::model::EARLY_PROGRESS);
+}
