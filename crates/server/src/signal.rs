@@ -477,6 +477,17 @@ impl Connection {
                 return reply_to(id, hung_up);
             }
             ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
+            ClientMessage::Digits {
+                id,
+                call_id,
+                digits,
+            } => {
+                let sent = self
+                    .state
+                    .rep_digits(self.grant.rep.rep_id, call_id, device_id, digits)
+                    .await;
+                return reply_to(id, sent);
+            }
         };
         let applied = self
             .state

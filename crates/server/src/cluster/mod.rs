@@ -146,6 +146,11 @@ enum CallCommand {
         rep: RepId,
         device_id: String,
     },
+    Digits {
+        rep: RepId,
+        device_id: String,
+        digits: String,
+    },
 }
 
 /// The owner's answer: what the socket replies, decided where the call lives.

@@ -89,19 +89,16 @@ impl Sipp {
     /// The forwarding phone: waits on UDP `port` for Ringback's INVITE and
     /// plays `scenario_name` once (`-d pause_ms`, echoing audio back).
     pub fn phone(scenario_name: &str, port: u16, pause_ms: u64) -> Self {
-        Self::start(
-            scenario_name,
-            None,
-            &[
-                "-p",
-                &port.to_string(),
-                "-d",
-                &pause_ms.to_string(),
-                "-m",
-                "1",
-                "-rtp_echo",
-            ],
-        )
+        Self::phone_with(scenario_name, port, pause_ms, &[])
+    }
+
+    /// [`Self::phone`] with more arguments (`-key name value` for the
+    /// scenario's `[name]`).
+    pub fn phone_with(scenario_name: &str, port: u16, pause_ms: u64, extra: &[&str]) -> Self {
+        let (port, pause_ms) = (port.to_string(), pause_ms.to_string());
+        let mut args = vec!["-p", &port, "-d", &pause_ms, "-m", "1", "-rtp_echo"];
+        args.extend_from_slice(extra);
+        Self::start(scenario_name, None, &args)
     }
 
     pub fn run(scenario_name: &str, target: SocketAddr, extra: &[&str]) -> Self {
