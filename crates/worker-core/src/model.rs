@@ -1,5 +1,6 @@
 //! What the worker knows about the calls it was rung for.
 
+use protocol::api::DialOutcome;
 use protocol::signal::IncomingCall;
 use protocol::{CallId, DispositionId, PersonId, SentimentId, UnixMillis};
 use serde::{Deserialize, Serialize};
@@ -102,7 +103,23 @@ pub struct CallEntry {
     /// prospect's number); it is `Accepting` until the prospect answers.
     #[serde(default)]
     pub outbound: bool,
+    /// A dialled prospect's phone rings (the server said so).
+    #[serde(default)]
+    pub remote_ringing: bool,
+    /// How a dialled call ended, once it has.
+    #[serde(default)]
+    pub dial_outcome: Option<DialOutcome>,
+    /// The keypad keys pressed on this call so far, the latest
+    /// [`MAX_KEYED`] of them.
+    #[serde(default)]
+    pub keyed: String,
+    /// Why the server refused the last keys (a sentence for the rep).
+    #[serde(default)]
+    pub keypad_note: Option<String>,
 }
+
+/// Keypad keys kept per call for the panel to show.
+pub const MAX_KEYED: usize = 64;
 
 impl CallEntry {
     pub fn ringing(call: IncomingCall) -> Self {
@@ -115,6 +132,10 @@ impl CallEntry {
             answer: None,
             draft: None,
             outbound: false,
+            remote_ringing: false,
+            dial_outcome: None,
+            keyed: String::new(),
+            keypad_note: None,
         }
     }
 

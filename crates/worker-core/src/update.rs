@@ -89,6 +89,13 @@ pub enum Input {
         call_id: CallId,
         update: DialProgress,
     },
+    /// The panel's keypad: keys pressed during the call. `connected`:
+    /// whether the socket is open.
+    Digits {
+        call_id: CallId,
+        digits: String,
+        connected: bool,
+    },
 }
 
 /// A missed call to tell the rep about.
@@ -206,10 +213,7 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
             if live.phase_of(call_id) != Some(CallPhase::Connected) && !dialling {
                 fx.push(Effect::Refuse(NOT_CONNECTED_HERE.into()));
             } else if !connected {
-                fx.push(Effect::Refuse(
-                    "Not connected to the Ringback server; hang up on your phone or try again in a moment."
-                        .into(),
-                ));
+                fx.push(Effect::Refuse(NOT_CONNECTED_TO_SERVER.into()));
             } else {
                 let id = live.message_id("hangup");
                 fx.push(Effect::Send(ClientMessage::HangUp { id, call_id }));
@@ -223,6 +227,11 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
                 fx.push(Effect::Refuse(NOT_CONNECTED_HERE.into()));
             }
         }
+        Input::Digits {
+            call_id,
+            digits,
+            connected,
+        } => keypad::press(live, call_id, digits, connected, fx),
         Input::Dialled { call, open_panel } => dialled(live, call, open_panel, fx),
         Input::DialProgress { call_id, update } => dial_progress(live, call_id, update, now, fx),
     }
@@ -261,24 +270,28 @@ fn dial_progress(
         return;
     };
     match update {
+        DialProgress::Ringing => entry.remote_ringing = true,
         DialProgress::Connected if entry.phase == CallPhase::Accepting => {
             entry.phase = CallPhase::Connected;
             entry.answered_at = Some(now);
             live.active_call = Some(call_id);
         }
-        DialProgress::Ended { .. } if entry.phase != CallPhase::Ended => {
+        DialProgress::Ended { outcome } if entry.phase != CallPhase::Ended => {
             // Loggable however it went: "no answer" is worth a note too.
             entry.phase = CallPhase::Ended;
+            entry.dial_outcome = Some(outcome);
             entry.ended_at = Some(now);
             fx.push(Effect::EndAudio(call_id));
         }
-        // Ringing, hold and resume change nothing the worker keeps.
+        // Hold and resume change nothing the worker keeps.
         _ => {}
     }
     fx.push(Effect::NotifyPages);
 }
 
 const NOT_CONNECTED_HERE: &str = "This call is not connected in this browser.";
+const NOT_CONNECTED_TO_SERVER: &str =
+    "Not connected to the Ringback server; hang up on your phone or try again in a moment.";
 
 fn incoming(live: &mut Live, call: IncomingCall, fx: &mut Vec<Effect>) {
     let call_id = call.call_id;
@@ -505,6 +518,9 @@ fn refused(
     message: String,
     fx: &mut Vec<Effect>,
 ) {
+    if keypad::refused(live, id.as_deref(), &message, fx) {
+        return;
+    }
     let Some(call_id) = id
         .as_deref()
         .and_then(|id| notification::parse(id, ACCEPT_PREFIX))
@@ -547,5 +563,6 @@ fn refused(
     }
 }
 
+mod keypad;
 #[cfg(test)]
 mod tests;

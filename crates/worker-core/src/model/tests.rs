@@ -30,6 +30,10 @@ pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> 
         answer: None,
         draft: None,
         outbound: false,
+        remote_ringing: false,
+        dial_outcome: None,
+        keyed: String::new(),
+        keypad_note: None,
     }
 }
 

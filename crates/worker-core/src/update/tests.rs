@@ -652,6 +652,10 @@ fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_
         [Effect::NotifyPages]
     );
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Accepting));
+    assert!(
+        live.entry(CallId(7)).is_some_and(|e| e.remote_ringing),
+        "the panel says it rings"
+    );
     progress(&mut live, DialProgress::Connected, NOW + 4_000);
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Connected));
     assert_eq!(
@@ -680,6 +684,11 @@ fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_
     );
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
     assert!(live.entry(CallId(7)).is_some_and(|e| e.phase.loggable()));
+    assert_eq!(
+        live.entry(CallId(7)).and_then(|e| e.dial_outcome),
+        Some(protocol::api::DialOutcome::Busy),
+        "the panel says how it ended"
+    );
 }
 
 #[test]
