@@ -8,6 +8,7 @@
 
 mod audio;
 mod format;
+mod keypad;
 mod panel;
 mod reason;
 

@@ -426,6 +426,11 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         audio: e.call.offer.is_some(),
         draft: e.draft,
         also: e.call.also,
+        outbound: e.outbound,
+        remote_ringing: e.remote_ringing,
+        dial_result: e.dial_result,
+        keyed: e.keyed,
+        keypad_note: e.keypad_note,
     });
     let crm_note = state::read(|s| {
         s.live

@@ -91,7 +91,9 @@ enum State {
         ends: u8,
     },
     /// Silence after a tone: `left` ticks to go.
-    Gap { left: u8 },
+    Gap {
+        left: u8,
+    },
 }
 
 /// The tones a call's trunk leg still has to send.
@@ -200,7 +202,10 @@ mod tests {
     #[test]
     fn keys_map_to_rfc_4733_event_codes() {
         let codes = event_codes("0123456789*#ABCDd").expect("keys");
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15]);
+        assert_eq!(
+            codes,
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15]
+        );
         assert_eq!(event_codes("12x"), Err(KeypadError::NotAKey('x')));
         assert_eq!(event_codes(""), Err(KeypadError::Empty));
         assert_eq!(event_codes("١"), Err(KeypadError::NotAKey('١')));
@@ -212,7 +217,11 @@ mod tests {
         keypad.queue("5").expect("queued");
         let ticks = run(&mut keypad, u32::MAX - 100);
         let packets: Vec<EventPacket> = ticks.iter().flatten().copied().collect();
-        assert_eq!(packets.len(), 5 + 2, "five growing packets, the end sent thrice");
+        assert_eq!(
+            packets.len(),
+            5 + 2,
+            "five growing packets, the end sent thrice"
+        );
         assert!(packets.iter().all(|p| p.timestamp == u32::MAX - 100));
         assert!(packets[0].marker && packets[1..].iter().all(|p| !p.marker));
         let durations: Vec<u16> = packets
@@ -222,8 +231,16 @@ mod tests {
         assert_eq!(durations, [160, 320, 480, 640, 800, 800, 800]);
         let ends: Vec<bool> = packets.iter().map(|p| p.payload[1] & 0x80 != 0).collect();
         assert_eq!(ends, [false, false, false, false, true, true, true]);
-        assert!(packets.iter().all(|p| p.payload[0] == 5 && p.payload[1] & 0x3f == VOLUME));
-        assert_eq!(ticks.len(), packets.len() + usize::from(GAP_TICKS), "then a gap");
+        assert!(
+            packets
+                .iter()
+                .all(|p| p.payload[0] == 5 && p.payload[1] & 0x3f == VOLUME)
+        );
+        assert_eq!(
+            ticks.len(),
+            packets.len() + usize::from(GAP_TICKS),
+            "then a gap"
+        );
     }
 
     #[test]

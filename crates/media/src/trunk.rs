@@ -6,7 +6,7 @@
 //! from (a NAT in between may change it), starting at the address its SDP
 //! gave.
 
-use crate::dtmf::{KeypadError, Keypad, TICK_SAMPLES};
+use crate::dtmf::{Keypad, KeypadError, TICK_SAMPLES};
 use crate::rtp::{self, PT_PCMU, RtpSender};
 use serde::Serialize;
 use std::net::SocketAddr;

@@ -1,6 +1,5 @@
 //! What the worker knows about the calls it was rung for.
 
-use protocol::api::DialOutcome;
 use protocol::signal::IncomingCall;
 use protocol::{CallId, DispositionId, PersonId, SentimentId, UnixMillis};
 use serde::{Deserialize, Serialize};
@@ -106,9 +105,10 @@ pub struct CallEntry {
     /// A dialled prospect's phone rings (the server said so).
     #[serde(default)]
     pub remote_ringing: bool,
-    /// How a dialled call ended, once it has.
+    /// How a dialled call that never connected ended, as the panel says
+    /// it (a sentence, so the pages need no reader for the outcomes).
     #[serde(default)]
-    pub dial_outcome: Option<DialOutcome>,
+    pub dial_result: Option<String>,
     /// The keypad keys pressed on this call so far, the latest
     /// [`MAX_KEYED`] of them.
     #[serde(default)]
@@ -133,7 +133,7 @@ impl CallEntry {
             draft: None,
             outbound: false,
             remote_ringing: false,
-            dial_outcome: None,
+            dial_result: None,
             keyed: String::new(),
             keypad_note: None,
         }

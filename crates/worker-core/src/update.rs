@@ -5,6 +5,7 @@
 //! [`CallPhase`] and say what Chrome should now show or stop.
 
 use crate::model::{CallPhase, Live, ring_is_over};
+use protocol::api::DialOutcome;
 use protocol::signal::{CallUpdate, ClientMessage, DialProgress, IncomingCall, SignalErrorCode};
 use protocol::{CallId, CallOutcome, UnixMillis};
 
@@ -279,7 +280,7 @@ fn dial_progress(
         DialProgress::Ended { outcome } if entry.phase != CallPhase::Ended => {
             // Loggable however it went: "no answer" is worth a note too.
             entry.phase = CallPhase::Ended;
-            entry.dial_outcome = Some(outcome);
+            entry.dial_result = dial_result(outcome).map(str::to_owned);
             entry.ended_at = Some(now);
             fx.push(Effect::EndAudio(call_id));
         }
@@ -287,6 +288,20 @@ fn dial_progress(
         _ => {}
     }
     fx.push(Effect::NotifyPages);
+}
+
+/// How a dial that never connected ended, for the rep; `None` for one
+/// that did (it ended as any call does).
+fn dial_result(outcome: DialOutcome) -> Option<&'static str> {
+    Some(match outcome {
+        DialOutcome::Connected => return None,
+        DialOutcome::NoAnswer => "No answer",
+        DialOutcome::Busy => "Busy: they are on another call",
+        DialOutcome::Declined => "Declined",
+        DialOutcome::Unreachable => "The number cannot be reached",
+        DialOutcome::Refused => "The call could not be placed",
+        DialOutcome::Cancelled => "Cancelled",
+    })
 }
 
 const NOT_CONNECTED_HERE: &str = "This call is not connected in this browser.";

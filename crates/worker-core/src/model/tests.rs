@@ -31,7 +31,7 @@ pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> 
         draft: None,
         outbound: false,
         remote_ringing: false,
-        dial_outcome: None,
+        dial_result: None,
         keyed: String::new(),
         keypad_note: None,
     }

@@ -672,6 +672,11 @@ fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_
     assert_eq!(ended, [Effect::EndAudio(CallId(7)), Effect::NotifyPages]);
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
     assert!(live.needs_a_panel(CallId(7)), "answered and not logged yet");
+    assert_eq!(
+        live.entry(CallId(7)).and_then(|e| e.dial_result.clone()),
+        None,
+        "a call that connected ends as any call"
+    );
 
     // Not answered at all: over, and still open to a note.
     let mut live = dialled();
@@ -685,8 +690,8 @@ fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
     assert!(live.entry(CallId(7)).is_some_and(|e| e.phase.loggable()));
     assert_eq!(
-        live.entry(CallId(7)).and_then(|e| e.dial_outcome),
-        Some(protocol::api::DialOutcome::Busy),
+        live.entry(CallId(7)).and_then(|e| e.dial_result.as_deref()),
+        Some("Busy: they are on another call"),
         "the panel says how it ended"
     );
 }
