@@ -1,6 +1,6 @@
 //! What the worker knows about the calls it was rung for.
 
-use protocol::signal::IncomingCall;
+use protocol::signal::{DialProgress, IncomingCall};
 use protocol::{CallId, DispositionId, PersonId, SentimentId, UnixMillis};
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +81,16 @@ pub struct Live {
     /// the server only matches an id to its reply).
     #[serde(skip)]
     pub sent: u64,
+    /// Dial updates for a call this browser has not heard it placed yet:
+    /// the prospect's 180 can beat the server's answer to the dial. The
+    /// latest [`MAX_EARLY`], applied once it is; memory only (it is a
+    /// moment's wait).
+    #[serde(skip)]
+    pub early: Vec<(CallId, DialProgress)>,
 }
+
+/// Dial updates kept for calls not yet known here.
+pub const MAX_EARLY: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallEntry {

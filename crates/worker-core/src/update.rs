@@ -233,7 +233,7 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
             digits,
             connected,
         } => keypad::press(live, call_id, digits, connected, fx),
-        Input::Dialled { call, open_panel } => dialled(live, call, open_panel, fx),
+        Input::Dialled { call, open_panel } => dialled(live, call, open_panel, now, fx),
         Input::DialProgress { call_id, update } => dial_progress(live, call_id, update, now, fx),
     }
     effects
@@ -242,7 +242,13 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
 /// The server placed the call the rep dialled: its audio is answered here,
 /// and it becomes the call panels show (one opens on it if the rep dialled
 /// where there is none).
-fn dialled(live: &mut Live, call: IncomingCall, open_panel: bool, fx: &mut Vec<Effect>) {
+fn dialled(
+    live: &mut Live,
+    call: IncomingCall,
+    open_panel: bool,
+    now: UnixMillis,
+    fx: &mut Vec<Effect>,
+) {
     let call_id = call.call_id;
     if live.entry(call_id).is_some() {
         return;
@@ -251,6 +257,13 @@ fn dialled(live: &mut Live, call: IncomingCall, open_panel: bool, fx: &mut Vec<E
     live.calls.push(crate::CallEntry::dialled(call));
     live.active_call = Some(call_id);
     live.prune();
+    let (early, others) = std::mem::take(&mut live.early)
+        .into_iter()
+        .partition::<Vec<_>, _>(|(id, _)| *id == call_id);
+    live.early = others;
+    for (_, update) in early {
+        dial_progress(live, call_id, update, now, fx);
+    }
     if let Some(offer) = offer {
         fx.push(Effect::MakeAnswer { call_id, offer });
     }
@@ -267,6 +280,12 @@ fn dial_progress(
     now: UnixMillis,
     fx: &mut Vec<Effect>,
 ) {
+    if live.entry(call_id).is_none() {
+        if live.early.len() >= crate::model::MAX_EARLY {
+            live.early.remove(0);
+        }
+        return live.early.push((call_id, update));
+    }
     let Some(entry) = live.entry_mut(call_id).filter(|e| e.outbound) else {
         return;
     };

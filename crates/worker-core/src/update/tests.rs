@@ -768,3 +768,32 @@ fn dial_progress_for_a_call_rung_here_changes_nothing() {
     assert!(effects.is_empty());
     assert_eq!(live, before);
 }
+
+#[test]
+fn a_dial_update_that_beats_the_dial_s_answer_is_applied_once_it_comes() {
+    // The prospect's 180 came over the socket before the server's answer
+    // to the dial reached the worker.
+    let mut live = Live::default();
+    assert_eq!(progress(&mut live, DialProgress::Ringing, NOW), []);
+    for other in 100..120 {
+        let input = Input::DialProgress {
+            call_id: CallId(other),
+            update: DialProgress::Ringing,
+        };
+        update(&mut live, input, NOW);
+    }
+    assert_eq!(live.early.len(), crate::model::MAX_EARLY, "bounded");
+    let mut live = Live::default();
+    progress(&mut live, DialProgress::Ringing, NOW);
+    let effects = update(
+        &mut live,
+        Input::Dialled {
+            call: ring(7, true),
+            open_panel: false,
+        },
+        NOW + 50,
+    );
+    assert!(effects.contains(&Effect::NotifyPages), "{effects:?}");
+    assert!(live.entry(CallId(7)).is_some_and(|e| e.remote_ringing));
+    assert!(live.early.is_empty());
+}
