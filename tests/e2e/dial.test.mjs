@@ -3,6 +3,7 @@
 // (`--trunk-uri`), where sipp answers as the prospect and echoes what it
 // hears, so the audio the browser gets back has crossed both ways.
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { freeUdpPort, panelFrame, signedInBrowser, sippPhone, startCrm, startServer, until } from './harness.mjs';
 
@@ -67,6 +68,62 @@ describe('calls placed from the browser', () => {
     assert.equal(ended.log?.notes, 'Called from a web page');
     await until('the browser to release the audio', async () => !(await offscreen()).calls.some((c) => c.call_id === callId));
     await panel.close();
+  });
+
+  it('the panel shows the prospect ringing, then its keypad sends the keys to the prospect as telephone-events', async () => {
+    // The prospect's SDP names this socket: Ringback's RTP to it lands here.
+    const rtp = createSocket('udp4');
+    await new Promise((ok) => rtp.bind(0, '127.0.0.1', ok));
+    const packets = [];
+    rtp.on('message', (m) => packets.push(m));
+    try {
+      const prospect = await sippPhone('phone-answers-keypad.xml', prospectPort, {
+        pauseMs: 3000, extra: ['-key', 'rtp_port', String(rtp.address().port)],
+      });
+      const opened = browser.context.waitForEvent('page');
+      await callWithRingback(PROSPECT.typed);
+      const panel = await opened;
+      await panel.waitForURL(/call\.html\?call=\d+$/);
+      // Before the prospect answers (sipp rings for 3 s): ringing, and Hang up is there.
+      await panel.waitForSelector('#call-state[data-phase="accepting"]:text("Ringing…")');
+      assert.ok(await panel.isVisible('#hang-up'), 'the rep can give up while it rings');
+      assert.ok(!(await panel.isVisible('#keypad')), 'no keypad before the answer');
+      await panel.waitForSelector('#call-state[data-phase="connected"]:text("On call")');
+      await panel.waitForSelector('#call-timer');
+
+      await panel.click('#keypad [aria-label="Key 1"]');
+      await panel.click('#keypad [aria-label="Key #"]');
+      // From the keyboard: focus in the keypad, a typed key is pressed.
+      await panel.focus('#keypad [aria-label="Key 5"]');
+      await panel.keyboard.press('9');
+      await panel.waitForSelector('#keyed:text("1#9")');
+
+      // RTP: version 2, PT in byte 1, SSRC at 8; an event's payload at 12.
+      const parsed = () => packets.map((p) => ({
+        pt: p[1] & 0x7f, marker: (p[1] & 0x80) !== 0, ssrc: p.readUInt32BE(8), timestamp: p.readUInt32BE(4),
+        event: p[12], end: (p[13] & 0x80) !== 0, duration: p.readUInt16BE(14),
+      }));
+      const events = () => parsed().filter((p) => p.pt === 101);
+      await until('three keypad tones to reach the prospect', () => events().filter((p) => p.end).length >= 9);
+      const tones = events();
+      assert.deepEqual(tones.filter((p) => p.marker).map((p) => p.event), [1, 11, 9], 'the keys, in order');
+      const audio = parsed().find((p) => p.pt === 0);
+      assert.ok(audio, 'the rep\'s audio reached the prospect too');
+      assert.ok(tones.every((p) => p.ssrc === audio.ssrc), 'in the audio\'s stream');
+      for (const start of tones.filter((p) => p.marker)) {
+        const tone = tones.filter((p) => p.timestamp === start.timestamp);
+        assert.deepEqual(tone.map((p) => p.duration), [160, 320, 480, 640, 800, 800, 800]);
+        assert.equal(tone.filter((p) => p.end).length, 3);
+      }
+
+      await panel.click('#hang-up');
+      await panel.waitForSelector('#call-state[data-phase="ended"]');
+      const exit = await prospect.done;
+      assert.equal(exit.code, 0, `the prospect got a BYE: ${exit.errors}\n${exit.output.slice(-2000)}`);
+      await panel.close();
+    } finally {
+      rtp.close();
+    }
   });
 
   it('a number the server cannot read is refused, and the options page says why', async () => {

@@ -169,15 +169,16 @@ function runSipp(dir, args) {
  * sipp as a phone Ringback dials (the prospect of an outbound call): waits
  * on UDP `port` for the INVITE and plays `tests/sipp/<scenario>` once,
  * ringing `pauseMs` before it answers and echoing the audio it gets.
+ * `extra`: more arguments (`-key name value` for the scenario's `[name]`).
  * Returns a promise of the exit.
  */
-export async function sippPhone(scenario, port, { pauseMs = 1000 } = {}) {
+export async function sippPhone(scenario, port, { pauseMs = 1000, extra = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ringback-sipp-'));
   const mediaPort = await freeUdpPort();
   const args = [
     '-sf', join(ROOT, 'tests/sipp', scenario), '-p', String(port), '-d', String(pauseMs), '-m', '1',
     '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-rtp_echo',
-    '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log'), '-timeout', '80s',
+    '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log'), '-timeout', '80s', ...extra,
   ];
   return runSipp(dir, args);
 }

@@ -86,6 +86,12 @@ pub enum WorkerRequest {
         call_id: CallId,
         notes: String,
     },
+    /// Panel: keypad keys pressed during a call connected here (sent to
+    /// the far end as telephone-events).
+    Digits {
+        call_id: CallId,
+        digits: String,
+    },
     /// Panel: stop (or resume) sending the microphone.
     Mute {
         call_id: CallId,
@@ -273,6 +279,21 @@ pub struct PanelCall {
     /// On hold (call waiting).
     #[serde(default)]
     pub held: bool,
+    /// The rep dialled this call here (`to` is the prospect's number).
+    #[serde(default)]
+    pub outbound: bool,
+    /// A dialled prospect's phone rings.
+    #[serde(default)]
+    pub remote_ringing: bool,
+    /// How a dialled call that never connected ended, a sentence.
+    #[serde(default)]
+    pub dial_result: Option<String>,
+    /// The keypad keys pressed so far.
+    #[serde(default)]
+    pub keyed: String,
+    /// Why the server refused the last keys.
+    #[serde(default)]
+    pub keypad_note: Option<String>,
 }
 
 /// Another call the rep is on in this browser (call waiting): the panel

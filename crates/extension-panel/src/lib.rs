@@ -8,6 +8,7 @@
 
 mod audio;
 mod format;
+mod keypad;
 mod move_to_phone;
 mod panel;
 mod reason;

@@ -243,9 +243,16 @@ fn reason(previous: Option<&PreviousCall>) -> Html {
 }
 
 fn call_state(call: &PanelCall, now: i64) -> Html {
+    // A call the rep dialled here can be hung up while it rings.
+    let dialling = call.outbound && call.phase == CallPhase::Accepting;
     let (label, timer) = match call.phase {
+        CallPhase::Accepting if dialling && call.remote_ringing => ("Ringing…", None),
+        CallPhase::Accepting if dialling => ("Calling…", None),
         CallPhase::Ringing | CallPhase::Accepting => ("Connecting…", None),
         CallPhase::Connected if call.held => ("On hold", call.answered_at.map(|at| now - at)),
+        CallPhase::Ended if call.dial_result.is_some() => {
+            (call.dial_result.as_deref().unwrap_or("Call ended"), None)
+        }
         CallPhase::Connected => ("On call", call.answered_at.map(|at| now - at)),
         CallPhase::OnPhone => ("On your phone", call.answered_at.map(|at| now - at)),
         CallPhase::Ended => (
@@ -268,7 +275,7 @@ fn call_state(call: &PanelCall, now: i64) -> Html {
         <section class="call-state">
             <span id="call-state" data-phase={call.phase.as_str()} role="status" aria-live="polite">{ label }</span>
             if let Some(elapsed) = timer { <span id="call-timer" class="timer">{ protocol::duration_text(elapsed) }</span> }
-            if call.phase == CallPhase::Connected { <button id="hang-up" class="danger" onclick={hang_up}>{ "Hang up" }</button> }
+            if call.phase == CallPhase::Connected || dialling { <button id="hang-up" class="danger" onclick={hang_up}>{ "Hang up" }</button> }
         </section>
     }
 }
@@ -287,7 +294,12 @@ fn audio(state: &UseReducerHandle<PanelState>, call: &PanelCall) -> Html {
         let state = state.clone();
         Callback::from(move |message| state.dispatch(Action::Failed(message)))
     };
-    crate::audio::controls(call.call_id, audio, failed)
+    html! {
+        <>
+            { crate::audio::controls(call.call_id, audio, failed.clone()) }
+            { crate::keypad::keypad(call, failed) }
+        </>
+    }
 }
 
 /// Where a request the worker refused says why.

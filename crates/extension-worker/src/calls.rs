@@ -278,6 +278,16 @@ pub async fn resume(call_id: CallId) -> Result<(), String> {
     .await
 }
 
+/// The panel's keypad.
+pub async fn press_keys(call_id: CallId, digits: String) -> Result<(), String> {
+    dispatch(Input::Digits {
+        call_id,
+        digits,
+        connected: socket::is_open(),
+    })
+    .await
+}
+
 /// The panel's Mute and Unmute.
 pub async fn mute(call_id: CallId, muted: bool) -> Result<(), String> {
     dispatch(Input::Mute { call_id, muted }).await

@@ -263,6 +263,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
             | WorkerRequest::Mute { .. }
             | WorkerRequest::MoveToPhone { .. }
             | WorkerRequest::Resume { .. }
+            | WorkerRequest::Digits { .. }
             | WorkerRequest::Draft { .. }
             | WorkerRequest::ChoosePerson { .. }
     );
@@ -389,6 +390,10 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
         }
         WorkerRequest::Mute { call_id, muted } => {
             calls::mute(call_id, muted).await?;
+            WorkerReply::Done
+        }
+        WorkerRequest::Digits { call_id, digits } => {
+            calls::press_keys(call_id, digits).await?;
             WorkerReply::Done
         }
         WorkerRequest::OffscreenReady => WorkerReply::Ringtone {

@@ -429,6 +429,11 @@ pub async fn view(call_id: Option<CallId>) -> PanelView {
         moving: e.moving,
         move_note: e.move_note,
         held: e.held,
+        outbound: e.outbound,
+        remote_ringing: e.remote_ringing,
+        dial_result: e.dial_result,
+        keyed: e.keyed,
+        keypad_note: e.keypad_note,
     });
     let shown = call.as_ref().map(|c| c.call_id);
     let others = state::read(|s| {

@@ -80,6 +80,10 @@ fn request(body: &JsValue) -> Result<WorkerRequest, String> {
             call_id: call_id()?,
             person_id: PersonId(id("person_id")?),
         },
+        "digits" => WorkerRequest::Digits {
+            call_id: call_id()?,
+            digits: text("digits")?,
+        },
         "draft" => WorkerRequest::Draft {
             call_id: call_id()?,
             notes: text("notes")?,

@@ -50,6 +50,12 @@ pub(super) enum Command {
         peer: TrunkPeer,
         reply: oneshot::Sender<Result<(), MediaError>>,
     },
+    /// Keypad tones for the caller side's far end.
+    Digits {
+        call: CallId,
+        keys: String,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
     /// The phone leg stopped ringing (or hung up): close its port.
     ClosePhone {
         call: CallId,
@@ -337,6 +343,13 @@ impl Engine {
                     self.session(call).answering = Some(Answering::Phone);
                 }
                 let _ = reply.send(connected);
+            }
+            Command::Digits { call, keys, reply } => {
+                let queued = match self.trunk_of(call) {
+                    Some(trunk) => trunk.leg.queue_digits(&keys).map_err(MediaError::from),
+                    None => Err(MediaError::NoSuchCall),
+                };
+                let _ = reply.send(queued);
             }
             Command::ClosePhone { call } => {
                 if let Some(session) = self.sessions.get_mut(&call) {
@@ -753,6 +766,11 @@ impl Engine {
                 session.browser_lost_reported = true;
                 tracing::info!(%call, "the browser's audio is gone; the call is lost");
                 let _ = self.events.send(MediaEvent::BrowserLost { call });
+            }
+            if let Some(trunk) = session.trunk.as_mut()
+                && let Some((to, packet)) = trunk.leg.tick()
+            {
+                send(&trunk.socket, &packet, to);
             }
             match session.answering.as_mut() {
                 // A relayed caller speaks when its packets arrive, not on the clock.

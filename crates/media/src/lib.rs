@@ -29,6 +29,7 @@
 //! [str0m]: https://github.com/algesten/str0m
 
 pub mod audio;
+pub mod dtmf;
 mod engine;
 pub mod g711;
 pub mod latency;
@@ -68,6 +69,9 @@ pub enum MediaError {
     /// Every RTP port pair of `--rtp-ports` is taken.
     #[error("all {pairs} RTP port pairs in {first}-{last} are in use; widen --rtp-ports")]
     NoPorts { pairs: usize, first: u16, last: u16 },
+    /// The keypad's tones could not be queued; the message is for the rep.
+    #[error(transparent)]
+    Keypad(#[from] dtmf::KeypadError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -242,6 +246,13 @@ impl MediaEngine {
     /// The dialled party answered from `peer`: its audio flows from now on.
     pub async fn connect_callee(&self, call: CallId, peer: TrunkPeer) -> Result<(), MediaError> {
         self.ask(|reply| Command::ConnectCallee { call, peer, reply })
+            .await?
+    }
+
+    /// Sends keypad tones (RFC 4733 telephone-events) to the far end of
+    /// the call's trunk leg, after any still queued.
+    pub async fn send_digits(&self, call: CallId, keys: String) -> Result<(), MediaError> {
+        self.ask(|reply| Command::Digits { call, keys, reply })
             .await?
     }
 

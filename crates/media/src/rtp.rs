@@ -3,6 +3,8 @@
 //! Sans I/O: bytes in, bytes out. Anything that is not a well-formed RTP
 //! packet is refused, never trusted: the port is open to the internet.
 
+use crate::dtmf::EventPacket;
+
 /// PCMU's static payload type.
 pub const PT_PCMU: u8 = 0;
 
@@ -104,6 +106,30 @@ impl RtpSender {
         self.sequence = self.sequence.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(samples);
         packet
+    }
+
+    /// A telephone-event packet: next in sequence, but with the event's
+    /// own marker and timestamp (RFC 4733 2.5); the clock is not moved.
+    pub fn event(&mut self, payload_type: u8, event: &EventPacket) -> Vec<u8> {
+        let mut packet = Vec::with_capacity(16);
+        packet.push(0x80);
+        packet.push((payload_type & 0x7f) | if event.marker { 0x80 } else { 0 });
+        packet.extend_from_slice(&self.sequence.to_be_bytes());
+        packet.extend_from_slice(&event.timestamp.to_be_bytes());
+        packet.extend_from_slice(&self.ssrc.to_be_bytes());
+        packet.extend_from_slice(&event.payload);
+        self.sequence = self.sequence.wrapping_add(1);
+        packet
+    }
+
+    /// Moves the clock on by `samples` with nothing sent (a tone's time).
+    pub fn advance(&mut self, samples: u32) {
+        self.timestamp = self.timestamp.wrapping_add(samples);
+    }
+
+    /// The RTP time of the next packet.
+    pub fn timestamp(&self) -> u32 {
+        self.timestamp
     }
 
     pub fn ssrc(&self) -> u32 {

@@ -6,6 +6,7 @@
 //! from (a NAT in between may change it), starting at the address its SDP
 //! gave.
 
+use crate::dtmf::{Keypad, KeypadError, TICK_SAMPLES};
 use crate::rtp::{self, PT_PCMU, RtpSender};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -34,6 +35,9 @@ pub struct TrunkReport {
     /// Packets that were no RTP (or RTCP, which is accepted and ignored).
     pub packets_dropped: u64,
     pub telephone_events: u64,
+    /// Telephone-event packets sent (the rep's keypad).
+    #[serde(default)]
+    pub telephone_events_sent: u64,
 }
 
 /// What one received datagram means.
@@ -54,6 +58,7 @@ pub struct TrunkLeg {
     sender: RtpSender,
     last_heard: Option<Instant>,
     report: TrunkReport,
+    keypad: Keypad,
 }
 
 impl TrunkLeg {
@@ -64,6 +69,7 @@ impl TrunkLeg {
             sender: RtpSender::new(seed),
             last_heard: None,
             report: TrunkReport::default(),
+            keypad: Keypad::default(),
         }
     }
 
@@ -102,8 +108,10 @@ impl TrunkLeg {
     /// An RTP packet carrying `pcmu`, and where to send it; nothing while
     /// the peer's address is not known yet (a party dialled that has not
     /// answered).
+    /// Nothing either while a keypad tone is sent: the far end would hear
+    /// both on one stream.
     pub fn send(&mut self, pcmu: &[u8]) -> Option<(SocketAddr, Vec<u8>)> {
-        if self.remote.ip().is_unspecified() {
+        if self.remote.ip().is_unspecified() || self.keypad.sounding() {
             return None;
         }
         self.report.packets_sent += 1;
@@ -114,6 +122,30 @@ impl TrunkLeg {
     /// Counts as heard at `now` (a call taken off hold starts afresh).
     pub fn heard(&mut self, now: Instant) {
         self.last_heard = Some(now);
+    }
+
+    /// Queues keypad tones for the far end, in the telephone-event payload
+    /// type it offered.
+    pub fn queue_digits(&mut self, keys: &str) -> Result<(), KeypadError> {
+        if self.peer.telephone_event.is_none() {
+            return Err(KeypadError::NotAccepted);
+        }
+        self.keypad.queue(keys)
+    }
+
+    /// The 20 ms clock: the telephone-event packet due now, if a tone is
+    /// being sent. Its time counts on the stream's clock (the audio held
+    /// back meanwhile does not).
+    pub fn tick(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
+        let payload_type = self.peer.telephone_event?;
+        if self.keypad.idle() || self.remote.ip().is_unspecified() {
+            return None;
+        }
+        let event = self.keypad.tick(self.sender.timestamp())?;
+        let packet = self.sender.event(payload_type, &event);
+        self.sender.advance(u32::from(TICK_SAMPLES));
+        self.report.telephone_events_sent += 1;
+        Some((self.remote, packet))
     }
 
     /// No RTP for [`LOST_AFTER`] since the last packet (or since `since`,
@@ -191,6 +223,51 @@ mod tests {
         let report = leg.report();
         assert_eq!((report.packets_received, report.packets_sent), (2, 2));
         assert_eq!((report.telephone_events, report.packets_dropped), (1, 1));
+    }
+
+    #[test]
+    fn keypad_tones_share_the_audio_stream_and_hold_its_audio_back() {
+        let peer = TrunkPeer {
+            rtp: addr("192.0.2.1:4000"),
+            telephone_event: Some(101),
+        };
+        let mut leg = TrunkLeg::new(peer, 9);
+        let (_, audio) = leg.send(&[0xff; 160]).expect("audio goes");
+        let audio = rtp::parse(&audio).expect("rtp").clone();
+        leg.queue_digits("7").expect("queued");
+        let (to, first) = leg.tick().expect("the tone starts");
+        assert_eq!(to, addr("192.0.2.1:4000"));
+        let first = rtp::parse(&first).expect("rtp").clone();
+        assert_eq!(first.payload_type, 101);
+        assert_eq!(first.ssrc, audio.ssrc);
+        assert_eq!(first.sequence, audio.sequence.wrapping_add(1));
+        assert_eq!(first.timestamp, audio.timestamp.wrapping_add(160));
+        assert!(first.marker);
+        assert_eq!(leg.send(&[0xff; 160]), None, "no audio during the tone");
+        let mut sent = 1;
+        while let Some((_, packet)) = leg.tick() {
+            let packet = rtp::parse(&packet).expect("rtp").clone();
+            assert_eq!(packet.timestamp, first.timestamp);
+            sent += 1;
+        }
+        assert_eq!(sent, 7);
+        // The audio after it goes on from the tone's time.
+        let (_, after) = leg.send(&[0xff; 160]).expect("audio again");
+        let after = rtp::parse(&after).expect("rtp").clone();
+        assert_eq!(after.sequence, first.sequence.wrapping_add(7));
+        assert_eq!(after.timestamp, first.timestamp.wrapping_add(7 * 160));
+        assert_eq!(leg.report().telephone_events_sent, 7);
+    }
+
+    #[test]
+    fn a_far_end_without_telephone_event_gets_no_tones() {
+        let peer = TrunkPeer {
+            rtp: addr("192.0.2.1:4000"),
+            telephone_event: None,
+        };
+        let mut leg = TrunkLeg::new(peer, 9);
+        assert_eq!(leg.queue_digits("1"), Err(KeypadError::NotAccepted));
+        assert_eq!(leg.tick(), None);
     }
 
     #[test]

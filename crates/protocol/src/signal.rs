@@ -20,6 +20,9 @@ pub type MessageId = String;
 /// Longest accepted [`MessageId`] and device id.
 pub const MAX_ID_LEN: usize = 64;
 
+/// Most keypad keys in one [`ClientMessage::Digits`] (and waiting per call).
+pub const MAX_DIGITS: usize = 32;
+
 /// Client (extension) → server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -60,6 +63,15 @@ pub enum ClientMessage {
         call_id: CallId,
         held: bool,
     },
+    /// The rep pressed keypad keys (0-9, `*`, `#`, A-D) during a call
+    /// connected in this browser: sent to the far end as telephone-events
+    /// (RFC 4733), after any still waiting. At most [`MAX_DIGITS`] a
+    /// message, and as many waiting per call.
+    Digits {
+        id: MessageId,
+        call_id: CallId,
+        digits: String,
+    },
     /// "Test ring": ring this socket's browser with a test call, answered by
     /// [`ServerMessage::TestRing`] on the same socket. No phone leg, no log.
     TestRing { id: MessageId },
@@ -75,6 +87,7 @@ impl ClientMessage {
             | Self::HangUp { id, .. }
             | Self::MoveToPhone { id, .. }
             | Self::Hold { id, .. }
+            | Self::Digits { id, .. }
             | Self::TestRing { id } => id,
         }
     }
@@ -221,6 +234,10 @@ pub enum SignalErrorCode {
     /// The SDP answer sent with Accept is not one the server can use; the call
     /// was not accepted and keeps ringing.
     InvalidAnswer,
+    /// Keypad tones cannot be sent for this call (the other side does not
+    /// take them, a key is not one, too many are waiting, or the call is not
+    /// connected in this browser); the message is a sentence for the rep.
+    DigitsRefused,
     /// The server failed; the message may be retried.
     Internal,
 }
@@ -324,6 +341,24 @@ mod tests {
             serde_json::json!({"kind": "no_answer", "outcome": "voicemail"})
         );
         assert_eq!(round_trip(&update), update);
+    }
+
+    #[test]
+    fn keypad_digits_read_as_sent() {
+        let digits: ClientMessage =
+            serde_json::from_str(r#"{"type":"digits","id":"keypad-1","call_id":7,"digits":"1#"}"#)
+                .expect("parses");
+        assert_eq!(
+            digits,
+            ClientMessage::Digits {
+                id: "keypad-1".into(),
+                call_id: CallId(7),
+                digits: "1#".into()
+            }
+        );
+        assert_eq!(digits.id(), "keypad-1");
+        let refused = serde_json::to_value(SignalErrorCode::DigitsRefused).expect("serialises");
+        assert_eq!(refused, "digits_refused");
     }
 
     #[test]

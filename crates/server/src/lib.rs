@@ -15,6 +15,7 @@ pub mod exchange;
 pub mod extract;
 pub mod hashing;
 pub mod hub;
+pub mod keypad;
 pub mod metrics;
 pub mod outbound;
 pub mod phone;

@@ -238,6 +238,22 @@ impl AppState {
         }
     }
 
+    /// Whether `rep`'s live dial `id` is connected (not on hold) in the
+    /// browser `device_id`; `None` when it is not a live dial of theirs here.
+    pub(crate) async fn dial_connected_in(
+        &self,
+        rep: RepId,
+        id: CallId,
+        device_id: &str,
+    ) -> Option<bool> {
+        let live = self.own_dial(rep, id).ok()?;
+        let live = live.lock().await;
+        Some(
+            live.machine.phase() == calls::DialPhase::Connected { on_hold: false }
+                && live.machine.device_id() == device_id,
+        )
+    }
+
     /// Whether `id` is a live call `rep` dialled here.
     pub fn is_own_dial(&self, rep: RepId, id: CallId) -> bool {
         self.own_dial(rep, id).is_ok()

@@ -513,6 +513,17 @@ impl Connection {
                 let device_id = device_id.to_owned();
                 (id, Event::MoveToPhone { device_id }, call_id)
             }
+            ClientMessage::Digits {
+                id,
+                call_id,
+                digits,
+            } => {
+                let sent = self
+                    .state
+                    .rep_digits(self.grant.rep.rep_id, call_id, device_id, digits)
+                    .await;
+                return reply_to(id, sent);
+            }
         };
         let applied = self
             .state

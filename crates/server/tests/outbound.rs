@@ -10,7 +10,7 @@ use common::sipp::{Sipp, free_udp_port};
 use common::*;
 use media::softphone::{Softphone, Voice};
 use protocol::api::{CallDirection, CallPage, CallView, DialOutcome, DialResponse};
-use protocol::signal::{ClientMessage, DialProgress, ServerMessage};
+use protocol::signal::{ClientMessage, DialProgress, ServerMessage, SignalErrorCode};
 use protocol::{CallId, CallStatus};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -301,4 +301,205 @@ async fn what_cannot_be_dialled_is_refused_with_the_reason() {
         .await;
     let view: CallView = t.call(&token, call).await;
     assert_eq!(view.dial_outcome, Some(DialOutcome::Cancelled));
+}
+
+/// Dials Ada and waits until she answers; the call and the rep's softphone.
+async fn dial_until_connected(
+    t: &TestServer,
+    token: &str,
+    laptop: &mut Signal,
+) -> (CallId, Softphone) {
+    let (status, body) = dial(t, token, ADA_PHONE).await;
+    assert_eq!(status, 201, "{body}");
+    let placed: DialResponse = serde_json::from_value(body).expect("dial response");
+    let (phone, answer) = Softphone::answer(&placed.offer).expect("an answer to the offer");
+    let path = format!("/api/v1/calls/{}/answer", placed.call_id);
+    assert_eq!(
+        post(t, token, &path, &json!({ "answer": answer })).await,
+        204
+    );
+    for expected in [DialProgress::Ringing, DialProgress::Connected] {
+        assert_eq!(expect_progress(laptop, placed.call_id).await, expected);
+    }
+    (placed.call_id, phone)
+}
+
+/// The reply to keypad `digits` sent on `socket`: `Ok` for an ack, else the
+/// error's code and message.
+async fn press(
+    socket: &mut Signal,
+    call_id: CallId,
+    digits: &str,
+) -> Result<(), (SignalErrorCode, String)> {
+    let id = format!("keys-{digits}");
+    socket
+        .send(&ClientMessage::Digits {
+            id: id.clone(),
+            call_id,
+            digits: digits.into(),
+        })
+        .await;
+    match socket.recv().await {
+        ServerMessage::Ack { id: acked } if acked == id => Ok(()),
+        ServerMessage::Error {
+            id: Some(refused),
+            code,
+            message,
+        } if refused == id => Err((code, message)),
+        other => panic!("expected the reply to {id}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn keypad_digits_reach_the_prospect_as_telephone_events_in_the_audio_stream() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let prospect_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(prospect_port)).await;
+    let (token, mut laptop) = t.alice_online().await;
+    // The prospect's SDP names this socket: what Ringback sends lands here.
+    let rtp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("the prospect's RTP socket");
+    let rtp_port = rtp.local_addr().expect("address").port().to_string();
+    let prospect = Sipp::phone_with(
+        "phone-answers-keypad.xml",
+        prospect_port,
+        500,
+        &["-key", "rtp_port", &rtp_port],
+    );
+    let (call, phone) = dial_until_connected(&t, &token, &mut laptop).await;
+    // The rep talks throughout; her audio reaches the prospect first.
+    let talking = tokio::spawn(talk(phone, Voice::Tone, Duration::from_secs(6)));
+    let mut buf = [0u8; 2048];
+    let mut read = async || {
+        let (len, _) = tokio::time::timeout(Duration::from_secs(10), rtp.recv_from(&mut buf))
+            .await
+            .expect("RTP from Ringback in time")
+            .expect("a datagram");
+        buf[..len].to_vec()
+    };
+    let audio = loop {
+        let packet = read().await;
+        let parsed = media::rtp::parse(&packet).expect("RTP");
+        if parsed.payload_type == 0 {
+            break parsed.ssrc;
+        }
+    };
+
+    assert_eq!(press(&mut laptop, call, "1#9").await, Ok(()));
+    // Each event's packets, in order, and what audio came while one sounded.
+    let mut events: Vec<Vec<(u32, [u8; 4])>> = Vec::new();
+    let mut audio_during_a_tone = 0;
+    let mut ends_of_last = 0;
+    while events.len() < 3 || ends_of_last < 3 {
+        let packet = read().await;
+        let p = media::rtp::parse(&packet).expect("RTP");
+        assert_eq!(p.ssrc, audio, "one stream: the audio's SSRC");
+        if p.payload_type == 0 {
+            if ends_of_last < 3 && !events.is_empty() {
+                audio_during_a_tone += 1;
+            }
+            continue;
+        }
+        assert_eq!(p.payload_type, 101, "the payload type the prospect offered");
+        let payload: [u8; 4] = p.payload.try_into().expect("a 4-byte event");
+        if p.marker {
+            events.push(Vec::new());
+            ends_of_last = 0;
+        }
+        let event = events.last_mut().expect("an event starts with the marker");
+        event.push((p.timestamp, payload));
+        if payload[1] & 0x80 != 0 {
+            ends_of_last += 1;
+        }
+    }
+    assert_eq!(audio_during_a_tone, 0, "no audio while a tone sounds");
+    let codes: Vec<u8> = events.iter().map(|e| e[0].1[0]).collect();
+    assert_eq!(codes, [1, 11, 9], "the digits' event codes, in order");
+    for event in &events {
+        let timestamps: Vec<u32> = event.iter().map(|p| p.0).collect();
+        assert!(
+            timestamps.iter().all(|&ts| ts == timestamps[0]),
+            "{timestamps:?}"
+        );
+        let durations: Vec<u16> = event
+            .iter()
+            .map(|p| u16::from_be_bytes([p.1[2], p.1[3]]))
+            .collect();
+        assert_eq!(durations, [160, 320, 480, 640, 800, 800, 800]);
+        let ends = event.iter().filter(|p| p.1[1] & 0x80 != 0).count();
+        assert_eq!(ends, 3, "the end is sent three times");
+        assert!(event.iter().all(|p| p.1[1] & 0x3f == 10), "volume 10");
+    }
+    // A gap between digits: the next starts 60 ms after the last one ended.
+    let gap = events[1][0].0.wrapping_sub(events[0][0].0);
+    assert!(gap >= 10 * 160, "{gap} samples from one digit to the next");
+    let report = t
+        .server
+        .as_ref()
+        .expect("running")
+        .state()
+        .media()
+        .report(call)
+        .await
+        .expect("the call's media");
+    let report = serde_json::to_value(report).expect("report");
+    assert_eq!(u64_at(&report, &["trunk", "telephone_events_sent"]), 21);
+
+    drop(talking.await.expect("the softphone"));
+    assert_eq!(
+        post(
+            &t,
+            &token,
+            &format!("/api/v1/calls/{call}/hang-up"),
+            &json!({})
+        )
+        .await,
+        204
+    );
+    prospect.succeeds("the prospect got a BYE").await;
+}
+
+#[tokio::test]
+async fn keypad_digits_are_refused_clearly_when_they_cannot_be_sent() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let prospect_port = free_udp_port();
+    let t = TestServer::start_with(sip_config_with_phone(prospect_port)).await;
+    let (token, mut laptop) = t.alice_online().await;
+    // This prospect offers PCMU alone: no telephone-event.
+    let prospect = Sipp::phone("phone-answers.xml", prospect_port, 500);
+    let (call, _phone) = dial_until_connected(&t, &token, &mut laptop).await;
+
+    let (code, message) = press(&mut laptop, call, "1").await.expect_err("refused");
+    assert_eq!(code, SignalErrorCode::DigitsRefused);
+    assert_eq!(message, "The other side does not accept keypad tones.");
+    let (code, message) = press(&mut laptop, call, "12x").await.expect_err("refused");
+    assert_eq!(code, SignalErrorCode::DigitsRefused);
+    assert!(message.contains("'x' is not a keypad key"), "{message}");
+    let (code, _) = press(&mut laptop, call, &"1".repeat(33))
+        .await
+        .expect_err("too many");
+    assert_eq!(code, SignalErrorCode::DigitsRefused);
+    // Her other browser is not the one on the call.
+    let mut desk = t.connect_with_token(&token, "desk").await;
+    let (code, message) = press(&mut desk, call, "1").await.expect_err("refused");
+    assert_eq!(code, SignalErrorCode::DigitsRefused);
+    assert!(message.contains("not"), "{message}");
+    // Bob cannot press keys on Alice's call: it is as missing as none.
+    let bob = t.sign_in(&t.bob).await;
+    let mut bobs = t.connect_with_token(&bob, "bobs").await;
+    let (code, _) = press(&mut bobs, call, "1").await.expect_err("refused");
+    assert_eq!(code, SignalErrorCode::CallNotFound);
+
+    assert_eq!(
+        post(
+            &t,
+            &token,
+            &format!("/api/v1/calls/{call}/hang-up"),
+            &json!({})
+        )
+        .await,
+        204
+    );
+    prospect.succeeds("the prospect got a BYE").await;
 }

@@ -470,7 +470,7 @@ async fn a_busy_phone_never_drops_the_caller_and_voicemail_follows() {
 }
 
 #[tokio::test]
-async fn the_rep_hanging_up_in_the_browser_sends_the_carrier_a_bye() {
+async fn keypad_tones_reach_the_caller_and_the_rep_hanging_up_sends_a_bye() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let t = TestServer::start_with(sip_config()).await;
     let (token, mut browser) = t.alice_online().await;
@@ -484,6 +484,32 @@ async fn the_rep_hanging_up_in_the_browser_sends_the_carrier_a_bye() {
     let (incoming, softphone) = answer_in_browser(&mut browser).await;
     let softphone = talk(softphone, Voice::Tone, Duration::from_secs(1)).await;
     assert!(softphone.connected());
+    // The keypad works on a callback too (the caller offered telephone-event 101).
+    browser
+        .send(&protocol::signal::ClientMessage::Digits {
+            id: "k1".into(),
+            call_id: incoming.call_id,
+            digits: "5#".into(),
+        })
+        .await;
+    assert!(matches!(browser.recv().await, ServerMessage::Ack { id } if id == "k1"));
+    let media = t.server.as_ref().expect("running").state().media().clone();
+    eventually(
+        "both tones sent to the caller",
+        Duration::from_secs(5),
+        || {
+            let media = media.clone();
+            async move {
+                let report = serde_json::to_value(media.report(incoming.call_id).await)
+                    .map_err(|e| e.to_string())?;
+                match u64_at(&report, &["trunk", "telephone_events_sent"]) {
+                    14 => Ok(()),
+                    _ => Err(report.to_string()),
+                }
+            }
+        },
+    )
+    .await;
     browser
         .send(&protocol::signal::ClientMessage::HangUp {
             id: "h1".into(),

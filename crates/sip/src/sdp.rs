@@ -291,6 +291,19 @@ mod tests {
     }
 
     #[test]
+    fn ringbacks_own_offer_takes_keypad_tones() {
+        // A dialled prospect's IVR answers with telephone-event only if offered.
+        let local = "10.0.0.5:20000".parse().expect("addr");
+        let sdp = offer(local, local.ip());
+        assert!(sdp.contains("m=audio 20000 RTP/AVP 0 101\r\n"), "{sdp}");
+        assert!(
+            sdp.contains("a=rtpmap:101 telephone-event/8000\r\n"),
+            "{sdp}"
+        );
+        assert_eq!(parse_offer(&sdp).expect("reads").telephone_event, Some(101));
+    }
+
+    #[test]
     fn hold_is_answered_in_the_mirror_direction() {
         let hold = TWILIO.replace("a=sendrecv", "a=sendonly");
         let offer = parse_offer(&hold).expect("offer");

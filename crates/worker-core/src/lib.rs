@@ -20,8 +20,8 @@ mod update;
 mod waiting;
 
 pub use model::{
-    CallEntry, CallPhase, KEEP_AT_MOST, KEEP_SETTLED, Live, LogDelivery, LogState, PanelTab,
-    RING_GRACE_MS, ring_is_over,
+    CallEntry, CallPhase, KEEP_AT_MOST, KEEP_SETTLED, Live, LogDelivery, LogState, MAX_KEYED,
+    PanelTab, RING_GRACE_MS, ring_is_over,
 };
 pub use test_ring::{StepFailure, StepTime, TestRingReport, TestStep};
 pub use update::{Effect, Input, Missed, notification, update};

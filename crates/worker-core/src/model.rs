@@ -1,6 +1,6 @@
 //! What the worker knows about the calls it was rung for.
 
-use protocol::signal::IncomingCall;
+use protocol::signal::{DialProgress, IncomingCall};
 use protocol::{CallId, DispositionId, PersonId, SentimentId, UnixMillis};
 use serde::{Deserialize, Serialize};
 
@@ -85,15 +85,16 @@ pub struct Live {
     /// the server only matches an id to its reply).
     #[serde(skip)]
     pub sent: u64,
-    /// Dial progress that came before the server's answer to the dial did
-    /// (a prospect busy at once): applied when the call is known. Not
-    /// stored; at most [`EARLY_PROGRESS`].
+    /// Dial updates for a call this browser has not heard it placed yet:
+    /// the prospect's 180 can beat the server's answer to the dial. The
+    /// latest [`MAX_EARLY`], applied once it is; memory only (it is a
+    /// moment's wait).
     #[serde(skip)]
-    pub early: Vec<(CallId, protocol::signal::DialProgress)>,
+    pub early: Vec<(CallId, DialProgress)>,
 }
 
-/// Early dial progress kept at most: a few dials in flight at once.
-pub const EARLY_PROGRESS: usize = 8;
+/// Dial updates kept for calls not yet known here.
+pub const MAX_EARLY: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallEntry {
@@ -123,7 +124,24 @@ pub struct CallEntry {
     /// On hold (call waiting): the rep took or switched to another call.
     #[serde(default)]
     pub held: bool,
+    /// A dialled prospect's phone rings (the server said so).
+    #[serde(default)]
+    pub remote_ringing: bool,
+    /// How a dialled call that never connected ended, as the panel says
+    /// it (a sentence, so the pages need no reader for the outcomes).
+    #[serde(default)]
+    pub dial_result: Option<String>,
+    /// The keypad keys pressed on this call so far, the latest
+    /// [`MAX_KEYED`] of them.
+    #[serde(default)]
+    pub keyed: String,
+    /// Why the server refused the last keys (a sentence for the rep).
+    #[serde(default)]
+    pub keypad_note: Option<String>,
 }
+
+/// Keypad keys kept per call for the panel to show.
+pub const MAX_KEYED: usize = 64;
 
 impl CallEntry {
     pub fn ringing(call: IncomingCall) -> Self {
@@ -139,6 +157,10 @@ impl CallEntry {
             moving: false,
             move_note: None,
             held: false,
+            remote_ringing: false,
+            dial_result: None,
+            keyed: String::new(),
+            keypad_note: None,
         }
     }
 

@@ -94,6 +94,13 @@ pub enum Input {
         call_id: CallId,
         update: DialProgress,
     },
+    /// The panel's keypad: keys pressed during the call. `connected`:
+    /// whether the socket is open.
+    Digits {
+        call_id: CallId,
+        digits: String,
+        connected: bool,
+    },
 }
 
 /// A missed call to tell the rep about.
@@ -217,10 +224,7 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
             if live.phase_of(call_id) != Some(CallPhase::Connected) && !dialling {
                 fx.push(Effect::Refuse(NOT_CONNECTED_HERE.into()));
             } else if !connected {
-                fx.push(Effect::Refuse(
-                    "Not connected to the Ringback server; hang up on your phone or try again in a moment."
-                        .into(),
-                ));
+                fx.push(Effect::Refuse(NOT_CONNECTED_TO_SERVER.into()));
             } else {
                 let id = live.message_id("hangup");
                 fx.push(Effect::Send(ClientMessage::HangUp { id, call_id }));
@@ -240,86 +244,22 @@ pub fn update(live: &mut Live, input: Input, now: UnixMillis) -> Vec<Effect> {
         Input::Resume { call_id, connected } => {
             crate::waiting::resume(live, call_id, connected, fx)
         }
-        Input::Dialled { call, open_panel } => dialled(live, call, open_panel, now, fx),
-        Input::DialProgress { call_id, update } => dial_progress(live, call_id, update, now, fx),
+        Input::Digits {
+            call_id,
+            digits,
+            connected,
+        } => keypad::press(live, call_id, digits, connected, fx),
+        Input::Dialled { call, open_panel } => dial::dialled(live, call, open_panel, now, fx),
+        Input::DialProgress { call_id, update } => {
+            dial::dial_progress(live, call_id, update, now, fx)
+        }
     }
     effects
 }
 
-/// The server placed the call the rep dialled: its audio is answered here,
-/// and it becomes the call panels show (one opens on it if the rep dialled
-/// where there is none).
-fn dialled(
-    live: &mut Live,
-    call: IncomingCall,
-    open_panel: bool,
-    now: UnixMillis,
-    fx: &mut Vec<Effect>,
-) {
-    let call_id = call.call_id;
-    if live.entry(call_id).is_some() {
-        return;
-    }
-    let offer = call.offer.clone();
-    // Dialling while on a call holds it, as taking a callback does.
-    crate::waiting::hold_others(live, call_id, fx);
-    live.calls.push(crate::CallEntry::dialled(call));
-    live.active_call = Some(call_id);
-    live.prune();
-    if let Some(offer) = offer {
-        fx.push(Effect::MakeAnswer { call_id, offer });
-    }
-    if open_panel {
-        fx.push(Effect::OpenRecord(call_id));
-    }
-    fx.push(Effect::NotifyPages);
-    // What the server said of the call before its answer to the dial came.
-    let (early, rest) = std::mem::take(&mut live.early)
-        .into_iter()
-        .partition(|(id, _)| *id == call_id);
-    live.early = rest;
-    for (_, update) in early {
-        dial_progress(live, call_id, update, now, fx);
-    }
-}
-
-fn dial_progress(
-    live: &mut Live,
-    call_id: CallId,
-    update: DialProgress,
-    now: UnixMillis,
-    fx: &mut Vec<Effect>,
-) {
-    let Some(entry) = live.entry_mut(call_id) else {
-        // Perhaps a dial whose answer from the server is still on its way.
-        if live.early.len() >= crate::model::EARLY_PROGRESS {
-            live.early.remove(0);
-        }
-        live.early.push((call_id, update));
-        return;
-    };
-    if !entry.outbound {
-        return;
-    }
-    match update {
-        DialProgress::Connected if entry.phase == CallPhase::Accepting => {
-            entry.phase = CallPhase::Connected;
-            entry.answered_at = Some(now);
-            live.active_call = Some(call_id);
-        }
-        DialProgress::Ended { .. } if entry.phase != CallPhase::Ended => {
-            // Loggable however it went: "no answer" is worth a note too.
-            entry.phase = CallPhase::Ended;
-            entry.ended_at = Some(now);
-            fx.push(Effect::EndAudio(call_id));
-        }
-        // Ringing changes nothing the worker keeps.
-        _ => {}
-    }
-    fx.push(Effect::NotifyPages);
-}
-
 pub(crate) const NOT_CONNECTED_HERE: &str = "This call is not connected in this browser.";
+const NOT_CONNECTED_TO_SERVER: &str =
+    "Not connected to the Ringback server; hang up on your phone or try again in a moment.";
 
 fn incoming(live: &mut Live, call: IncomingCall, fx: &mut Vec<Effect>) {
     let call_id = call.call_id;
@@ -556,7 +496,9 @@ fn refused(
     message: String,
     fx: &mut Vec<Effect>,
 ) {
-    if crate::moving::refused(live, id.as_deref(), &message, fx) {
+    if crate::moving::refused(live, id.as_deref(), &message, fx)
+        || keypad::refused(live, id.as_deref(), &message, fx)
+    {
         return;
     }
     let Some(call_id) = id
@@ -601,5 +543,7 @@ fn refused(
     }
 }
 
+mod dial;
+mod keypad;
 #[cfg(test)]
 mod tests;

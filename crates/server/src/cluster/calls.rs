@@ -87,6 +87,11 @@ impl AppState {
                 };
                 self.rep_event_here(rep, id, event, &device_id).await
             }
+            CallCommand::Digits {
+                rep,
+                device_id,
+                digits,
+            } => self.rep_digits_here(rep, id, &device_id, digits).await,
         };
         match applied {
             Ok(()) => CallReply::Done,
@@ -130,7 +135,27 @@ impl AppState {
             // Only a socket's messages are forwarded.
             _ => return Err(EventError::NotFound),
         };
-        let payload = encode(&command).ok_or(EventError::NotFound)?;
+        self.forward_command(id, &command).await
+    }
+
+    /// Keypad tones for a call another instance owns.
+    pub(crate) async fn forward_digits(
+        &self,
+        rep: RepId,
+        id: CallId,
+        device_id: String,
+        digits: String,
+    ) -> Result<(), EventError> {
+        let command = CallCommand::Digits {
+            rep,
+            device_id,
+            digits,
+        };
+        self.forward_command(id, &command).await
+    }
+
+    async fn forward_command(&self, id: CallId, command: &CallCommand) -> Result<(), EventError> {
+        let payload = encode(command).ok_or(EventError::NotFound)?;
         let reply = match self
             .cluster()
             .bus

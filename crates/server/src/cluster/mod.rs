@@ -158,6 +158,11 @@ enum CallCommand {
         device_id: String,
         held: bool,
     },
+    Digits {
+        rep: RepId,
+        device_id: String,
+        digits: String,
+    },
 }
 
 /// The owner's answer: what the socket replies, decided where the call lives.

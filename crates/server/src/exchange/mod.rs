@@ -157,6 +157,28 @@ impl AppState {
         ringing
     }
 
+    /// Whether `rep`'s call `id`, live here, is connected in the browser
+    /// `device_id` (the one whose keypad may send tones); `None` when no
+    /// such call lives here. Another rep's call is as missing as none.
+    pub(crate) async fn answered_in_browser(
+        &self,
+        rep: RepId,
+        id: CallId,
+        device_id: &str,
+    ) -> Option<bool> {
+        let entry = self.exchange().owned_by(rep, id)?;
+        let live = entry.call.lock().await;
+        Some(matches!(
+            live.machine.phase(),
+            Phase::Connected(Answerer::Browser { device_id: winner }) if winner == device_id
+        ))
+    }
+
+    /// Whether a call `id` lives on this instance (whoever's it is).
+    pub(crate) fn lives_here(&self, id: CallId) -> bool {
+        self.exchange().entry(id).is_some()
+    }
+
     /// The calls this browser won and is still on, to confirm on reconnect:
     /// an Accepted lost with the old socket would leave the extension
     /// waiting while the caller is already connected to it.

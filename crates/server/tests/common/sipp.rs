@@ -89,26 +89,33 @@ impl Sipp {
     /// The forwarding phone: waits on UDP `port` for Ringback's INVITE and
     /// plays `scenario_name` once (`-d pause_ms`, echoing audio back).
     pub fn phone(scenario_name: &str, port: u16, pause_ms: u64) -> Self {
-        Self::phones(scenario_name, port, pause_ms, 1)
+        Self::phone_with(scenario_name, port, pause_ms, &[])
+    }
+
+    /// [`Self::phone`] with more arguments (`-key name value` for the
+    /// scenario's `[name]`).
+    pub fn phone_with(scenario_name: &str, port: u16, pause_ms: u64, extra: &[&str]) -> Self {
+        Self::phones_with(scenario_name, port, pause_ms, 1, extra)
     }
 
     /// [`Self::phone`] for `calls` INVITEs, one after the other or at once:
     /// the trunk sends every call to one address, so one sipp plays the
     /// prospect and the forwarding phone alike.
     pub fn phones(scenario_name: &str, port: u16, pause_ms: u64, calls: u32) -> Self {
-        Self::start(
-            scenario_name,
-            None,
-            &[
-                "-p",
-                &port.to_string(),
-                "-d",
-                &pause_ms.to_string(),
-                "-m",
-                &calls.to_string(),
-                "-rtp_echo",
-            ],
-        )
+        Self::phones_with(scenario_name, port, pause_ms, calls, &[])
+    }
+
+    fn phones_with(
+        scenario_name: &str,
+        port: u16,
+        pause_ms: u64,
+        calls: u32,
+        extra: &[&str],
+    ) -> Self {
+        let (port, pause_ms, calls) = (port.to_string(), pause_ms.to_string(), calls.to_string());
+        let mut args = vec!["-p", &port, "-d", &pause_ms, "-m", &calls, "-rtp_echo"];
+        args.extend_from_slice(extra);
+        Self::start(scenario_name, None, &args)
     }
 
     pub fn run(scenario_name: &str, target: SocketAddr, extra: &[&str]) -> Self {

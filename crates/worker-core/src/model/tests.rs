@@ -33,6 +33,10 @@ pub(crate) fn entry(id: i64, phase: CallPhase, answered: bool, logged: bool) -> 
         moving: false,
         move_note: None,
         held: false,
+        remote_ringing: false,
+        dial_result: None,
+        keyed: String::new(),
+        keypad_note: None,
     }
 }
 

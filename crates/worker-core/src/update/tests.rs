@@ -652,6 +652,10 @@ fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_
         [Effect::NotifyPages]
     );
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Accepting));
+    assert!(
+        live.entry(CallId(7)).is_some_and(|e| e.remote_ringing),
+        "the panel says it rings"
+    );
     progress(&mut live, DialProgress::Connected, NOW + 4_000);
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Connected));
     assert_eq!(
@@ -668,6 +672,11 @@ fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_
     assert_eq!(ended, [Effect::EndAudio(CallId(7)), Effect::NotifyPages]);
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
     assert!(live.needs_a_panel(CallId(7)), "answered and not logged yet");
+    assert_eq!(
+        live.entry(CallId(7)).and_then(|e| e.dial_result.clone()),
+        None,
+        "a call that connected ends as any call"
+    );
 
     // Not answered at all: over, and still open to a note.
     let mut live = dialled();
@@ -680,6 +689,11 @@ fn a_dialled_call_connects_when_the_prospect_answers_and_stays_loggable_however_
     );
     assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
     assert!(live.entry(CallId(7)).is_some_and(|e| e.phase.loggable()));
+    assert_eq!(
+        live.entry(CallId(7)).and_then(|e| e.dial_result.as_deref()),
+        Some("Busy: they are on another call"),
+        "the panel says how it ended"
+    );
 }
 
 #[test]
@@ -756,39 +770,30 @@ fn dial_progress_for_a_call_rung_here_changes_nothing() {
 }
 
 #[test]
-fn progress_that_comes_before_the_dial_s_answer_is_applied_when_it_comes() {
-    // A prospect busy at once: the end arrives on the socket before the
-    // server's reply to the dial request reaches the worker.
+fn a_dial_update_that_beats_the_dial_s_answer_is_applied_once_it_comes() {
+    // The prospect's 180 came over the socket before the server's answer
+    // to the dial reached the worker.
     let mut live = Live::default();
-    progress(
-        &mut live,
-        DialProgress::Ended {
-            outcome: protocol::api::DialOutcome::Busy,
-        },
-        NOW + 50,
-    );
-    assert_eq!(live.phase_of(CallId(7)), None);
+    assert_eq!(progress(&mut live, DialProgress::Ringing, NOW), []);
+    for other in 100..120 {
+        let input = Input::DialProgress {
+            call_id: CallId(other),
+            update: DialProgress::Ringing,
+        };
+        update(&mut live, input, NOW);
+    }
+    assert_eq!(live.early.len(), crate::model::MAX_EARLY, "bounded");
+    let mut live = Live::default();
+    progress(&mut live, DialProgress::Ringing, NOW);
     let effects = update(
         &mut live,
         Input::Dialled {
             call: ring(7, true),
-            open_panel: true,
+            open_panel: false,
         },
-        NOW + 100,
+        NOW + 50,
     );
-    assert_eq!(live.phase_of(CallId(7)), Some(CallPhase::Ended));
-    assert!(effects.contains(&Effect::EndAudio(CallId(7))));
+    assert!(effects.contains(&Effect::NotifyPages), "{effects:?}");
+    assert!(live.entry(CallId(7)).is_some_and(|e| e.remote_ringing));
     assert!(live.early.is_empty());
-    // Progress for calls never dialled here is kept only so long.
-    for id in 100..120 {
-        update(
-            &mut live,
-            Input::DialProgress {
-                call_id: CallId(id),
-                update: DialProgress::Ringing,
-            },
-            NOW,
-        );
-    }
-    assert_eq!(live.early.len(), crate::model::EARLY_PROGRESS);
 }
