@@ -9,8 +9,8 @@ mod common;
 use common::sipp::{Sipp, free_udp_port};
 use common::*;
 use media::softphone::{Softphone, Voice};
-use protocol::api::{CallPage, DialResponse};
-use protocol::signal::{CallUpdate, ClientMessage, DialProgress, ServerMessage};
+use protocol::api::CallPage;
+use protocol::signal::{CallUpdate, ClientMessage, ServerMessage};
 use protocol::{CallId, CallOutcome};
 use serde_json::json;
 use std::time::Duration;
@@ -48,41 +48,6 @@ async fn heard_in(phone: Softphone, for_: Duration) -> (Softphone, u64) {
     (phone, heard)
 }
 
-/// Alice dials Ada from her laptop; the call is connected with `softphone`.
-async fn dialled(t: &TestServer, token: &str, laptop: &mut Signal) -> (CallId, Softphone) {
-    let response = t
-        .send_json(
-            reqwest::Method::POST,
-            token,
-            "/api/v1/calls/dial",
-            &json!({"to": ADA_PHONE, "device_id": "laptop"}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let placed: DialResponse = response.json().await.expect("dial response");
-    let (softphone, answer) = Softphone::answer(&placed.offer).expect("an answer");
-    let answered = t
-        .send_json(
-            reqwest::Method::POST,
-            token,
-            &format!("/api/v1/calls/{}/answer", placed.call_id),
-            &json!({ "answer": answer }),
-        )
-        .await;
-    assert_eq!(answered.status(), 204);
-    loop {
-        match laptop.recv().await {
-            ServerMessage::DialUpdate {
-                update: DialProgress::Connected,
-                ..
-            } => break,
-            ServerMessage::DialUpdate { .. } => continue,
-            other => panic!("expected the dial's progress, got {other:?}"),
-        }
-    }
-    (placed.call_id, softphone)
-}
-
 #[tokio::test]
 async fn a_callback_during_a_dialled_call_holds_it_switches_and_resumes_and_both_are_logged() {
     let _serial = ONE_AT_A_TIME.lock().await;
@@ -91,7 +56,7 @@ async fn a_callback_during_a_dialled_call_holds_it_switches_and_resumes_and_both
     let (token, mut laptop) = t.alice_online().await;
     // Ada answers, checks the hold and the resume re-INVITEs, echoes audio.
     let ada = Sipp::phone("prospect-answers-is-held.xml", trunk_port, 500);
-    let (dial, dial_phone) = dialled(&t, &token, &mut laptop).await;
+    let (dial, dial_phone) = t.dial_until_connected(&token, &mut laptop).await;
     let (dial_phone, heard) = heard_in(dial_phone, Duration::from_millis(600)).await;
     assert!(heard > 20, "Ada's echo reaches the browser ({heard})");
 
@@ -141,15 +106,7 @@ async fn a_callback_during_a_dialled_call_holds_it_switches_and_resumes_and_both
     let (dial_phone, heard) = heard_in(dial_phone, Duration::from_millis(600)).await;
     assert!(heard > 20, "Ada is heard again ({heard})");
     drop(dial_phone);
-    let hung_up = t
-        .send_json(
-            reqwest::Method::POST,
-            &token,
-            &format!("/api/v1/calls/{dial}/hang-up"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(hung_up.status(), 204);
+    assert_eq!(t.hang_up_dial(&token, dial).await, 204);
     ada.succeeds("Ada took both re-INVITEs, then the BYE").await;
 
     // Both calls are logged, each once.

@@ -257,38 +257,7 @@ async fn a_call_the_rep_placed_moves_to_the_phone_too() {
     // prospect's INVITE, then the forwarding phone's.
     let far_ends = Sipp::phones("phone-answers.xml", trunk_port, 500, 2);
 
-    let response = t
-        .send_json(
-            reqwest::Method::POST,
-            &token,
-            "/api/v1/calls/dial",
-            &serde_json::json!({"to": ADA_PHONE, "device_id": "laptop"}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let placed: protocol::api::DialResponse = response.json().await.expect("dial response");
-    let call = placed.call_id;
-    let (softphone, answer) =
-        media::softphone::Softphone::answer(&placed.offer).expect("an answer to the offer");
-    let answered = t
-        .send_json(
-            reqwest::Method::POST,
-            &token,
-            &format!("/api/v1/calls/{call}/answer"),
-            &serde_json::json!({ "answer": answer }),
-        )
-        .await;
-    assert_eq!(answered.status(), 204);
-    loop {
-        match laptop.recv().await {
-            ServerMessage::DialUpdate {
-                update: protocol::signal::DialProgress::Connected,
-                ..
-            } => break,
-            ServerMessage::DialUpdate { .. } => continue,
-            other => panic!("expected the dial's progress, got {other:?}"),
-        }
-    }
+    let (call, softphone) = t.dial_until_connected(&token, &mut laptop).await;
     let softphone = talk(softphone, Voice::Tone, Duration::from_millis(500)).await;
     assert!(
         softphone.packets_received() > 5,
@@ -333,15 +302,7 @@ async fn a_call_the_rep_placed_moves_to_the_phone_too() {
     );
 
     // Hung up: the prospect and the phone both get a BYE.
-    let hung_up = t
-        .send_json(
-            reqwest::Method::POST,
-            &token,
-            &format!("/api/v1/calls/{call}/hang-up"),
-            &serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(hung_up.status(), 204);
+    assert_eq!(t.hang_up_dial(&token, call).await, 204);
     far_ends
         .succeeds("the prospect and the phone got their BYE")
         .await;

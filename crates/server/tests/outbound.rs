@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::dial::expect_progress;
 use common::sipp::{Sipp, free_udp_port};
 use common::*;
 use media::softphone::{Softphone, Voice};
@@ -17,35 +18,6 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
-
-/// Alice dials `to` from her "laptop"; the status and the body.
-async fn dial(t: &TestServer, token: &str, to: &str) -> (u16, Value) {
-    let response = t
-        .send_json(
-            reqwest::Method::POST,
-            token,
-            "/api/v1/calls/dial",
-            &json!({"to": to, "device_id": "laptop"}),
-        )
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn post(t: &TestServer, token: &str, path: &str, body: &Value) -> u16 {
-    t.send_json(reqwest::Method::POST, token, path, body)
-        .await
-        .status()
-        .as_u16()
-}
-
-/// The next dial update for `call` on the socket.
-async fn expect_progress(socket: &mut Signal, call: CallId) -> DialProgress {
-    match socket.recv().await {
-        ServerMessage::DialUpdate { call_id, update } if call_id == call => update,
-        other => panic!("expected a dial update for call {call}, got {other:?}"),
-    }
-}
 
 fn u64_at(report: &Value, path: &[&str]) -> u64 {
     path.iter()
@@ -64,7 +36,7 @@ async fn a_call_dialled_from_the_browser_reaches_the_prospect_with_audio_both_wa
     let prospect = Sipp::phone("phone-answers.xml", prospect_port, 1_000);
 
     // "0" is read in the team's region (US): the number is Ada's.
-    let (status, body) = dial(&t, &token, "(415) 555-0111").await;
+    let (status, body) = t.dial(&token, "(415) 555-0111").await;
     assert_eq!(status, 201, "{body}");
     let placed: DialResponse = serde_json::from_value(body).expect("dial response");
     assert_eq!(placed.to, ADA_PHONE);
@@ -75,13 +47,13 @@ async fn a_call_dialled_from_the_browser_reaches_the_prospect_with_audio_both_wa
     assert_eq!(placed.person.name.as_deref(), Some("Ada Lovelace"));
     let call = placed.call_id;
     let (phone, answer) = Softphone::answer(&placed.offer).expect("an answer to the offer");
-    let answered = post(
-        &t,
-        &token,
-        &format!("/api/v1/calls/{call}/answer"),
-        &json!({ "answer": answer }),
-    )
-    .await;
+    let answered = t
+        .post_status(
+            &token,
+            &format!("/api/v1/calls/{call}/answer"),
+            &json!({ "answer": answer }),
+        )
+        .await;
     assert_eq!(answered, 204);
 
     assert_eq!(
@@ -182,13 +154,9 @@ async fn a_call_dialled_from_the_browser_reaches_the_prospect_with_audio_both_wa
         Some("Booked a demo")
     );
     // Over: nothing more to hang up.
-    let again = post(
-        &t,
-        &token,
-        &format!("/api/v1/calls/{call}/hang-up"),
-        &json!({}),
-    )
-    .await;
+    let again = t
+        .post_status(&token, &format!("/api/v1/calls/{call}/hang-up"), &json!({}))
+        .await;
     assert_eq!(again, 404);
 }
 
@@ -200,7 +168,7 @@ async fn a_busy_prospect_ends_the_call_as_busy() {
     let (token, mut laptop) = t.alice_online().await;
     let prospect = Sipp::phone("phone-busy.xml", prospect_port, 0);
 
-    let (status, body) = dial(&t, &token, ADA_PHONE).await;
+    let (status, body) = t.dial(&token, ADA_PHONE).await;
     assert_eq!(status, 201, "{body}");
     let call = CallId(body["call_id"].as_i64().expect("call id"));
     assert_eq!(
@@ -232,14 +200,14 @@ async fn what_cannot_be_dialled_is_refused_with_the_reason() {
     // No --trunk-uri: nothing to place calls through.
     let t = TestServer::start_with(sip_config()).await;
     let token = t.sign_in(&t.alice).await;
-    let (status, body) = dial(&t, &token, ADA_PHONE).await;
+    let (status, body) = t.dial(&token, ADA_PHONE).await;
     assert_eq!(status, 503, "{body}");
     assert!(body.to_string().contains("--trunk-uri"), "{body}");
 
     let prospect_port = free_udp_port();
     let t = TestServer::start_with(sip_config_with_phone(prospect_port)).await;
     let token = t.sign_in(&t.alice).await;
-    let (status, body) = dial(&t, &token, "call me maybe").await;
+    let (status, body) = t.dial(&token, "call me maybe").await;
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("to:"), "{body}");
     let no_device = t
@@ -264,36 +232,28 @@ async fn what_cannot_be_dialled_is_refused_with_the_reason() {
 
     // A prospect who never answers: Bob cannot touch Alice's call, she can.
     let prospect = Sipp::phone("phone-rings.xml", prospect_port, 0);
-    let (status, body) = dial(&t, &token, ADA_PHONE).await;
+    let (status, body) = t.dial(&token, ADA_PHONE).await;
     assert_eq!(status, 201, "{body}");
     let call = CallId(body["call_id"].as_i64().expect("call id"));
     let answer = json!({"answer": "v=0"});
     assert_eq!(
-        post(&t, &bob, &format!("/api/v1/calls/{call}/answer"), &answer).await,
+        t.post_status(&bob, &format!("/api/v1/calls/{call}/answer"), &answer)
+            .await,
         404
     );
     assert_eq!(
-        post(
-            &t,
-            &bob,
-            &format!("/api/v1/calls/{call}/hang-up"),
-            &json!({})
-        )
-        .await,
+        t.post_status(&bob, &format!("/api/v1/calls/{call}/hang-up"), &json!({}))
+            .await,
         404
     );
     assert_eq!(
-        post(&t, &token, &format!("/api/v1/calls/{call}/answer"), &answer).await,
+        t.post_status(&token, &format!("/api/v1/calls/{call}/answer"), &answer)
+            .await,
         422
     );
     assert_eq!(
-        post(
-            &t,
-            &token,
-            &format!("/api/v1/calls/{call}/hang-up"),
-            &json!({})
-        )
-        .await,
+        t.post_status(&token, &format!("/api/v1/calls/{call}/hang-up"), &json!({}))
+            .await,
         204
     );
     prospect
@@ -301,27 +261,6 @@ async fn what_cannot_be_dialled_is_refused_with_the_reason() {
         .await;
     let view: CallView = t.call(&token, call).await;
     assert_eq!(view.dial_outcome, Some(DialOutcome::Cancelled));
-}
-
-/// Dials Ada and waits until she answers; the call and the rep's softphone.
-async fn dial_until_connected(
-    t: &TestServer,
-    token: &str,
-    laptop: &mut Signal,
-) -> (CallId, Softphone) {
-    let (status, body) = dial(t, token, ADA_PHONE).await;
-    assert_eq!(status, 201, "{body}");
-    let placed: DialResponse = serde_json::from_value(body).expect("dial response");
-    let (phone, answer) = Softphone::answer(&placed.offer).expect("an answer to the offer");
-    let path = format!("/api/v1/calls/{}/answer", placed.call_id);
-    assert_eq!(
-        post(t, token, &path, &json!({ "answer": answer })).await,
-        204
-    );
-    for expected in [DialProgress::Ringing, DialProgress::Connected] {
-        assert_eq!(expect_progress(laptop, placed.call_id).await, expected);
-    }
-    (placed.call_id, phone)
 }
 
 /// The reply to keypad `digits` sent on `socket`: `Ok` for an ack, else the
@@ -367,7 +306,7 @@ async fn keypad_digits_reach_the_prospect_as_telephone_events_in_the_audio_strea
         500,
         &["-key", "rtp_port", &rtp_port],
     );
-    let (call, phone) = dial_until_connected(&t, &token, &mut laptop).await;
+    let (call, phone) = t.dial_until_connected(&token, &mut laptop).await;
     // The rep talks throughout; her audio reaches the prospect first.
     let talking = tokio::spawn(talk(phone, Voice::Tone, Duration::from_secs(6)));
     let mut buf = [0u8; 2048];
@@ -448,13 +387,8 @@ async fn keypad_digits_reach_the_prospect_as_telephone_events_in_the_audio_strea
 
     drop(talking.await.expect("the softphone"));
     assert_eq!(
-        post(
-            &t,
-            &token,
-            &format!("/api/v1/calls/{call}/hang-up"),
-            &json!({})
-        )
-        .await,
+        t.post_status(&token, &format!("/api/v1/calls/{call}/hang-up"), &json!({}))
+            .await,
         204
     );
     prospect.succeeds("the prospect got a BYE").await;
@@ -468,7 +402,7 @@ async fn keypad_digits_are_refused_clearly_when_they_cannot_be_sent() {
     let (token, mut laptop) = t.alice_online().await;
     // This prospect offers PCMU alone: no telephone-event.
     let prospect = Sipp::phone("phone-answers.xml", prospect_port, 500);
-    let (call, _phone) = dial_until_connected(&t, &token, &mut laptop).await;
+    let (call, _phone) = t.dial_until_connected(&token, &mut laptop).await;
 
     let (code, message) = press(&mut laptop, call, "1").await.expect_err("refused");
     assert_eq!(code, SignalErrorCode::DigitsRefused);
@@ -492,13 +426,8 @@ async fn keypad_digits_are_refused_clearly_when_they_cannot_be_sent() {
     assert_eq!(code, SignalErrorCode::CallNotFound);
 
     assert_eq!(
-        post(
-            &t,
-            &token,
-            &format!("/api/v1/calls/{call}/hang-up"),
-            &json!({})
-        )
-        .await,
+        t.post_status(&token, &format!("/api/v1/calls/{call}/hang-up"), &json!({}))
+            .await,
         204
     );
     prospect.succeeds("the prospect got a BYE").await;

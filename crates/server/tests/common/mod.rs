@@ -4,6 +4,7 @@
 
 pub mod audio;
 pub mod cluster;
+pub mod dial;
 pub mod pages;
 mod seed;
 pub mod sipp;
