@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
-import { freeUdpPort, panelFrame, signedInBrowser, sippPhone, startCrm, startServer, until } from './harness.mjs';
+import { EXTENSION_ID, freeUdpPort, panelFrame, signedInBrowser, sippPhone, startCrm, startServer, until } from './harness.mjs';
 
 /** Not a Person: the panel opens on its own page. */
 const PROSPECT = { typed: '(415) 555-0177', e164: '+14155550177' };
@@ -165,5 +165,42 @@ describe('calls placed from the browser', () => {
     const exit = await prospect.done;
     assert.equal(exit.code, 0, `the prospect got a BYE: ${exit.errors}\n${exit.output.slice(-2000)}`);
     await page.close();
+  });
+
+  it('the panel dials a typed number, and calls the Person of a call that is over again', async () => {
+    const exited = async (what, run) => {
+      const exit = await run.done;
+      assert.equal(exit.code, 0, `${what}: ${exit.errors}\n${exit.output.slice(-2000)}`);
+    };
+    const latest = async () => (await server.api('GET', '/calls?limit=1', { token })).calls[0];
+    let prospect = await sippPhone('phone-answers.xml', prospectPort, { pauseMs: 500 });
+    const panel = await browser.context.newPage();
+    await panel.goto(`chrome-extension://${EXTENSION_ID}/call.html`);
+    // Nothing on (or the last call over): the panel offers its dial form.
+    await panel.fill('#dial-number', PROSPECT.typed);
+    await panel.click('#dial-button');
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+    assert.equal(await panel.textContent('#caller-number'), PROSPECT.e164);
+    const first = await latest();
+    assert.equal(first.direction, 'outbound');
+    await panel.click('#hang-up');
+    await panel.waitForSelector('#call-state[data-phase="ended"]');
+    await exited('the prospect got a BYE', prospect);
+
+    // "Call again" on the call that is over dials the same number, and the
+    // panel follows the new call.
+    prospect = await sippPhone('phone-answers.xml', prospectPort, { pauseMs: 500 });
+    assert.equal(await panel.textContent('#call-again'), `Call ${PROSPECT.e164}`);
+    await panel.click('#call-again');
+    const second = await until('the second call', async () => {
+      const call = await latest();
+      return call.id !== first.id && call;
+    });
+    assert.equal(second.to, PROSPECT.e164);
+    await panel.waitForSelector('#call-state[data-phase="connected"]');
+    await panel.click('#hang-up');
+    await panel.waitForSelector('#call-state[data-phase="ended"]');
+    await exited('the prospect got a BYE again', prospect);
+    await panel.close();
   });
 });

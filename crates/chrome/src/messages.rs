@@ -69,10 +69,13 @@ pub enum WorkerRequest {
     HangUp {
         call_id: CallId,
     },
-    /// Place a call (a `tel:` link the rep clicked on the CRM page, from
-    /// Ringback's content script there).
+    /// Place a call: a `tel:` link the rep clicked on the CRM page (from
+    /// Ringback's content script there), or the panel's dial form or
+    /// "Call again" (with the Person called).
     Dial {
         number: String,
+        #[serde(default)]
+        person_id: Option<PersonId>,
     },
     /// Panel: the call is from this other Person on the caller's number
     /// (one of [`PanelCall::also`]); the call and its log go to them.

@@ -7,6 +7,7 @@
 //! something changed.
 
 mod audio;
+mod dialpad;
 mod format;
 mod keypad;
 mod move_to_phone;

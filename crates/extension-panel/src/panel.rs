@@ -6,6 +6,7 @@
 //! is typing. A view arriving from the worker never overwrites the rep's
 //! unsent notes; once the log is written the form shows what was logged.
 
+use crate::dialpad::{Dialled, Following};
 use crate::format;
 use crate::reason::{History, PreviousCall, headline, previous_call};
 use chrome::bridge;
@@ -117,16 +118,16 @@ pub fn panel() -> Html {
         now: js_sys::Date::now() as i64,
         ..PanelState::default()
     });
-    let requested = use_memo((), |_| call_from_url());
+    let following = use_memo((), |_| Following::new(call_from_url()));
     let draft_timer: DraftTimer = use_mut_ref(|| None);
 
     {
         let state = state.clone();
-        let requested = *requested;
+        let following = (*following).clone();
         use_effect_with((), move |_| {
-            load(state.clone(), requested);
+            load(state.clone(), following.get());
             let reload = state.clone();
-            bridge::on_change(move || load(reload.clone(), requested));
+            bridge::on_change(move || load(reload.clone(), following.get()));
             let heard = state.clone();
             bridge::on_audio(move |audio| heard.dispatch(Action::Audio(audio)));
             let ticker = state.clone();
@@ -146,14 +147,28 @@ pub fn panel() -> Html {
             </main>
         };
     };
+    // A dial from this panel: it follows the call placed.
+    let dialled: Dialled = {
+        let (state, following) = (state.clone(), (*following).clone());
+        Callback::from(move |placed: Result<(), String>| match placed {
+            Ok(()) => {
+                following.follow_active();
+                load(state.clone(), None);
+            }
+            Err(message) => state.dispatch(Action::Failed(message)),
+        })
+    };
     let Some(call) = view.call.as_ref() else {
         return html! {
             <main class="panel">
                 <header><h1>{ "Dialer Everywhere" }</h1></header>
-                <p id="no-call" class="muted">{ "No call in progress. Accept an incoming call and it appears here." }</p>
+                <p id="no-call" class="muted">{ "No call in progress. Accept an incoming call and it appears here, or call a number." }</p>
+                { crate::dialpad::form(dialled) }
+                if let Some(message) = state.error.clone() { <p class="error" role="alert">{ message }</p> }
             </main>
         };
     };
+    let over = matches!(call.phase, CallPhase::Ended | CallPhase::Gone);
 
     html! {
         <main class="panel">
@@ -167,6 +182,10 @@ pub fn panel() -> Html {
             { crate::waiting::others(&view.others, failed(&state)) }
             { move_section(&state, call) }
             { log_form(&state, call, &draft_timer) }
+            if over {
+                { crate::dialpad::call_again(call, dialled.clone()) }
+                { crate::dialpad::form(dialled) }
+            }
         </main>
     }
 }

@@ -272,7 +272,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, Js
         let rules_sender = sender.as_rules();
         match request {
             WorkerRequest::Dial { .. } => {
-                rules::check_tel_link_sender(&rules_sender, &own_origin, &s.live.injected_tabs)
+                rules::check_dial_sender(&rules_sender, &own_origin, &s.live.injected_tabs)
             }
             _ => rules::check_sender(
                 &rules_sender,
@@ -364,8 +364,8 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             WorkerReply::Done
         }
         // From the content script of a tab with the panel in it.
-        WorkerRequest::Dial { number } => {
-            dial::call(&number, None, false).await;
+        WorkerRequest::Dial { number, person_id } => {
+            dial::call(&number, person_id, false).await;
             WorkerReply::Done
         }
         WorkerRequest::HangUp { call_id } => {

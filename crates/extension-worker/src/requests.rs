@@ -75,6 +75,7 @@ fn request(body: &JsValue) -> Result<WorkerRequest, String> {
         },
         "dial" => WorkerRequest::Dial {
             number: text("number")?,
+            person_id: self::id(&fields, "person_id").map(PersonId),
         },
         "choose_person" => WorkerRequest::ChoosePerson {
             call_id: call_id()?,

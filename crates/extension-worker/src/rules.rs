@@ -261,5 +261,17 @@ pub fn check_tel_link_sender(
     }
 }
 
+/// Who may place a call: a panel (as [`check_sender`] has it for a call's
+/// requests), or the content script of a tab the panel is in (a `tel:` link,
+/// [`check_tel_link_sender`]).
+pub fn check_dial_sender(
+    sender: &Sender,
+    own_origin: &str,
+    injected_tabs: &[i32],
+) -> Result<(), &'static str> {
+    check_sender(sender, own_origin, injected_tabs, true)
+        .or_else(|_| check_tel_link_sender(sender, own_origin, injected_tabs))
+}
+
 #[cfg(test)]
 mod tests;

@@ -323,3 +323,35 @@ fn a_ring_during_a_call_names_the_call_the_rep_is_on() {
         "You are on a call with Ada Lovelace · Accept puts it on hold"
     );
 }
+
+#[test]
+fn a_panel_ringback_put_in_a_tab_or_its_own_window_may_dial_and_a_framed_one_may_not() {
+    let panel = |tab_id, tab_url| Sender {
+        id: Some("nafkmlnfjibleaaleiboephocipcbbpk"),
+        url: Some("chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/panel.html"),
+        tab: Some((tab_id, Some(tab_url))),
+    };
+    let crm = "https://crm.example.com/contacts/ada";
+    assert_eq!(check_dial_sender(&panel(4, crm), ORIGIN, &[4]), Ok(()));
+    let own_window = panel(
+        7,
+        "chrome-extension://nafkmlnfjibleaaleiboephocipcbbpk/call.html",
+    );
+    assert_eq!(check_dial_sender(&own_window, ORIGIN, &[]), Ok(()));
+    assert_eq!(
+        check_dial_sender(&panel(9, "https://evil.example/"), ORIGIN, &[4]),
+        Err(NOT_INJECTED),
+        "a panel some site framed places no calls"
+    );
+    // The content script of a tab the panel is in still dials its tel: links.
+    let content_script = Sender {
+        id: Some("nafkmlnfjibleaaleiboephocipcbbpk"),
+        url: Some(crm),
+        tab: Some((4, Some(crm))),
+    };
+    assert_eq!(check_dial_sender(&content_script, ORIGIN, &[4]), Ok(()));
+    assert_eq!(
+        check_dial_sender(&Sender::default(), ORIGIN, &[4]),
+        Err(NOT_OURS)
+    );
+}
