@@ -69,6 +69,23 @@ impl AppState {
         self.send_digits(connected, id, digits).await
     }
 
+    /// Keys for a dial this instance runs, forwarded from the instance
+    /// holding the rep's socket.
+    pub(crate) async fn dial_digits_here(
+        &self,
+        rep: RepId,
+        id: CallId,
+        device_id: &str,
+        digits: String,
+    ) -> Result<(), EventError> {
+        check_digits(&digits)?;
+        let connected = self
+            .dial_connected_in(rep, id, device_id)
+            .await
+            .ok_or(EventError::NotFound)?;
+        self.send_digits(connected, id, digits).await
+    }
+
     async fn send_digits(
         &self,
         connected: bool,

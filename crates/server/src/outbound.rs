@@ -49,6 +49,9 @@ struct LiveDial {
     version: i64,
     /// Where the prospect's RTP comes (the INVITE's SDP offer says so).
     local_rtp: SocketAddr,
+    /// The call's subject: other instances reach the dial through it (the
+    /// browser's answer and Hang up over REST, a socket's hold or keys).
+    _link: Option<crate::cluster::CallLink>,
 }
 
 impl Dials {
@@ -154,12 +157,20 @@ impl AppState {
             started_at: machine.started_at(),
             ring_deadline: machine.next_deadline().unwrap_or(now),
         };
+        let link = match self.own_call(id).await {
+            Ok(link) => Some(link),
+            Err(error) => {
+                tracing::error!(call = %id, %error, "the call cannot be reached from other instances");
+                None
+            }
+        };
         let live = Arc::new(tokio::sync::Mutex::new(LiveDial {
             id,
             rep,
             machine,
             version: 0,
             local_rtp,
+            _link: link,
         }));
         let entry = DialEntry {
             rep,
@@ -212,8 +223,8 @@ impl AppState {
         Ok((local_rtp, offer))
     }
 
-    /// The browser's SDP answer to the dial's offer.
-    pub async fn dial_answer(
+    /// The browser's SDP answer to the dial's offer, for a dial run here.
+    pub(crate) async fn dial_answer_here(
         &self,
         rep: RepId,
         id: CallId,
@@ -227,8 +238,8 @@ impl AppState {
             .map_err(|error| AppError::Validation(format!("answer: {error}")))
     }
 
-    /// The rep hangs up (or cancels before the answer).
-    pub async fn dial_hang_up(&self, rep: RepId, id: CallId) -> Result<(), AppError> {
+    /// The rep hangs up (or cancels before the answer) a dial run here.
+    pub(crate) async fn dial_hang_up_here(&self, rep: RepId, id: CallId) -> Result<(), AppError> {
         self.own_dial(rep, id)?;
         match self.dial_event(id, DialEvent::RepHungUp).await {
             Ok(()) | Err(DialError::Gone) => Ok(()),
@@ -252,6 +263,11 @@ impl AppState {
             live.machine.phase() == calls::DialPhase::Connected { on_hold: false }
                 && live.machine.device_id() == device_id,
         )
+    }
+
+    /// Whether `id` is a live dial run by this instance (anyone's).
+    pub(crate) fn is_dial_here(&self, id: CallId) -> bool {
+        self.dials().lock().contains_key(&id)
     }
 
     /// Whether `id` is a live call `rep` dialled here.

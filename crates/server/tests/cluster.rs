@@ -438,3 +438,65 @@ async fn a_socket_reconnecting_anywhere_resumes_the_calls_another_instance_owns(
     let desktop = c.a.connect_with_token(&token, "desktop").await;
     assert!(desktop.resumed.is_empty(), "{:?}", desktop.resumed);
 }
+
+#[tokio::test]
+async fn a_call_placed_at_a_is_answered_held_and_hung_up_through_b() {
+    let trunk_port = common::sipp::free_udp_port();
+    let Some(c) = Cluster::start_with_trunk(Some(trunk_port)).await else {
+        return;
+    };
+    // Ada answers, checks the hold and the resume re-INVITEs, echoes audio.
+    let ada = common::sipp::Sipp::phone("prospect-answers-is-held.xml", trunk_port, 500);
+    let token = c.a.sign_in(&c.a.alice).await;
+    // Alice's socket is on B; A places the call (and runs it).
+    let mut laptop = c.b.connect_with_token(&token, "laptop").await;
+    let (status, body) = c.a.dial(&token, ADA_PHONE).await;
+    assert_eq!(status, 201, "{body}");
+    let placed: protocol::api::DialResponse = serde_json::from_value(body).expect("dial");
+    let call = placed.call_id;
+    let (_phone, answer) =
+        media::softphone::Softphone::answer(&placed.offer).expect("an answer to the offer");
+    // The browser's answer reaches B, which hands it to A.
+    let path = format!("/api/v1/calls/{call}/answer");
+    let body = serde_json::json!({ "answer": answer });
+    assert_eq!(c.b.post_status(&token, &path, &body).await, 204);
+    for expected in [
+        protocol::signal::DialProgress::Ringing,
+        protocol::signal::DialProgress::Connected,
+    ] {
+        assert_eq!(
+            common::dial::expect_progress(&mut laptop, call).await,
+            expected
+        );
+    }
+
+    // Hold and resume from the socket on B: A holds Ada (re-INVITEs).
+    for (id, held, update) in [
+        ("h1", true, CallUpdate::OnHold),
+        ("r1", false, CallUpdate::Resumed),
+    ] {
+        laptop
+            .send(&ClientMessage::Hold {
+                id: id.into(),
+                call_id: call,
+                held,
+            })
+            .await;
+        assert_eq!(laptop.expect_ack_and_update(id, call).await, update);
+    }
+    // Bob cannot touch it from B either.
+    let bob = c.b.sign_in(&c.b.bob).await;
+    assert_eq!(c.b.hang_up_dial(&bob, call).await, 404);
+
+    // Hang up over REST at B: A ends the call and Ada gets her BYE.
+    assert_eq!(c.b.hang_up_dial(&token, call).await, 204);
+    assert_eq!(
+        common::dial::expect_progress(&mut laptop, call).await,
+        protocol::signal::DialProgress::Ended {
+            outcome: protocol::api::DialOutcome::Connected
+        }
+    );
+    ada.succeeds("Ada took both re-INVITEs, then the BYE").await;
+    // Over: nothing left to hang up anywhere.
+    assert_eq!(c.b.hang_up_dial(&token, call).await, 404);
+}

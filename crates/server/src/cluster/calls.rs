@@ -51,6 +51,9 @@ impl AppState {
 
     /// Applies what a socket elsewhere sent, here where the call lives.
     async fn run_forwarded(&self, id: CallId, command: CallCommand) -> CallReply {
+        if self.is_dial_here(id) {
+            return self.run_forwarded_dial(id, command).await;
+        }
         let applied = match command {
             CallCommand::Accept {
                 rep,
@@ -92,6 +95,8 @@ impl AppState {
                 device_id,
                 digits,
             } => self.rep_digits_here(rep, id, &device_id, digits).await,
+            // A dial's own: it is not one (it ended meanwhile).
+            CallCommand::DialAnswer { .. } => Err(EventError::NotFound),
         };
         match applied {
             Ok(()) => CallReply::Done,
@@ -154,7 +159,11 @@ impl AppState {
         self.forward_command(id, &command).await
     }
 
-    async fn forward_command(&self, id: CallId, command: &CallCommand) -> Result<(), EventError> {
+    pub(super) async fn forward_command(
+        &self,
+        id: CallId,
+        command: &CallCommand,
+    ) -> Result<(), EventError> {
         let payload = encode(command).ok_or(EventError::NotFound)?;
         let reply = match self
             .cluster()

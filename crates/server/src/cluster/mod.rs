@@ -24,6 +24,7 @@
 //! that stopped keeping theirs.
 
 mod calls;
+mod dials;
 pub mod lease;
 mod owner;
 mod reps;
@@ -162,6 +163,12 @@ enum CallCommand {
         rep: RepId,
         device_id: String,
         digits: String,
+    },
+    /// The browser's SDP answer to a dial's offer (`POST /calls/{id}/answer`
+    /// at another instance).
+    DialAnswer {
+        rep: RepId,
+        answer: String,
     },
 }
 

@@ -29,6 +29,12 @@ impl Cluster {
     /// `None` (said on stderr) without PostgreSQL or nats-server, except
     /// under `CI=true`, where either missing fails the test.
     pub async fn start() -> Option<Self> {
+        Self::start_with_trunk(None).await
+    }
+
+    /// [`Self::start`], A placing calls through a trunk at
+    /// `sip:127.0.0.1:<trunk_port>` (B has no SIP).
+    pub async fn start_with_trunk(trunk_port: Option<u16>) -> Option<Self> {
         let url = new_postgres_database().await?;
         let nats = NatsServer::start()?;
         let clock = Arc::new(TestClock::default());
@@ -45,6 +51,7 @@ impl Cluster {
             url.clone(),
             nats.url.clone(),
             clock.clone(),
+            trunk_port,
         )
         .await;
         let b_runtime = tokio::runtime::Builder::new_multi_thread()
@@ -53,7 +60,14 @@ impl Cluster {
             .build()
             .expect("B's runtime");
         let b = b_runtime
-            .spawn(instance("b", files, url, nats.url.clone(), clock.clone()))
+            .spawn(instance(
+                "b",
+                files,
+                url,
+                nats.url.clone(),
+                clock.clone(),
+                None,
+            ))
             .await
             .expect("B starts");
         let b_dir = tempfile::tempdir().expect("temp dir");
@@ -88,9 +102,13 @@ async fn instance(
     database: String,
     nats: String,
     clock: Arc<TestClock>,
+    trunk_port: Option<u16>,
 ) -> Server {
     let bus = bus::NatsBus::connect(&nats).await.expect("NATS connects");
-    let mut config = config();
+    let mut config = match trunk_port {
+        Some(port) => super::sip_config_with_phone(port),
+        None => config(),
+    };
     config.files_dir = files;
     config.instance_id = name.to_owned();
     config.bus = Some(Arc::new(bus));
