@@ -42,6 +42,26 @@ fn call_of(key: &str) -> Option<CallId> {
     key.strip_prefix("phone-")?.parse().ok().map(CallId)
 }
 
+/// Which of Ringback's own INVITEs a SIP key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialled {
+    /// A prospect the rep dialled.
+    Prospect(CallId),
+    /// The forwarding phone a call the rep dialled is moving to.
+    MovePhone(CallId),
+    /// The forwarding phone of an inbound call (ringing, forwarded or a move).
+    ForwardingPhone(CallId),
+}
+
+impl Dialled {
+    fn of(key: &str) -> Option<Self> {
+        dial_of(key)
+            .map(Self::Prospect)
+            .or_else(|| phone_move_of(key).map(Self::MovePhone))
+            .or_else(|| call_of(key).map(Self::ForwardingPhone))
+    }
+}
+
 /// Which number the forwarding phone sees as caller ID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PhoneCallerId {
@@ -254,80 +274,61 @@ pub fn spawn(state: AppState, mut events: mpsc::Receiver<TrunkEvent>) {
                         let _ = decide.send(decision);
                     }
                     TrunkEvent::Ended { call_id, reason } => ended(&state, &call_id, reason).await,
-                    // The forwarding phone a dialled call is moving to.
-                    TrunkEvent::PhoneRinging { key } if phone_move_of(&key).is_some() => {}
-                    TrunkEvent::PhoneAnswered { key, answer } if phone_move_of(&key).is_some() => {
-                        if let Some(call) = phone_move_of(&key) {
-                            let peer = TrunkPeer {
-                                rtp: answer.rtp,
-                                telephone_event: answer.telephone_event,
-                            };
-                            state
-                                .dial_phone_news(call, PhoneMoveNews::Answered(peer))
-                                .await;
+                    // Only a prospect's ringing matters: the phones ring for
+                    // a call that rings (or is on) already.
+                    TrunkEvent::PhoneRinging { key } => {
+                        if let Some(Dialled::Prospect(call)) = Dialled::of(&key) {
+                            state.dial_sip_news(call, DialSipNews::Ringing).await
                         }
                     }
-                    TrunkEvent::PhoneFailed { key, status } if phone_move_of(&key).is_some() => {
-                        if let Some(call) = phone_move_of(&key) {
+                    TrunkEvent::PhoneAnswered { key, answer } => {
+                        let peer = TrunkPeer {
+                            rtp: answer.rtp,
+                            telephone_event: answer.telephone_event,
+                        };
+                        match Dialled::of(&key) {
+                            Some(Dialled::Prospect(call)) => {
+                                state.dial_sip_news(call, DialSipNews::Answered(peer)).await
+                            }
+                            Some(Dialled::MovePhone(call)) => {
+                                state
+                                    .dial_phone_news(call, PhoneMoveNews::Answered(peer))
+                                    .await
+                            }
+                            Some(Dialled::ForwardingPhone(call)) => {
+                                phone_news(&state, call, PhoneNews::Answered, Some(peer)).await
+                            }
+                            None => {}
+                        }
+                    }
+                    TrunkEvent::PhoneFailed { key, status } => match Dialled::of(&key) {
+                        Some(Dialled::Prospect(call)) => {
+                            state.dial_sip_news(call, DialSipNews::Failed(status)).await
+                        }
+                        Some(Dialled::MovePhone(call)) => {
                             state
                                 .dial_phone_news(call, PhoneMoveNews::Failed(status))
-                                .await;
+                                .await
                         }
-                    }
-                    TrunkEvent::PhoneHungUp { key } if phone_move_of(&key).is_some() => {
-                        if let Some(call) = phone_move_of(&key) {
-                            state.dial_phone_news(call, PhoneMoveNews::HungUp).await;
-                        }
-                    }
-                    // A prospect the rep dialled.
-                    TrunkEvent::PhoneRinging { key } if dial_of(&key).is_some() => {
-                        if let Some(call) = dial_of(&key) {
-                            state.dial_sip_news(call, DialSipNews::Ringing).await;
-                        }
-                    }
-                    TrunkEvent::PhoneAnswered { key, answer } if dial_of(&key).is_some() => {
-                        if let Some(call) = dial_of(&key) {
-                            let peer = TrunkPeer {
-                                rtp: answer.rtp,
-                                telephone_event: answer.telephone_event,
-                            };
-                            state.dial_sip_news(call, DialSipNews::Answered(peer)).await;
-                        }
-                    }
-                    TrunkEvent::PhoneFailed { key, status } if dial_of(&key).is_some() => {
-                        if let Some(call) = dial_of(&key) {
-                            state.dial_sip_news(call, DialSipNews::Failed(status)).await;
-                        }
-                    }
-                    TrunkEvent::PhoneHungUp { key } if dial_of(&key).is_some() => {
-                        if let Some(call) = dial_of(&key) {
-                            state.dial_sip_news(call, DialSipNews::HungUp).await;
-                        }
-                    }
-                    // The forwarding phone's ringing changes nothing: the
-                    // call rings already.
-                    TrunkEvent::PhoneRinging { .. } => {}
-                    TrunkEvent::PhoneAnswered { key, answer } => {
-                        if let Some(call) = call_of(&key) {
-                            let peer = TrunkPeer {
-                                rtp: answer.rtp,
-                                telephone_event: answer.telephone_event,
-                            };
-                            phone_news(&state, call, PhoneNews::Answered, Some(peer)).await;
-                        }
-                    }
-                    TrunkEvent::PhoneFailed { key, status } => {
-                        if let Some(call) = call_of(&key) {
+                        Some(Dialled::ForwardingPhone(call)) => {
                             tracing::info!(%call, status, "the forwarding phone did not take the call");
                             state.media().close_phone(call);
                             phone_news(&state, call, PhoneNews::Failed, None).await;
                         }
-                    }
-                    TrunkEvent::PhoneHungUp { key } => {
-                        if let Some(call) = call_of(&key) {
-                            phone_news(&state, call, PhoneNews::HungUp, None).await;
+                        None => {}
+                    },
+                    TrunkEvent::PhoneHungUp { key } => match Dialled::of(&key) {
+                        Some(Dialled::Prospect(call)) => {
+                            state.dial_sip_news(call, DialSipNews::HungUp).await
                         }
-                    }
+                        Some(Dialled::MovePhone(call)) => {
+                            state.dial_phone_news(call, PhoneMoveNews::HungUp).await
+                        }
+                        Some(Dialled::ForwardingPhone(call)) => {
+                            phone_news(&state, call, PhoneNews::HungUp, None).await
+                        }
+                        None => {}
+                    },
                 }
             });
         }
@@ -433,5 +434,24 @@ async fn ended(state: &AppState, sip_call_id: &str, reason: EndReason) {
         Err(EventError::NotFound) => end_forward(state, call).await,
         Err(error) => tracing::debug!(%call, %error, "the call was already over"),
         Ok(()) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_sip_key_names_one_kind_of_dial() {
+        assert_eq!(Dialled::of("dial-7"), Some(Dialled::Prospect(CallId(7))));
+        assert_eq!(Dialled::of("move-7"), Some(Dialled::MovePhone(CallId(7))));
+        assert_eq!(
+            Dialled::of("phone-7"),
+            Some(Dialled::ForwardingPhone(CallId(7)))
+        );
+        // A dial's row key before its id is known, or anything else: none.
+        assert_eq!(Dialled::of("dial-new-abc"), None);
+        assert_eq!(Dialled::of("phone-"), None);
+        assert_eq!(Dialled::of("sip:abc"), None);
     }
 }
