@@ -184,3 +184,29 @@ fn only_a_held_call_is_resumed_and_only_while_the_server_is_reachable() {
     assert!(refused(resume(&mut live, 1, false)));
     assert!(held(&live, 1));
 }
+
+#[test]
+fn close_on_a_callback_leaves_the_call_on_now_alone() {
+    let mut live = on_call_with_a_callback_ringing();
+    let effects = update(
+        &mut live,
+        Input::Button {
+            notification: "ring:2".into(),
+            button: 1,
+            microphone: true,
+            connected: true,
+        },
+        NOW + 2_000,
+    );
+    assert!(!effects.iter().any(|e| matches!(
+        e,
+        Effect::HoldAudio { .. } | Effect::Send(ClientMessage::Hold { .. })
+    )));
+    assert!(!held(&live, 1));
+    assert_eq!(on_now(&live), Some(CallId(1)));
+    // The callback is closed here only (it rings on the phone).
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Send(ClientMessage::Close { call_id, .. }) if *call_id == CallId(2)
+    )));
+}
