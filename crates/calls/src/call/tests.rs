@@ -711,3 +711,19 @@ fn only_the_browser_on_the_call_holds_it() {
         Err(Refusal::NotConnectedHere)
     );
 }
+
+#[test]
+fn a_held_call_moved_to_the_phone_is_taken_off_hold_there() {
+    let mut call = on_call_in_browser(request());
+    call.handle(hold("d1"), T0 + 3_000).expect("held");
+    call.handle(move_from("d1"), T0 + 5_000).expect("moving");
+    let actions = call
+        .handle(Event::PhoneAnswered, T0 + 9_000)
+        .expect("moved");
+    assert_eq!(
+        actions,
+        vec![tell_d1(CallUpdate::MovedToPhone), Action::ResumeCaller]
+    );
+    assert!(!call.held());
+    assert_eq!(call.phase(), &Phase::Connected(Answerer::Phone));
+}
