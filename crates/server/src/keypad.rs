@@ -53,7 +53,8 @@ impl AppState {
             .await
     }
 
-    /// [`Self::rep_digits`] for an inbound call this instance owns.
+    /// [`Self::rep_digits`] for a call this instance runs: a dial it
+    /// placed, or an inbound call it owns.
     pub(crate) async fn rep_digits_here(
         &self,
         rep: RepId,
@@ -62,27 +63,11 @@ impl AppState {
         digits: String,
     ) -> Result<(), EventError> {
         check_digits(&digits)?;
-        let connected = self
-            .answered_in_browser(rep, id, device_id)
-            .await
-            .ok_or(EventError::NotFound)?;
-        self.send_digits(connected, id, digits).await
-    }
-
-    /// Keys for a dial this instance runs, forwarded from the instance
-    /// holding the rep's socket.
-    pub(crate) async fn dial_digits_here(
-        &self,
-        rep: RepId,
-        id: CallId,
-        device_id: &str,
-        digits: String,
-    ) -> Result<(), EventError> {
-        check_digits(&digits)?;
-        let connected = self
-            .dial_connected_in(rep, id, device_id)
-            .await
-            .ok_or(EventError::NotFound)?;
+        let connected = match self.dial_connected_in(rep, id, device_id).await {
+            Some(connected) => Some(connected),
+            None => self.answered_in_browser(rep, id, device_id).await,
+        }
+        .ok_or(EventError::NotFound)?;
         self.send_digits(connected, id, digits).await
     }
 

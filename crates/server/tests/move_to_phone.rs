@@ -283,16 +283,7 @@ async fn a_call_the_rep_placed_moves_to_the_phone_too() {
         CallUpdate::MovingToPhone
     );
     assert_eq!(laptop.expect_update(call).await, CallUpdate::MovedToPhone);
-    let report = t
-        .server
-        .as_ref()
-        .expect("running")
-        .state()
-        .media()
-        .report(call)
-        .await
-        .map(|r| serde_json::to_value(r).expect("report"));
-    let report = report.expect("the call's media");
+    let report = t.call_media(call).await.expect("the call's media");
     assert_eq!(report["kind"], "phone", "{report}");
     assert!(
         report["phone"]["remote"]

@@ -76,16 +76,7 @@ async fn a_call_dialled_from_the_browser_reaches_the_prospect_with_audio_both_wa
         "the prospect's RTP reached the browser ({} packets)",
         phone.packets_received()
     );
-    let report = t
-        .server
-        .as_ref()
-        .expect("running")
-        .state()
-        .media()
-        .report(call)
-        .await
-        .expect("the call's media");
-    let report = serde_json::to_value(report).expect("report");
+    let report = t.call_media(call).await.expect("the call's media");
     assert_eq!(report["kind"], "browser", "{report}");
     assert!(
         u64_at(&report, &["trunk", "packets_sent"]) > 50
@@ -183,14 +174,7 @@ async fn a_busy_prospect_ends_the_call_as_busy() {
         (view.status, view.dial_outcome),
         (CallStatus::Ended, Some(DialOutcome::Busy))
     );
-    let media = t
-        .server
-        .as_ref()
-        .expect("running")
-        .state()
-        .media()
-        .report(call)
-        .await;
+    let media = t.call_media(call).await;
     assert!(media.is_none(), "the call's audio is released: {media:?}");
 }
 
@@ -373,16 +357,7 @@ async fn keypad_digits_reach_the_prospect_as_telephone_events_in_the_audio_strea
     // A gap between digits: the next starts 60 ms after the last one ended.
     let gap = events[1][0].0.wrapping_sub(events[0][0].0);
     assert!(gap >= 10 * 160, "{gap} samples from one digit to the next");
-    let report = t
-        .server
-        .as_ref()
-        .expect("running")
-        .state()
-        .media()
-        .report(call)
-        .await
-        .expect("the call's media");
-    let report = serde_json::to_value(report).expect("report");
+    let report = t.call_media(call).await.expect("the call's media");
     assert_eq!(u64_at(&report, &["trunk", "telephone_events_sent"]), 21);
 
     drop(talking.await.expect("the softphone"));

@@ -30,7 +30,7 @@ impl AppState {
                 device_id,
                 digits,
             } => {
-                return match self.dial_digits_here(rep, id, &device_id, digits).await {
+                return match self.rep_digits_here(rep, id, &device_id, digits).await {
                     Ok(()) => CallReply::Done,
                     Err(error) => {
                         let (code, message) = crate::signal::error_reply(error);

@@ -54,6 +54,20 @@ impl TestServer {
         (placed.call_id, phone)
     }
 
+    /// What the media engine reports of `call` (a dial has no carrier id
+    /// to ask the carrier API with); `None` once its audio is released.
+    pub async fn call_media(&self, call: CallId) -> Option<Value> {
+        let report = self
+            .server
+            .as_ref()
+            .expect("running")
+            .state()
+            .media()
+            .report(call)
+            .await?;
+        Some(serde_json::to_value(report).expect("report"))
+    }
+
     /// The rep hangs a dialled call up (the panel's Hang up, over REST).
     pub async fn hang_up_dial(&self, token: &str, call: CallId) -> u16 {
         self.post_status(token, &format!("/api/v1/calls/{call}/hang-up"), &json!({}))
