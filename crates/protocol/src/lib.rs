@@ -32,6 +32,13 @@ pub const SUBPROTOCOL: &str = "ringback.v1";
 /// (`ticket.<ticket>`): browsers cannot set headers on a WebSocket handshake.
 pub const TICKET_SUBPROTOCOL_PREFIX: &str = "ticket.";
 
+/// Prefix of an optional third subprotocol that names the client's device
+/// (`device.<device_id>`) and stands for [`signal::ClientMessage::Hello`]: the
+/// server answers Welcome as soon as the socket opens. A worker Chrome has just
+/// started is busy loading its wasm when the socket opens, and waiting for it to
+/// say Hello would put that wait, and a round trip, in front of the ring.
+pub const DEVICE_SUBPROTOCOL_PREFIX: &str = "device.";
+
 /// How often a client sends a keepalive. Chrome stops an MV3 worker whose socket
 /// is silent for 30 s, so this must stay below that.
 pub const KEEPALIVE_INTERVAL_SECS: u32 = 20;

@@ -1,7 +1,8 @@
 //! Messages on the signalling WebSocket (`GET /api/v1/signal`).
 //!
 //! Each frame is one JSON object tagged by `"type"`. The client opens with
-//! [`ClientMessage::Hello`]; the server answers [`ServerMessage::Welcome`] and then
+//! [`ClientMessage::Hello`], or names its device in the handshake instead
+//! ([`crate::DEVICE_SUBPROTOCOL_PREFIX`]); the server answers [`ServerMessage::Welcome`] and then
 //! re-sends every call still ringing for the rep, so a reconnect resumes where the
 //! last socket left off. Every client message carries an `id` the server echoes
 //! in its [`ServerMessage::Ack`] or [`ServerMessage::Error`], and every

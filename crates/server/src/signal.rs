@@ -24,8 +24,8 @@ use calls::Event;
 use protocol::api::TicketResponse;
 use protocol::signal::{ClientMessage, ServerMessage, SignalErrorCode, close_code};
 use protocol::{
-    KEEPALIVE_INTERVAL_SECS, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION, SUBPROTOCOL,
-    TICKET_SUBPROTOCOL_PREFIX,
+    DEVICE_SUBPROTOCOL_PREFIX, KEEPALIVE_INTERVAL_SECS, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION,
+    SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX,
 };
 pub(crate) use replies::error_reply;
 use replies::{invalid_ids, reply_to, salvage_id};
@@ -80,6 +80,19 @@ pub async fn upgrade(
             "offer the {SUBPROTOCOL} WebSocket subprotocol"
         )));
     }
+    // A device named in the handshake stands for Hello (a header value, so
+    // already free of anything a token may not hold).
+    let named_device = match offered
+        .iter()
+        .find_map(|p| p.strip_prefix(DEVICE_SUBPROTOCOL_PREFIX))
+    {
+        Some(device) if replies::bad_id(device) => {
+            return Err(AppError::BadRequest(format!(
+                "the {DEVICE_SUBPROTOCOL_PREFIX} subprotocol must name a device of 1 to 64 characters"
+            )));
+        }
+        device => device.map(str::to_owned),
+    };
     let ticket = offered
         .iter()
         .find_map(|p| p.strip_prefix(TICKET_SUBPROTOCOL_PREFIX))
@@ -110,6 +123,7 @@ pub async fn upgrade(
             Connection {
                 state,
                 grant,
+                named_device,
                 socket,
                 errors: 0,
                 closed_with: None,
@@ -126,6 +140,9 @@ struct Connection {
     state: AppState,
     /// Who the ticket was for, and the session it came from.
     grant: TicketGrant,
+    /// The device the handshake named, which stands for Hello; `None`: the
+    /// client says Hello first.
+    named_device: Option<String>,
     socket: WebSocket,
     /// Bad frames so far; past the configured limit the socket is closed.
     errors: u32,
@@ -157,8 +174,12 @@ enum Frame {
 
 impl Connection {
     async fn run(mut self) {
-        let Some(device_id) = self.await_hello().await else {
-            return;
+        let device_id = match self.named_device.take() {
+            Some(device_id) => device_id,
+            None => match self.await_hello().await {
+                Some(device_id) => device_id,
+                None => return,
+            },
         };
         let state = self.state.clone();
         let (registration, outbox) =

@@ -151,6 +151,61 @@ async fn hello_comes_first() {
 }
 
 #[tokio::test]
+async fn a_device_named_in_the_handshake_stands_for_hello() {
+    let t = TestServer::start().await;
+    let token = t.sign_in(&t.alice).await;
+    // A call rings while Alice's browser is away (a worker Chrome stopped).
+    let laptop = t.connect_with_token(&token, "laptop").await;
+    drop(laptop);
+    t.wait_until_no_sockets().await;
+    let ringing = t.ring(ADA_PHONE, &t.alice, "carrier-named-device").await;
+
+    // Refused before the ticket is spent: a device name past 64 characters.
+    let ticket = t.ticket(&token).await;
+    let too_long = "d".repeat(65);
+    assert_eq!(
+        t.open_socket_offering(
+            &format!("ringback.v1, ticket.{ticket}, device.{too_long}"),
+            Some(ORIGIN)
+        )
+        .await
+        .err(),
+        Some(400)
+    );
+
+    // Named in the handshake, the browser is welcomed and the call re-sent
+    // without a word from it.
+    let mut back = t
+        .open_socket_offering(
+            &format!("ringback.v1, ticket.{ticket}, device.laptop"),
+            Some(ORIGIN),
+        )
+        .await
+        .expect("the same ticket opens the socket");
+    assert!(matches!(back.recv().await, ServerMessage::Welcome { .. }));
+    assert_eq!(back.expect_incoming().await.call_id, ringing.call_id);
+    assert!(matches!(
+        back.recv().await,
+        ServerMessage::Availability { .. }
+    ));
+    back.take_resume_ticket().await;
+    // It is the device named: its Accept wins the call.
+    back.send(&accept("a", ringing.call_id)).await;
+    assert_eq!(
+        back.expect_ack_and_update("a", ringing.call_id).await,
+        protocol::signal::CallUpdate::Accepted
+    );
+    // A Hello said anyway is only acknowledged.
+    back.send(&ClientMessage::Hello {
+        id: "late-hello".into(),
+        device_id: "laptop".into(),
+        client: None,
+    })
+    .await;
+    assert!(matches!(back.recv().await, ServerMessage::Ack { id } if id == "late-hello"));
+}
+
+#[tokio::test]
 async fn wrong_expired_and_reused_tickets_are_refused() {
     let t = TestServer::start().await;
     let token = t.sign_in(&t.alice).await;

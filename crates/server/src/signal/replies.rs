@@ -7,16 +7,20 @@ use protocol::signal::{ClientMessage, MAX_ID_LEN, ServerMessage, SignalErrorCode
 
 /// Why a message's ids are refused, if they are.
 pub(super) fn invalid_ids(message: &ClientMessage) -> Option<&'static str> {
-    let bad = |s: &str| s.is_empty() || s.chars().count() > MAX_ID_LEN;
-    if bad(message.id()) {
+    if bad_id(message.id()) {
         return Some("id must be 1 to 64 characters");
     }
     match message {
-        ClientMessage::Hello { device_id, .. } if bad(device_id) => {
+        ClientMessage::Hello { device_id, .. } if bad_id(device_id) => {
             Some("device_id must be 1 to 64 characters")
         }
         _ => None,
     }
+}
+
+/// An id the protocol refuses: empty, or longer than [`MAX_ID_LEN`].
+pub(super) fn bad_id(id: &str) -> bool {
+    id.is_empty() || id.chars().count() > MAX_ID_LEN
 }
 
 /// The reply to a state-changing message: Ack, or an Error naming why.

@@ -275,12 +275,22 @@ impl TestServer {
 
     /// Opens the signalling socket with a ticket; the HTTP status on refusal.
     pub async fn open_socket(&self, ticket: &str, origin: Option<&str>) -> Result<Signal, u16> {
+        self.open_socket_offering(&format!("ringback.v1, ticket.{ticket}"), origin)
+            .await
+    }
+
+    /// Opens the signalling socket offering `protocols` (the handshake's
+    /// `Sec-WebSocket-Protocol`); the HTTP status on refusal.
+    pub async fn open_socket_offering(
+        &self,
+        protocols: &str,
+        origin: Option<&str>,
+    ) -> Result<Signal, u16> {
         let url = format!("{}/api/v1/signal", self.base.replace("http://", "ws://"));
         let mut request = url.into_client_request().expect("request");
-        let protocols = format!("ringback.v1, ticket.{ticket}");
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
-            HeaderValue::from_str(&protocols).expect("header"),
+            HeaderValue::from_str(protocols).expect("header"),
         );
         if let Some(origin) = origin {
             request
