@@ -6,34 +6,33 @@
 // one thing done here is opening the connection a previous worker prepared.
 import init, * as worker from './worker/ringback_worker.js';
 
-// The worker's stored state is read while the wasm loads (the keys are
-// DURABLE_KEY and LIVE_KEY in crates/extension-worker/src/state.rs): after a
-// restart, connecting needs the session, and the two need not wait in turn.
+// A restarted worker is usually wanted for a ring, so everything the ring
+// needs starts now, in parallel, and boot takes each over: the stored state
+// (the keys are DURABLE_KEY and LIVE_KEY in crates/extension-worker/src/
+// state.rs), the wasm (compiled off this thread as it arrives), and the
+// microphone's permission, which the ring's text depends on.
 const durable = chrome.storage.local.get('ringback');
 const live = chrome.storage.session.get(['ringback_live', 'ringback_resume']);
+const wasm = fetch(new URL('./worker/ringback_worker_bg.wasm', import.meta.url));
+const microphone = navigator.permissions.query({ name: 'microphone' }).catch(() => null);
 // The connection the last worker prepared (crates/extension-worker/src/
-// resume.rs: address, subprotocols with a resume ticket, Hello) opens now,
-// while the wasm loads; boot adopts the socket and the frames it heard.
+// resume.rs: the address, and subprotocols naming a resume ticket and this
+// browser, which stands for Hello) opens as soon as the session storage
+// answers; the server speaks first, and boot adopts the socket and the frames
+// it heard.
 const early = live.then(({ ringback_resume: prepared }) => {
   if (!prepared) return null;
   const socket = new WebSocket(prepared.url, prepared.protocols);
   const heard = [];
-  socket.onopen = () => socket.send(prepared.hello);
   socket.onmessage = ({ data }) => heard.push(data);
   return { socket, heard };
 }).catch(() => null);
-// Loading the wasm takes the thread for several milliseconds: it starts
-// once the early socket is on its way (the storage read comes first), and
-// booting lets the socket's open event through first, so its Hello goes out.
-const aTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
-const ready = early
-  .then(() => init({ module_or_path: new URL('./worker/ringback_worker_bg.wasm', import.meta.url) }))
-  .then(aTurn)
-  .then(() => worker.boot(durable, live, early));
+const ready = init({ module_or_path: wasm })
+  .then(() => worker.boot(durable, live, early, microphone));
 
 // The badge outlives the worker: a restarted worker is not online until the
-// server has answered its Hello, so say "off" from the first turn (after the
-// ring path is under way; the Rust side sets it again once it knows).
+// server has welcomed it, so say "off" from the first turn (after the ring
+// path is under way; the Rust side sets it again once it knows).
 chrome.action.setBadgeText({ text: 'off' });
 chrome.action.setBadgeBackgroundColor({ color: '#5f6368' });
 

@@ -67,20 +67,22 @@ const CALL_MENU_ID: &str = "call-number";
 /// already asked `chrome.storage` for the durable and live state (the reads
 /// overlap the wasm's loading); these are those two reads. `early` is the
 /// socket `sw.js` opened from the prepared connection, if any
-/// ([`resume`]): `{ socket, heard }` or null.
+/// ([`resume`]): `{ socket, heard }` or null. `microphone`: the permission
+/// query `sw.js` started ([`microphone::adopt`]).
 #[wasm_bindgen]
 pub async fn boot(
     durable: js_sys::Promise,
     live: js_sys::Promise,
     early: js_sys::Promise,
+    microphone: js_sys::Promise,
 ) -> Result<(), JsValue> {
+    microphone::adopt(microphone);
     state::load(durable, live).await?;
     if state::read(|s| s.durable.device_id.is_none()) {
         let id = format!("dev-{}", random_id());
         state::durable(|d| d.device_id = Some(id)).await?;
     }
-    // The ring path first: connect, and have the microphone's state ready
-    // for the notification's text.
+    // The ring path first: connect.
     socket::on_event(calls::on_socket_event);
     let early = wasm_bindgen_futures::JsFuture::from(early)
         .await
@@ -88,7 +90,6 @@ pub async fn boot(
     if !socket::adopt(&early) {
         socket::ensure_connected();
     }
-    wasm_bindgen_futures::spawn_local(microphone::warm_up());
     // The rest waits until the ring path has had the browser to itself: a
     // worker Chrome just restarted is usually wanted for a ring the server
     // re-sends right after Welcome, and every call to Chrome sent alongside

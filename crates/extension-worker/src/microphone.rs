@@ -1,9 +1,10 @@
 //! Is the microphone allowed for the extension? Chrome can only ask on a
 //! visible extension page (the options page does); the worker can only look.
 //!
-//! The permission is queried once per worker start ([`warm_up`], at boot)
-//! and the `PermissionStatus` kept: Chrome keeps its `state` current, so a
-//! ring reads it without waiting for a query.
+//! The permission is queried once per worker start (`sw.js` starts the query
+//! in its first turn, [`adopt`] takes it over at boot) and the
+//! `PermissionStatus` kept: Chrome keeps its `state` current, so a ring reads
+//! it without waiting for a query.
 
 use js_sys::{Object, Reflect};
 use std::cell::RefCell;
@@ -13,11 +14,16 @@ use web_sys::{PermissionState, PermissionStatus, Permissions, WorkerGlobalScope}
 
 thread_local! {
     static STATUS: RefCell<Option<PermissionStatus>> = const { RefCell::new(None) };
+    /// The query `sw.js` started, until its answer is kept in `STATUS`: it
+    /// takes about 5 ms, and a restarted worker's first ring must not wait
+    /// for a second one.
+    static ASKED: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
 }
 
-/// Starts the query, so the first ring finds the answer waiting.
-pub async fn warm_up() {
-    let _ = status().await;
+/// Takes over the query `sw.js` started (a promise of a `PermissionStatus`,
+/// or of null if it failed), so the first ring finds the answer waiting.
+pub fn adopt(asked: js_sys::Promise) {
+    ASKED.with(|a| *a.borrow_mut() = Some(asked));
 }
 
 /// `true` when granted. If the browser cannot say, the rep is not blocked:
@@ -33,8 +39,17 @@ async fn status() -> Result<PermissionStatus, JsValue> {
     if let Some(status) = STATUS.with(|s| s.borrow().clone()) {
         return Ok(status);
     }
-    let status = query().await?;
+    // Awaited by whoever comes first; a failed one is asked again.
+    let asked = ASKED.with(|a| a.borrow().clone());
+    let status = match asked {
+        Some(asked) => match JsFuture::from(asked).await.map(JsCast::dyn_into) {
+            Ok(Ok(status)) => status,
+            _ => query().await?,
+        },
+        None => query().await?,
+    };
     STATUS.with(|s| *s.borrow_mut() = Some(status.clone()));
+    ASKED.with(|a| a.borrow_mut().take());
     Ok(status)
 }
 

@@ -4,10 +4,10 @@
 //! session, ask the server for a ticket, open the socket, say Hello. None of
 //! the network part needs Rust, so the worker keeps a *prepared connection*
 //! in `chrome.storage.session` (memory only, and trusted contexts only): the
-//! socket's address, its subprotocols with a single-use resume ticket, and
-//! the Hello to send. `sw.js` opens it in its first turn and keeps what the
-//! socket hears, knowing nothing of what it sends; boot adopts the socket
-//! ([`crate::socket::adopt`]).
+//! socket's address and its subprotocols, with a single-use resume ticket and
+//! the device, which stands for Hello, so the server speaks first. `sw.js`
+//! opens it in its first turn and keeps what the socket hears, sending
+//! nothing; boot adopts the socket ([`crate::socket::adopt`]).
 //!
 //! The server sends each socket a resume ticket after the resumed rings, and
 //! a fresh one at half its life (thirty minutes), so the one kept always has
@@ -15,15 +15,11 @@
 //! round trip, which adoption falls back to.
 
 use crate::{js_storage, rules, state};
-use js_sys::{Array, Object, Reflect};
-use protocol::signal::ClientMessage;
-use protocol::{SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
 /// The `chrome.storage.session` key `sw.js` reads the prepared connection from.
 const KEY: &str = "ringback_resume";
-/// The `client` every Hello names, for the server's logs.
-pub const CLIENT: &str = concat!("ringback-extension/", env!("CARGO_PKG_VERSION"));
 
 /// Keep `ticket` (from the server) in the prepared connection, in the
 /// background.
@@ -45,22 +41,14 @@ async fn store(ticket: String) {
     let Some(server) = state::read(|s| s.durable.session.as_ref().map(|s| s.server.clone())) else {
         return;
     };
-    let hello = ClientMessage::Hello {
-        id: "hello-resume".into(),
-        device_id: state::read(|s| s.durable.device_id.clone()).unwrap_or_default(),
-        client: Some(CLIENT.into()),
-    };
     let prepared = Object::new();
-    let filled = chrome::js::to_js(&hello)
-        .and_then(|hello| js_sys::JSON::stringify(&hello))
-        .and_then(|hello| {
-            let protocols = Array::of2(
-                &SUBPROTOCOL.into(),
-                &format!("{TICKET_SUBPROTOCOL_PREFIX}{ticket}").into(),
-            );
-            Reflect::set(&prepared, &"url".into(), &rules::signal_url(&server).into())?;
-            Reflect::set(&prepared, &"protocols".into(), &protocols)?;
-            Reflect::set(&prepared, &"hello".into(), &hello)
+    let filled = Reflect::set(&prepared, &"url".into(), &rules::signal_url(&server).into())
+        .and_then(|_| {
+            Reflect::set(
+                &prepared,
+                &"protocols".into(),
+                &crate::socket::protocols(&ticket),
+            )
         });
     let saved = match filled {
         Ok(_) => js_storage::save_session(KEY, prepared.into()).await,

@@ -184,6 +184,17 @@ pub fn signal_url(server: &str) -> String {
     format!("{ws}/api/v1/signal")
 }
 
+/// The signalling socket's subprotocols: the protocol, the single-use
+/// `ticket`, and this browser's `device_id`, which stands for Hello (the
+/// server answers at once, with no wait for a worker still loading its wasm).
+pub fn signal_protocols(ticket: &str, device_id: &str) -> [String; 3] {
+    [
+        protocol::SUBPROTOCOL.to_owned(),
+        format!("{}{ticket}", protocol::TICKET_SUBPROTOCOL_PREFIX),
+        format!("{}{device_id}", protocol::DEVICE_SUBPROTOCOL_PREFIX),
+    ]
+}
+
 /// Who sent a runtime message, as far as the worker's rules care.
 #[derive(Debug, Clone, Default)]
 pub struct Sender<'a> {

@@ -1,4 +1,5 @@
-//! The signalling WebSocket: ticket, Hello, keepalive, reconnect with backoff.
+//! The signalling WebSocket: ticket, keepalive, reconnect with backoff. The
+//! socket names this browser in its subprotocols, which stands for Hello.
 //!
 //! The socket lives only as long as the worker. A `generation` number ties each
 //! callback to the socket it was made for, so events from a socket already
@@ -11,8 +12,8 @@ use crate::http::{Api, ApiError};
 use crate::{badge, rules, state};
 use chrome::messages::ConnectionState;
 use gloo_timers::callback::{Interval, Timeout};
+use protocol::KEEPALIVE_INTERVAL_SECS;
 use protocol::signal::{ClientMessage, ServerMessage, close_code};
-use protocol::{KEEPALIVE_INTERVAL_SECS, SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -35,7 +36,13 @@ struct Link {
     socket: WebSocket,
     /// Dropping it stops the keepalives.
     _keepalive: Interval,
+    /// Says Hello if no Welcome came (see [`HELLO_FALLBACK_MS`]).
+    _hello_fallback: Timeout,
 }
+
+/// A server older than the device subprotocol waits for Hello: one that has
+/// not welcomed the socket this long after it was opened is sent one.
+const HELLO_FALLBACK_MS: u32 = 2_000;
 
 thread_local! {
     static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
@@ -48,6 +55,8 @@ thread_local! {
     /// The generation of a socket adopted from `sw.js` that the server has
     /// not welcomed yet: if it closes, its ticket was refused.
     static ADOPTED: Cell<Option<u32>> = const { Cell::new(None) };
+    /// The generation of the socket the server last welcomed.
+    static WELCOMED: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Where the socket's events go (set once, at boot).
@@ -142,16 +151,23 @@ async fn connect() {
     if !is_current(generation) {
         return;
     }
-    let protocols = js_sys::Array::of2(
-        &SUBPROTOCOL.into(),
-        &format!("{TICKET_SUBPROTOCOL_PREFIX}{ticket}").into(),
-    );
+    let protocols = protocols(&ticket);
     let socket =
         match WebSocket::new_with_str_sequence(&rules::signal_url(&session.server), &protocols) {
             Ok(socket) => socket,
             Err(error) => return retry_later(generation, chrome::js::error_text(&error)),
         };
-    hold(socket, generation, Hello::OnOpen);
+    hold(socket, generation);
+}
+
+/// The socket's subprotocols for `ticket`, naming this browser (which
+/// stands for Hello: the server speaks first).
+pub fn protocols(ticket: &str) -> js_sys::Array {
+    let device_id = state::read(|s| s.durable.device_id.clone()).unwrap_or_default();
+    rules::signal_protocols(ticket, &device_id)
+        .iter()
+        .map(|p| JsValue::from_str(p))
+        .collect()
 }
 
 /// Take over the socket `sw.js` opened from the prepared connection
@@ -180,7 +196,7 @@ pub fn adopt(early: &JsValue) -> bool {
     ADOPTED.with(|a| a.set(Some(generation)));
     record_connection(ConnectionState::Connecting, None);
     show_connection_soon();
-    hold(socket, generation, Hello::Prepared);
+    hold(socket, generation);
     if let Some(heard) = crate::js_read::field(early, "heard") {
         for frame in js_sys::Array::from(&heard).iter() {
             on_frame(generation, frame);
@@ -189,19 +205,9 @@ pub fn adopt(early: &JsValue) -> bool {
     true
 }
 
-/// Who says Hello on a socket.
-#[derive(Clone, Copy, PartialEq)]
-enum Hello {
-    /// This module, when the socket opens.
-    OnOpen,
-    /// `sw.js`, the prepared one, when the socket opens (its handler is
-    /// left in place).
-    Prepared,
-}
-
 /// Wire `socket`'s events, start its keepalives and make it the link.
-fn hold(socket: WebSocket, generation: u32, hello: Hello) {
-    wire(&socket, generation, hello);
+fn hold(socket: WebSocket, generation: u32) {
+    wire(&socket, generation);
     LAST_HEARD.with(|t| t.set(js_sys::Date::now()));
     let keepalive = Interval::new(KEEPALIVE_INTERVAL_SECS * 1000, move || {
         if !is_current(generation) {
@@ -219,32 +225,27 @@ fn hold(socket: WebSocket, generation: u32, hello: Hello) {
             id: message_id("keepalive"),
         });
     });
+    let hello_fallback = Timeout::new(HELLO_FALLBACK_MS, move || {
+        if is_current(generation) && WELCOMED.with(Cell::get) != generation {
+            send(&ClientMessage::Hello {
+                id: message_id("hello"),
+                device_id: state::read(|s| s.durable.device_id.clone()).unwrap_or_default(),
+                client: None,
+            });
+        }
+    });
     LINK.with(|l| {
         *l.borrow_mut() = Some(Link {
             socket,
             _keepalive: keepalive,
+            _hello_fallback: hello_fallback,
         })
     });
 }
 
 /// Attach the socket's callbacks. They are handed to JavaScript's garbage
 /// collector (`into_js_value`) so a callback can safely outlive its `Link`.
-fn wire(socket: &WebSocket, generation: u32, hello: Hello) {
-    if hello == Hello::OnOpen {
-        let on_open = Closure::<dyn FnMut()>::new(move || {
-            if !is_current(generation) {
-                return;
-            }
-            let device_id = state::read(|s| s.durable.device_id.clone()).unwrap_or_default();
-            send(&ClientMessage::Hello {
-                id: message_id("hello"),
-                device_id,
-                client: Some(crate::resume::CLIENT.into()),
-            });
-        });
-        socket.set_onopen(Some(on_open.into_js_value().unchecked_ref()));
-    }
-
+fn wire(socket: &WebSocket, generation: u32) {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         on_frame(generation, event.data());
     });
@@ -285,7 +286,12 @@ fn on_frame(generation: u32, data: JsValue) {
         return;
     };
     match crate::wire::server_frame(&text) {
-        Ok(crate::wire::Frame::Message(message)) => on_server_message(message),
+        Ok(crate::wire::Frame::Message(message)) => {
+            if let ServerMessage::Welcome { .. } = message {
+                WELCOMED.with(|w| w.set(generation));
+            }
+            on_server_message(message)
+        }
         Ok(crate::wire::Frame::Availability(value)) => emit(SocketEvent::Availability(value)),
         Ok(crate::wire::Frame::ResumeTicket(ticket)) => crate::resume::keep(ticket),
         Err(error) => web_sys::console::warn_2(&"ringback: unreadable frame".into(), &error),

@@ -264,6 +264,14 @@ fn the_signal_url_follows_the_server_scheme() {
 }
 
 #[test]
+fn the_socket_names_its_ticket_and_device_in_subprotocols() {
+    assert_eq!(
+        signal_protocols("t0k", "dev-1"),
+        ["ringback.v1", "ticket.t0k", "device.dev-1"]
+    );
+}
+
+#[test]
 fn a_panel_at_its_dynamic_url_is_ours_only_with_our_id() {
     let dynamic = |id| Sender {
         id: Some(id),
