@@ -36,8 +36,9 @@ struct Link {
     socket: WebSocket,
     /// Dropping it stops the keepalives.
     _keepalive: Interval,
-    /// Says Hello if no Welcome came (see [`HELLO_FALLBACK_MS`]).
-    _hello_fallback: Timeout,
+    /// Says Hello unless Welcome, which drops it, comes first (see
+    /// [`HELLO_FALLBACK_MS`]).
+    hello_fallback: Option<Timeout>,
 }
 
 /// A server older than the device subprotocol waits for Hello: one that has
@@ -55,8 +56,6 @@ thread_local! {
     /// The generation of a socket adopted from `sw.js` that the server has
     /// not welcomed yet: if it closes, its ticket was refused.
     static ADOPTED: Cell<Option<u32>> = const { Cell::new(None) };
-    /// The generation of the socket the server last welcomed.
-    static WELCOMED: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Where the socket's events go (set once, at boot).
@@ -163,11 +162,15 @@ async fn connect() {
 /// The socket's subprotocols for `ticket`, naming this browser (which
 /// stands for Hello: the server speaks first).
 pub fn protocols(ticket: &str) -> js_sys::Array {
-    let device_id = state::read(|s| s.durable.device_id.clone()).unwrap_or_default();
-    rules::signal_protocols(ticket, &device_id)
+    rules::signal_protocols(ticket, &device_id())
         .iter()
         .map(|p| JsValue::from_str(p))
         .collect()
+}
+
+/// This browser's id, set at boot (see [`crate::boot`]).
+fn device_id() -> String {
+    state::read(|s| s.durable.device_id.clone()).unwrap_or_default()
 }
 
 /// Take over the socket `sw.js` opened from the prepared connection
@@ -226,10 +229,10 @@ fn hold(socket: WebSocket, generation: u32) {
         });
     });
     let hello_fallback = Timeout::new(HELLO_FALLBACK_MS, move || {
-        if is_current(generation) && WELCOMED.with(Cell::get) != generation {
+        if is_current(generation) {
             send(&ClientMessage::Hello {
                 id: message_id("hello"),
-                device_id: state::read(|s| s.durable.device_id.clone()).unwrap_or_default(),
+                device_id: device_id(),
                 client: None,
             });
         }
@@ -238,7 +241,7 @@ fn hold(socket: WebSocket, generation: u32) {
         *l.borrow_mut() = Some(Link {
             socket,
             _keepalive: keepalive,
-            _hello_fallback: hello_fallback,
+            hello_fallback: Some(hello_fallback),
         })
     });
 }
@@ -286,12 +289,7 @@ fn on_frame(generation: u32, data: JsValue) {
         return;
     };
     match crate::wire::server_frame(&text) {
-        Ok(crate::wire::Frame::Message(message)) => {
-            if let ServerMessage::Welcome { .. } = message {
-                WELCOMED.with(|w| w.set(generation));
-            }
-            on_server_message(message)
-        }
+        Ok(crate::wire::Frame::Message(message)) => on_server_message(message),
         Ok(crate::wire::Frame::Availability(value)) => emit(SocketEvent::Availability(value)),
         Ok(crate::wire::Frame::ResumeTicket(ticket)) => crate::resume::keep(ticket),
         Err(error) => web_sys::console::warn_2(&"ringback: unreadable frame".into(), &error),
@@ -301,6 +299,12 @@ fn on_frame(generation: u32, data: JsValue) {
 fn on_server_message(message: ServerMessage) {
     if let ServerMessage::Welcome { .. } = message {
         ADOPTED.with(|a| a.set(None));
+        // Welcomed: the socket's Hello is not needed.
+        LINK.with(|l| {
+            if let Some(link) = l.borrow_mut().as_mut() {
+                link.hello_fallback = None;
+            }
+        });
         state::transient(|t| t.reconnect_attempt = 0);
         // Online at once; the badge and the pages hear of it once the
         // rings the server re-sends after Welcome have been shown.

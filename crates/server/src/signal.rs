@@ -174,12 +174,12 @@ enum Frame {
 
 impl Connection {
     async fn run(mut self) {
-        let device_id = match self.named_device.take() {
-            Some(device_id) => device_id,
-            None => match self.await_hello().await {
-                Some(device_id) => device_id,
-                None => return,
-            },
+        let named = self.named_device.take();
+        let Some(device_id) = (match named {
+            Some(device_id) => Some(device_id),
+            None => self.await_hello().await,
+        }) else {
+            return;
         };
         let state = self.state.clone();
         let (registration, outbox) =
