@@ -148,5 +148,8 @@ bench: toolchain e2e-deps sipp nats-server
 	ulimit -n $$(ulimit -Hn) && tests/postgres/with-postgres.sh $(CARGO) bench -p ringback-server --bench cluster
 	$(CARGO) build --release -p ringback-server --bin ringback
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/cold-start.mjs
+	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback LATENCY_MS=10 node bench/cold-start.mjs
+	tests/e2e/bench/floor/build.sh
+	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback CONTESTANT=floor node bench/cold-start.mjs
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/pages-latency.mjs
 	cd tests/e2e && RINGBACK_BIN=$(CURDIR)/target/release/ringback node bench/ringtone-stop.mjs

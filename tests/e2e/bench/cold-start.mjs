@@ -11,6 +11,13 @@
 // storm: Ringback alone. Chrome stops its worker every 3 s while a call comes
 //       every 5 s, for 2 minutes; how many of the calls rang in Chrome.
 //
+// CONTESTANT=floor races the floor (bench/floor/, built by its build.sh)
+// instead of Ringback's worker: the peer's ring path in Rust, as small as a
+// wasm worker can be, so what it costs over the peer is the price of wasm
+// alone. LATENCY_MS puts the browsers that many milliseconds (one way) from
+// the server, through a relay (latency-relay.mjs); the carrier's POSTs go
+// straight to it.
+//
 // Run by `make bench` (ROUNDS, STORM_SECS to change the counts). The figures
 // depend on the machine; the ratios are what to compare.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,9 +25,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEMO, EXTENSION_ID, ROOT, SAM, launchBrowser, signIn, startServer, until } from '../harness.mjs';
+import { latencyRelay } from './latency-relay.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 30);
-const STORM_SECS = Number(process.env.STORM_SECS ?? 120);
+const CONTESTANT = process.env.CONTESTANT ?? 'ringback';
+const FLOOR_DIR = join(ROOT, 'target/bench-floor');
+const LATENCY_MS = Number(process.env.LATENCY_MS ?? 0);
+// The storm is Ringback's, at the machine's own distance.
+const STORM_SECS = CONTESTANT === 'ringback' && !LATENCY_MS ? Number(process.env.STORM_SECS ?? 120) : 0;
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
@@ -128,49 +140,8 @@ function percentile(samples, q) {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
-const server = await startServer();
-const peerDir = buildPeer();
-const ringbackBrowser = await launchBrowser({ microphone: false });
-const peerBrowser = await launchBrowser({ microphone: false, extensionDir: peerDir });
-try {
-  // Two reps, so each call rings one browser only.
-  const demoToken = await server.signIn(DEMO);
-  const samToken = await server.signIn(SAM);
-  await server.updateSettings(demoToken, { ring_timeout_secs: 120 });
-  await server.updateSettings(samToken, { ring_timeout_secs: 120 });
-  await (await signIn(ringbackBrowser, server)).close();
-  const ringback = await contestant('ringback', ringbackBrowser, DEMO.dialer, { onlyRings: false });
-  const peer = await contestant('peer', peerBrowser, SAM.dialer, { onlyRings: true });
-  // The peer reads its session at start: store it, then restart the worker.
-  await peerBrowser.inWorker((session) => chrome.storage.local.set({ peer: session }), { server: server.url, token: samToken });
-  await peer.stop();
-  const peerOnline = async () => (await server.api('GET', '/presence', { token: samToken })).online;
-  await until('the peer to connect', async () => {
-    await peer.probe.evaluate(() => chrome.runtime.sendMessage({}).catch(() => {}));
-    return peerOnline();
-  });
-
-  const results = { ringback: { warm: [], cold: [] }, peer: { warm: [], cold: [] } };
-  for (let i = 0; i < ROUNDS; i++) {
-    // Alternate who goes first, so neither always runs on a warmer machine.
-    const order = i % 2 === 0 ? [ringback, peer] : [peer, ringback];
-    for (const c of order) results[c.name].warm.push(await c.warm(server));
-    for (const c of order) results[c.name].cold.push(await c.cold(server));
-    process.stderr.write(`\rround ${i + 1}/${ROUNDS}`);
-  }
-  process.stderr.write('\n');
-
-  console.log(`ring latency, Ringback's worker vs a plain-JS peer, ${ROUNDS} alternating rounds (Chromium headless, this machine):`);
-  for (const mode of ['warm', 'cold']) {
-    const line = (name) => {
-      const s = results[name][mode];
-      return `${name} p50 ${percentile(s, 0.5).toFixed(1)} ms p90 ${percentile(s, 0.9).toFixed(1)} ms`;
-    };
-    const ratio = (q) => (percentile(results.ringback[mode], q) / percentile(results.peer[mode], q)).toFixed(2);
-    console.log(`${mode.padEnd(5)} ${line('ringback')} | ${line('peer')} | ratio p50 ${ratio(0.5)}x p90 ${ratio(0.9)}x`);
-  }
-
-  // The stop storm.
+/** The stop storm: Ringback's worker stopped every 3 s while a call comes every 5 s. */
+async function stopStorm(ours, server) {
   const calls = [];
   const seen = new Set();
   const started = Date.now();
@@ -179,14 +150,14 @@ try {
   while (Date.now() - started < STORM_SECS * 1000 || calls.some((c) => !c.over)) {
     const t = Date.now();
     if (t >= nextStop && t - started < STORM_SECS * 1000) {
-      await ringback.stop();
+      await ours.stop();
       nextStop += 3000;
     }
     if (t >= nextCall && t - started < STORM_SECS * 1000) {
       calls.push({ call: await server.placeCall('+14155550111', DEMO.dialer), at: t, over: false });
       nextCall += 5000;
     }
-    for (const id of Object.keys(await ringback.probe.evaluate(() => chrome.notifications.getAll()))) seen.add(id);
+    for (const id of Object.keys(await ours.probe.evaluate(() => chrome.notifications.getAll()))) seen.add(id);
     for (const c of calls) {
       if (!c.over && Date.now() - c.at > 4500) {
         await server.carrierEvent(c.call, 'caller_hung_up');
@@ -197,9 +168,63 @@ try {
   }
   const rang = calls.filter((c) => seen.has(`ring:${c.call.call_id}`)).length;
   console.log(`storm  worker stopped every 3 s, a call every 5 s for ${STORM_SECS} s: ${rang} of ${calls.length} calls rang in Chrome (${((100 * rang) / calls.length).toFixed(0)} %)`);
+}
+
+const server = await startServer();
+// Where the browsers reach the server: itself, or a relay LATENCY_MS away.
+const relay = LATENCY_MS ? await latencyRelay(new URL(server.url).port, LATENCY_MS) : null;
+const reach = relay ? { ...server, url: `http://127.0.0.1:${relay.port}` } : server;
+const peerDir = buildPeer();
+const oursBrowser = await launchBrowser({ microphone: false, extensionDir: CONTESTANT === 'floor' ? FLOOR_DIR : undefined });
+const peerBrowser = await launchBrowser({ microphone: false, extensionDir: peerDir });
+try {
+  // Two reps, so each call rings one browser only.
+  const demoToken = await server.signIn(DEMO);
+  const samToken = await server.signIn(SAM);
+  await server.updateSettings(demoToken, { ring_timeout_secs: 120 });
+  await server.updateSettings(samToken, { ring_timeout_secs: 120 });
+  if (CONTESTANT === 'ringback') await (await signIn(oursBrowser, reach)).close();
+  const ours = await contestant(CONTESTANT, oursBrowser, DEMO.dialer, { onlyRings: CONTESTANT !== 'ringback' });
+  const peer = await contestant('peer', peerBrowser, SAM.dialer, { onlyRings: true });
+  // The peer (and the floor) read their session at start: store it, then
+  // restart the worker.
+  const startWithSession = async (c, token) => {
+    await c.browser.inWorker((session) => chrome.storage.local.set({ peer: session }), { server: reach.url, token });
+    await c.stop();
+    await until(`the ${c.name} to connect`, async () => {
+      await c.probe.evaluate(() => chrome.runtime.sendMessage({}).catch(() => {}));
+      return (await server.api('GET', '/presence', { token })).online;
+    });
+  };
+  await startWithSession(peer, samToken);
+  if (CONTESTANT !== 'ringback') await startWithSession(ours, demoToken);
+
+  const results = { [ours.name]: { warm: [], cold: [] }, peer: { warm: [], cold: [] } };
+  for (let i = 0; i < ROUNDS; i++) {
+    // Alternate who goes first, so neither always runs on a warmer machine.
+    const order = i % 2 === 0 ? [ours, peer] : [peer, ours];
+    for (const c of order) results[c.name].warm.push(await c.warm(server));
+    for (const c of order) results[c.name].cold.push(await c.cold(server));
+    process.stderr.write(`\rround ${i + 1}/${ROUNDS}`);
+  }
+  process.stderr.write('\n');
+
+  const who = CONTESTANT === 'floor' ? 'the floor (the peer in Rust/wasm)' : "Ringback's worker";
+  const where = LATENCY_MS ? `the server ${LATENCY_MS} ms away (one way)` : 'the server on loopback';
+  console.log(`ring latency, ${who} vs a plain-JS peer, ${ROUNDS} alternating rounds, ${where} (Chromium headless, this machine):`);
+  for (const mode of ['warm', 'cold']) {
+    const line = (name) => {
+      const s = results[name][mode];
+      return `${name} p50 ${percentile(s, 0.5).toFixed(1)} ms p90 ${percentile(s, 0.9).toFixed(1)} ms`;
+    };
+    const ratio = (q) => (percentile(results[ours.name][mode], q) / percentile(results.peer[mode], q)).toFixed(2);
+    console.log(`${mode.padEnd(5)} ${line(ours.name)} | ${line('peer')} | ratio p50 ${ratio(0.5)}x p90 ${ratio(0.9)}x`);
+  }
+  if (STORM_SECS) await stopStorm(ours, server);
 } finally {
-  await ringbackBrowser.close();
+  await oursBrowser.close();
   await peerBrowser.close();
   rmSync(peerDir, { recursive: true, force: true });
+  await relay?.close();
   await server.cleanup();
 }
