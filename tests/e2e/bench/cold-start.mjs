@@ -12,9 +12,9 @@
 //       every 5 s, for 2 minutes; how many of the calls rang in Chrome.
 //
 // CONTESTANT=floor races the floor (bench/floor/, built by its build.sh)
-// instead of Ringback's worker: the peer's ring path in Rust, as small as a
-// wasm worker can be, so what it costs over the peer is the price of wasm
-// alone. LATENCY_MS puts the browsers that many milliseconds (one way) from
+// instead of Ringback's worker: the peer's ring path with its ringing in
+// Rust, as small as a wasm worker can be, so what it costs over the peer is
+// the price of wasm alone. LATENCY_MS puts the browsers that many milliseconds (one way) from
 // the server, through a relay (latency-relay.mjs); the carrier's POSTs go
 // straight to it.
 //
@@ -209,7 +209,7 @@ try {
   }
   process.stderr.write('\n');
 
-  const who = CONTESTANT === 'floor' ? 'the floor (the peer in Rust/wasm)' : "Ringback's worker";
+  const who = CONTESTANT === 'floor' ? 'the floor (the least Rust/wasm worker)' : "Ringback's worker";
   const where = LATENCY_MS ? `the server ${LATENCY_MS} ms away (one way)` : 'the server on loopback';
   console.log(`ring latency, ${who} vs a plain-JS peer, ${ROUNDS} alternating rounds, ${where} (Chromium headless, this machine):`);
   for (const mode of ['warm', 'cold']) {

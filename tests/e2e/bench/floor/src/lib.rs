@@ -1,17 +1,18 @@
-//! The benchmark's floor: the plain-JS peer's ring path (`../peer/sw.js`)
-//! in Rust. Take a ticket, open the socket, say Hello, and show the
-//! notification on `incoming_call`; nothing else. `sw.js` reads the session
-//! and starts the wasm's fetch in its first turn, as Ringback's worker does.
+//! The benchmark's floor: the least a Rust/wasm worker can be for the
+//! plain-JS peer's ring path (`../peer/sw.js`). As in Ringback's worker,
+//! `sw.js` starts everything the ring needs in its first turn (the
+//! session's read, then the ticket and the socket, with Hello) while the
+//! wasm loads; Rust then takes the socket over with the frames it heard,
+//! and shows the notification on `incoming_call`.
 //!
-//! It reads the server's frames with `JSON.parse` and builds the
-//! notification with `Reflect`, the least code Rust can bring, so the gap
-//! between it and the peer is the price of a wasm worker itself.
+//! It reads frames with `JSON.parse` and builds the notification with
+//! `Reflect`, the least code Rust can bring (40 KB of wasm), so its gap to
+//! the peer is the price of a wasm worker itself, before Ringback's code.
 
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, MessageEvent, RequestInit, Response, WebSocket, WorkerGlobalScope};
+use web_sys::{MessageEvent, WebSocket};
 
 #[wasm_bindgen]
 extern "C" {
@@ -19,44 +20,22 @@ extern "C" {
     fn create_notification(id: &str, options: &Object);
 }
 
-/// Connects to `server` as the rep whose session `token` is, and rings
-/// every call it is sent.
+/// Takes `socket` over from `sw.js`: rings for what it heard before the
+/// module was ready, then for every frame after.
 #[wasm_bindgen]
-pub async fn start(server: String, token: String) -> Result<(), JsValue> {
-    let ticket = take_ticket(&server, &token).await?;
-    let protocols = Array::of2(&"ringback.v1".into(), &format!("ticket.{ticket}").into());
-    let url = format!("{}/api/v1/signal", server.replacen("http", "ws", 1));
-    let socket = WebSocket::new_with_str_sequence(&url, &protocols)?;
-
-    let hello_on = socket.clone();
-    let on_open = Closure::<dyn FnMut()>::new(move || {
-        let _ = hello_on.send_with_str(r#"{"type":"hello","id":"hello","device_id":"floor"}"#);
-    });
-    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    on_open.forget(); // lives as long as the socket, which is the worker's
-
+pub fn adopt(socket: WebSocket, heard: Array) {
+    for frame in heard.iter() {
+        if let Some(text) = frame.as_string() {
+            ring(&text);
+        }
+    }
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         if let Some(text) = event.data().as_string() {
             ring(&text);
         }
     });
     socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    Ok(())
-}
-
-/// `POST /ws-tickets`: the single-use ticket the socket's subprotocol names.
-async fn take_ticket(server: &str, token: &str) -> Result<String, JsValue> {
-    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-    let headers = Headers::new()?;
-    headers.set("authorization", &format!("Bearer {token}"))?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    let request = scope.fetch_with_str_and_init(&format!("{server}/api/v1/ws-tickets"), &init);
-    let response: Response = JsFuture::from(request).await?.unchecked_into();
-    let body = JsFuture::from(response.json()?).await?;
-    text(&body, "ticket").ok_or_else(|| "the server gave no ticket".into())
+    on_message.forget(); // lives as long as the socket, which is the worker's
 }
 
 /// Shows the notification for an `incoming_call` frame, as the peer does.
