@@ -22,7 +22,7 @@ use anyhow::Context;
 use ringback_server::store::Store;
 use sockets::{
     Connector, Event, Waiters, deliver, issue_ticket, quantile_ms, rss_kib, seed_reps,
-    spawn_server, timed_ring,
+    settled_rss_kib, spawn_server, timed_ring,
 };
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -272,11 +272,9 @@ async fn run(reps: usize, admin_url: &str) -> anyhow::Result<()> {
             .await
             .context("the client workers stopped")??;
     }
-    // Let allocations settle before reading memory.
-    tokio::time::sleep(Duration::from_secs(1)).await;
     let loaded = [
-        rss_kib(instances[0].child.id())?,
-        rss_kib(instances[1].child.id())?,
+        settled_rss_kib(instances[0].child.id()).await?,
+        settled_rss_kib(instances[1].child.id()).await?,
     ];
 
     eprintln!("ringing {CALLS_PER_KIND} calls of each kind, alternating");

@@ -13,9 +13,11 @@ mod common;
 mod sockets;
 
 use ringback_server::store::Store;
-use sockets::{Waiters, connect_all, quantile_ms, rss_kib, seed_reps, spawn_server, timed_ring};
+use sockets::{
+    Waiters, connect_all, quantile_ms, rss_kib, seed_reps, settled_rss_kib, spawn_server,
+    timed_ring,
+};
 use std::sync::Arc;
-use std::time::Duration;
 
 const CALLS_PER_RUN: usize = 400;
 
@@ -62,9 +64,7 @@ async fn run(reps: usize) -> anyhow::Result<Row> {
     eprintln!("connecting {reps} sockets");
     let waiters: Waiters = Arc::default();
     let tasks = connect_all(&store, &rep_ids, |_| base.clone(), &waiters).await?;
-    // Let allocations settle before reading memory.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let loaded = rss_kib(server.child.id())?;
+    let loaded = settled_rss_kib(server.child.id()).await?;
 
     eprintln!("ringing {CALLS_PER_RUN} calls");
     let http = reqwest::Client::new();

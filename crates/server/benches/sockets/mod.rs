@@ -317,6 +317,23 @@ pub fn dialer_number(index: usize) -> String {
     format!("+1415{:07}", 6_000_000 + index)
 }
 
+/// `pid`'s resident memory once it has stopped growing: read every 100 ms
+/// until two readings in a row are within 64 KiB (or 5 s have passed), so
+/// allocations still under way after the last Welcome are counted.
+pub async fn settled_rss_kib(pid: u32) -> anyhow::Result<u64> {
+    const STEADY_KIB: u64 = 64;
+    let mut last = rss_kib(pid)?;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let now = rss_kib(pid)?;
+        if now.abs_diff(last) <= STEADY_KIB {
+            return Ok(now);
+        }
+        last = now;
+    }
+    Ok(last)
+}
+
 pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
