@@ -3,11 +3,15 @@
 //! The handshake is checked before upgrading: the Origin must be an allowed
 //! extension origin, and the client must offer the `ringback.v1` subprotocol
 //! plus `ticket.<ticket>` with a fresh single-use ticket. After that the socket
-//! speaks [`protocol::signal`]: Hello first (answered by Welcome and the rep's
-//! availability), then keepalives, Accept, Close, Hang up and test rings.
+//! speaks [`protocol::signal`]: Hello first (or a `device.<id>` subprotocol
+//! that stands for it), answered by Welcome, whatever still rings for the
+//! rep and their availability; then keepalives and the rep's actions on
+//! calls ([`actions`]).
 //! Bad frames get an error reply and the socket stays usable; a socket that
 //! keeps sending them is closed with [`close_code::TOO_MANY_ERRORS`].
 
+mod actions;
+mod greeting;
 mod replies;
 
 use crate::error::AppError;
@@ -20,15 +24,13 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use calls::Event;
-use protocol::api::TicketResponse;
+use greeting::resume_ticket;
 use protocol::signal::{ClientMessage, ServerMessage, SignalErrorCode, close_code};
 use protocol::{
-    DEVICE_SUBPROTOCOL_PREFIX, KEEPALIVE_INTERVAL_SECS, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION,
-    SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX,
+    DEVICE_SUBPROTOCOL_PREFIX, MAX_SIGNAL_FRAME_BYTES, SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX,
 };
 pub(crate) use replies::error_reply;
-use replies::{invalid_ids, reply_to, salvage_id};
+use replies::{invalid_ids, salvage_id};
 use tokio::time::Instant;
 
 /// Frames larger than this are refused by the WebSocket layer itself (close
@@ -228,65 +230,7 @@ impl Connection {
         }
         tracing::debug!(rep = %rep, device_id, "extension connected");
 
-        let profile = match state.store().rep_profile(rep).await {
-            Ok(profile) => profile,
-            Err(error) => {
-                tracing::error!(%error, "loading the rep for a socket failed");
-                return self.close(1011, "server error; reconnect").await;
-            }
-        };
-        let welcome = ServerMessage::Welcome {
-            protocol: PROTOCOL_VERSION,
-            rep_id: rep,
-            rep_name: profile.name,
-            keepalive_secs: KEEPALIVE_INTERVAL_SECS,
-        };
-        if self.send(&welcome).await.is_err() {
-            return;
-        }
-        // Resume: whatever still rings for this rep rings here too, and a
-        // call this browser already won is confirmed again, whichever
-        // instance owns them.
-        let resume = state.resume_for(rep, device_id).await;
-        for incoming in resume.ringing {
-            if self
-                .send(&ServerMessage::IncomingCall(incoming))
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-        for call_id in resume.connected {
-            let confirm = ServerMessage::CallUpdate {
-                call_id,
-                update: protocol::signal::CallUpdate::Accepted,
-            };
-            if self.send(&confirm).await.is_err() {
-                return;
-            }
-        }
-
-        // Then the rep's availability (for the badge; later changes come through
-        // the hub): after the resumed rings, which are what a worker Chrome
-        // just restarted is waiting for.
-        let availability = match crate::api::availability::current(&state, rep).await {
-            Ok(availability) => availability,
-            Err(error) => {
-                tracing::error!(%error, "loading the rep's availability for a socket failed");
-                return self.close(1011, "server error; reconnect").await;
-            }
-        };
-        if self
-            .send(&ServerMessage::Availability { availability })
-            .await
-            .is_err()
-        {
-            return;
-        }
-        if let Some(resume_ticket) = resume_ticket(&state, &self.grant.session_hash).await
-            && self.send(&resume_ticket).await.is_err()
-        {
+        if !self.greet(device_id).await {
             return;
         }
         let presence = state.config().presence_timeout;
@@ -458,120 +402,6 @@ impl Connection {
         }
     }
 
-    async fn handle(&mut self, message: ClientMessage, device_id: &str) -> ServerMessage {
-        // Keepalives come from every idle browser: only the rep's own
-        // actions mark the browser they use.
-        if !matches!(message, ClientMessage::Keepalive { .. }) {
-            self.state.hub().touch(self.grant.rep.rep_id, device_id);
-        }
-        let (id, event, call_id) = match message {
-            ClientMessage::Hello { id, .. } | ClientMessage::Keepalive { id } => {
-                return ServerMessage::Ack { id };
-            }
-            // Answered on this socket alone, and nothing is kept: no call,
-            // no phone leg, no log (the socket's rate limit bounds them).
-            ClientMessage::TestRing { id } => {
-                return ServerMessage::TestRing {
-                    id,
-                    sent_at: self.state.now(),
-                };
-            }
-            ClientMessage::Accept {
-                id,
-                call_id,
-                answer,
-            } => {
-                let accepted = self
-                    .state
-                    .rep_accept(self.grant.rep.rep_id, call_id, device_id.to_owned(), answer)
-                    .await;
-                return reply_to(id, accepted);
-            }
-            ClientMessage::Close { id, call_id } => (id, Event::BrowserClose, call_id),
-            // The panel hangs up a call the rep dialled as any other.
-            ClientMessage::HangUp { id, call_id }
-                if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
-            {
-                let hung_up = self
-                    .state
-                    .dial_hang_up(self.grant.rep.rep_id, call_id)
-                    .await
-                    .map_err(|error| crate::exchange::EventError::Elsewhere {
-                        code: SignalErrorCode::CallNotFound,
-                        message: error.to_string(),
-                    });
-                return reply_to(id, hung_up);
-            }
-            ClientMessage::MoveToPhone { id, call_id }
-                if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
-            {
-                let moved = self
-                    .state
-                    .dial_move_to_phone(self.grant.rep.rep_id, call_id, device_id)
-                    .await
-                    .map_err(|error| crate::exchange::EventError::Elsewhere {
-                        code: SignalErrorCode::CallNotRinging,
-                        message: error.to_string(),
-                    });
-                return reply_to(id, moved);
-            }
-            ClientMessage::Hold { id, call_id, held }
-                if self.state.is_own_dial(self.grant.rep.rep_id, call_id) =>
-            {
-                return self.dial_hold(id, call_id, device_id, held).await;
-            }
-            ClientMessage::Hold { id, call_id, held } => {
-                let device_id = device_id.to_owned();
-                let event = if held {
-                    Event::Hold { device_id }
-                } else {
-                    Event::Resume { device_id }
-                };
-                (id, event, call_id)
-            }
-            ClientMessage::HangUp { id, call_id } => (id, Event::RepHungUp, call_id),
-            ClientMessage::MoveToPhone { id, call_id } => {
-                let device_id = device_id.to_owned();
-                (id, Event::MoveToPhone { device_id }, call_id)
-            }
-            ClientMessage::Digits {
-                id,
-                call_id,
-                digits,
-            } => {
-                let sent = self
-                    .state
-                    .rep_digits(self.grant.rep.rep_id, call_id, device_id, digits)
-                    .await;
-                return reply_to(id, sent);
-            }
-        };
-        let applied = self
-            .state
-            .rep_event(self.grant.rep.rep_id, call_id, event, device_id)
-            .await;
-        reply_to(id, applied)
-    }
-
-    /// Holds (or resumes) a call the rep dialled from this browser.
-    async fn dial_hold(
-        &mut self,
-        id: String,
-        call_id: protocol::CallId,
-        device_id: &str,
-        held: bool,
-    ) -> ServerMessage {
-        let done = self
-            .state
-            .dial_hold(self.grant.rep.rep_id, call_id, device_id, held)
-            .await
-            .map_err(|error| crate::exchange::EventError::Elsewhere {
-                code: SignalErrorCode::CallNotRinging,
-                message: error.to_string(),
-            });
-        reply_to(id, done)
-    }
-
     /// Replies with an error; closes the socket past the error budget.
     /// Returns whether the socket is still open.
     async fn refuse(&mut self, id: Option<String>, code: SignalErrorCode, message: String) -> bool {
@@ -635,21 +465,5 @@ impl Connection {
             }
         })
         .await;
-    }
-}
-
-/// A ticket for this browser's next socket (a worker Chrome restarts
-/// opens it before its code has loaded). Without one the next socket
-/// only takes a round trip longer: a failure is logged, not fatal.
-async fn resume_ticket(state: &AppState, session_hash: &str) -> Option<ServerMessage> {
-    let ttl = state.config().resume_ticket_ttl;
-    match crate::api::sessions::new_ticket(state, session_hash, ttl).await {
-        Ok(TicketResponse { ticket, expires_at }) => {
-            Some(ServerMessage::ResumeTicket { ticket, expires_at })
-        }
-        Err(error) => {
-            tracing::warn!(%error, "creating a resume ticket failed");
-            None
-        }
     }
 }
