@@ -163,7 +163,7 @@ pub fn on_socket_event(event: socket::SocketEvent) {
             socket::SocketEvent::Message(message) => on_server_message(message).await,
             socket::SocketEvent::SignedOut(reason) => signed_out(Some(reason)).await,
             socket::SocketEvent::Availability(availability) => {
-                crate::set_availability_here(availability).await
+                crate::availability::set_here(availability).await
             }
         }
     });

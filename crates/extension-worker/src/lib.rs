@@ -18,14 +18,17 @@
 //!   and ends that audio when the call ends ([`audio`]);
 //! - on Accept opens the CRM record and injects the panel once the record is
 //!   showing ([`panel`]);
-//! - answers the panel, popup and options pages ([`on_message`]) and sends
-//!   their logs through an outbox that survives everything ([`outbox`]);
+//! - answers the panel, popup and options pages ([`on_message`]), signs in
+//!   and out for them ([`session`]), and sends their logs through an outbox
+//!   that survives everything ([`outbox`]);
 //! - shows the rep's availability on the badge ([`badge`]), sets it on the
-//!   server for the popup, and runs a test ring ([`test_ring`]).
+//!   server for the popup ([`availability`]), and runs a test ring
+//!   ([`test_ring`]).
 //!
 //! The session token stays here and in `chrome.storage`; pages get views.
 
 mod audio;
+mod availability;
 mod badge;
 mod calls;
 mod choices;
@@ -41,6 +44,7 @@ mod requests;
 mod resume;
 mod ringtone;
 pub mod rules;
+mod session;
 mod socket;
 mod state;
 mod test_ring;
@@ -50,8 +54,6 @@ use chrome::api::{alarms, call, context_menus};
 use chrome::messages::{
     CallPhase, Envelope, LiveCall, PageNotice, StatusView, Target, WorkerReply, WorkerRequest,
 };
-use http::{Api, ApiError};
-use protocol::api::SignInRequest;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -331,11 +333,11 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             email,
             password,
         } => {
-            sign_in(&server, email, password).await?;
+            session::sign_in(&server, email, password).await?;
             WorkerReply::Status(status())
         }
         WorkerRequest::SignOut => {
-            sign_out().await;
+            session::sign_out().await;
             WorkerReply::Status(status())
         }
         WorkerRequest::ClearMissed => {
@@ -401,37 +403,11 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             ringing: ringtone::wanted(),
         },
         WorkerRequest::SetAvailability { availability } => {
-            set_availability(availability).await?;
+            availability::set(availability).await?;
             WorkerReply::Status(status())
         }
         WorkerRequest::TestRing => WorkerReply::TestRing(test_ring::run().await),
     })
-}
-
-/// Stores the rep's availability on the server, which checks it, routes by
-/// it and tells the rep's other browsers; then here.
-async fn set_availability(availability: JsValue) -> Result<(), String> {
-    let Some(session) = state::read(|s| s.durable.session.clone()) else {
-        return Err("You are signed out: sign in first.".into());
-    };
-    let stored = Api::for_session(&session)
-        .put_raw("/availability", availability)
-        .await
-        .map_err(|e| e.message())?;
-    set_availability_here(stored).await;
-    Ok(())
-}
-
-/// The server says (or confirmed) the rep's availability: keep it for the
-/// badge and the pages. The server says it on every connect: unchanged, it
-/// costs nothing (no storage write on the way to a resumed ring).
-pub(crate) async fn set_availability_here(availability: JsValue) {
-    if state::read(|s| js_read::same_json(&availability, &s.durable.availability)) {
-        return;
-    }
-    let _ = state::durable(|d| d.availability = availability).await;
-    badge::refresh();
-    notify_pages();
 }
 
 fn status() -> StatusView {
@@ -461,62 +437,6 @@ fn live_call(live: &state::Live, now: protocol::UnixMillis) -> Option<LiveCall> 
         name: entry.call.person.display_name().to_owned(),
         phase: entry.phase,
     })
-}
-
-async fn sign_in(server: &str, email: String, password: String) -> Result<(), String> {
-    let server = rules::normalize_server(server)?;
-    if email.trim().is_empty() || password.is_empty() {
-        return Err("Enter your email and password.".into());
-    }
-    let api = Api {
-        server: &server,
-        token: None,
-    };
-    let request = SignInRequest {
-        email: email.trim().to_owned(),
-        password,
-    };
-    let session = api.post_raw("/sessions", &request).await.map_err(|e| match e {
-        ApiError::SignedOut => "Wrong email or password.".to_owned(),
-        ApiError::Unavailable(reason) => format!(
-            "Could not reach {server} ({reason}). Check the address and that the server is running."
-        ),
-        ApiError::Refused { message, .. } => message,
-    })?;
-    // A `SessionResponse`, read by hand (see `js_read`).
-    let rep = js_read::field(&session, "rep").unwrap_or(JsValue::NULL);
-    let (Some(token), Some(rep_name), Some(rep_email)) = (
-        js_read::string(&session, "token"),
-        js_read::string(&rep, "name"),
-        js_read::string(&rep, "email"),
-    ) else {
-        return Err("Unexpected answer from the server: is this a Ringback server?".into());
-    };
-    socket::disconnect();
-    state::durable(|d| {
-        d.session = Some(state::Session {
-            server: server.clone(),
-            token,
-            rep_name,
-            email: rep_email,
-        });
-        d.choices = JsValue::NULL;
-        d.availability = JsValue::NULL;
-    })
-    .await
-    .map_err(|e| chrome::js::error_text(&e))?;
-    state::transient(|t| t.reconnect_attempt = 0);
-    socket::ensure_connected();
-    offscreen::ensure_open().await;
-    Ok(())
-}
-
-async fn sign_out() {
-    if let Some(session) = state::read(|s| s.durable.session.clone()) {
-        // Best effort: the token is forgotten here whatever the server says.
-        let _ = Api::for_session(&session).delete("/sessions/current").await;
-    }
-    calls::signed_out(None).await;
 }
 
 /// Tell open pages (options, panels) to ask again. Nobody listening is fine.
