@@ -40,6 +40,7 @@ mod microphone;
 mod offscreen;
 mod outbox;
 mod panel;
+mod panel_view;
 mod requests;
 mod resume;
 mod ringtone;
@@ -346,7 +347,7 @@ async fn handle(request: WorkerRequest) -> Result<WorkerReply, String> {
             WorkerReply::Status(status())
         }
         WorkerRequest::Panel { call_id } => {
-            WorkerReply::Panel(Box::new(panel::view(call_id).await))
+            WorkerReply::Panel(Box::new(panel_view::view(call_id).await))
         }
         WorkerRequest::Log {
             call_id,
