@@ -14,9 +14,9 @@
 // CONTESTANT=floor races the floor (bench/floor/, built by its build.sh)
 // instead of Ringback's worker: the peer's ring path with its ringing in
 // Rust, as small as a wasm worker can be, so what it costs over the peer is
-// the price of wasm alone. LATENCY_MS puts the browsers that many milliseconds (one way) from
-// the server, through a relay (latency-relay.mjs); the carrier's POSTs go
-// straight to it.
+// the price of wasm alone. LATENCY_MS puts the browsers that many
+// milliseconds (one way) from the server, through a relay
+// (latency-relay.mjs); the carrier's POSTs go straight to it.
 //
 // Run by `make bench` (ROUNDS, STORM_SECS to change the counts). The figures
 // depend on the machine; the ratios are what to compare.
