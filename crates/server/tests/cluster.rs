@@ -500,3 +500,76 @@ async fn a_call_placed_at_a_is_answered_held_and_hung_up_through_b() {
     // Over: nothing left to hang up anywhere.
     assert_eq!(c.b.hang_up_dial(&token, call).await, 404);
 }
+
+/// Ada calls back over A's trunk while Alice's browser is on B: the ring
+/// reaches B, the browser answers there, and keypad keys pressed on B reach
+/// Ada as telephone-events from A, which runs the call.
+#[tokio::test]
+async fn keypad_keys_pressed_through_b_reach_the_caller_of_a_call_a_runs() {
+    let trunk_port = common::sipp::free_udp_port();
+    let Some(c) = Cluster::start_with_trunk(Some(trunk_port)).await else {
+        return;
+    };
+    let token = c.a.sign_in(&c.a.alice).await;
+    let mut laptop = c.b.connect_with_token(&token, "laptop").await;
+    let caller = common::sipp::Sipp::call(
+        "prospect-waits-for-bye.xml",
+        c.a.sip_addr(),
+        &c.a.alice.dialer_number,
+        ADA_PHONE,
+        0,
+    );
+    let (incoming, softphone) = common::answer_in_browser(&mut laptop).await;
+    let softphone = common::talk(
+        softphone,
+        media::softphone::Voice::Tone,
+        Duration::from_secs(1),
+    )
+    .await;
+    assert!(softphone.connected(), "the browser's audio reaches A");
+
+    laptop
+        .send(&ClientMessage::Digits {
+            id: "k1".into(),
+            call_id: incoming.call_id,
+            digits: "5#".into(),
+        })
+        .await;
+    assert!(matches!(laptop.recv().await, ServerMessage::Ack { id } if id == "k1"));
+    let media = c.a.server.as_ref().expect("A runs").state().media().clone();
+    common::eventually(
+        "both tones sent to Ada from A",
+        Duration::from_secs(5),
+        || {
+            let media = media.clone();
+            async move {
+                let report = serde_json::to_value(media.report(incoming.call_id).await)
+                    .map_err(|e| e.to_string())?;
+                // Two keys, seven telephone-event packets each (RFC 4733).
+                match report
+                    .pointer("/trunk/telephone_events_sent")
+                    .and_then(serde_json::Value::as_u64)
+                {
+                    Some(14) => Ok(()),
+                    _ => Err(report.to_string()),
+                }
+            }
+        },
+    )
+    .await;
+
+    // Hanging up on B ends the call on A, which sends Ada her BYE.
+    laptop
+        .send(&ClientMessage::HangUp {
+            id: "h1".into(),
+            call_id: incoming.call_id,
+        })
+        .await;
+    assert_eq!(
+        laptop.expect_ack_and_update("h1", incoming.call_id).await,
+        CallUpdate::Ended
+    );
+    caller
+        .succeeds("the carrier got a BYE and answered it")
+        .await;
+}
