@@ -34,6 +34,7 @@ mod reps;
 mod row;
 mod sessions;
 mod settings;
+pub mod testing;
 mod timeline;
 
 pub use calls::{CallFilter, CarrierCall, NewCall};

@@ -10,10 +10,8 @@ use bus::testing::NatsServer;
 use ringback_server::Server;
 use ringback_server::clock::Clock;
 use ringback_server::store::Store;
-use sqlx::{AssertSqlSafe, Connection};
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 const POSTGRES_URL_VAR: &str = "RINGBACK_TEST_POSTGRES_URL";
 
@@ -135,30 +133,5 @@ async fn new_postgres_database() -> Option<String> {
             return None;
         }
     };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "ringback_cluster_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = sqlx::PgConnection::connect(&server)
-        .await
-        .expect("connect to the test PostgreSQL server");
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-    }
-    let _ = admin.close().await;
-    let (base, query) = server.split_once('?').unwrap_or((&server, ""));
-    let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
-    Some(if query.is_empty() {
-        format!("{root}/{name}")
-    } else {
-        format!("{root}/{name}?{query}")
-    })
+    Some(ringback_server::store::testing::create_database(&server, "ringback_cluster").await)
 }

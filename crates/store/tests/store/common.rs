@@ -10,7 +10,6 @@ use protocol::{
 use ringback_store::{NewCall, NewRep, PersonFields, RepAuth, Store};
 use sqlx::{AssertSqlSafe, Connection};
 use std::io::Write;
-use std::sync::atomic::{AtomicU32, Ordering};
 use tempfile::TempDir;
 
 /// The variable naming the PostgreSQL server (any database on it; each test
@@ -89,26 +88,7 @@ impl TestDb {
                 return None;
             }
         };
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "ringback_test_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut admin = sqlx::PgConnection::connect(&server)
-            .await
-            .expect("connect to the test PostgreSQL server");
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name}"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::raw_sql(AssertSqlSafe(sql))
-                .execute(&mut admin)
-                .await
-                .expect("create the test database");
-        }
-        admin.close().await.expect("close the admin connection");
-        Some(with_database(&server, &name))
+        Some(ringback_store::testing::create_database(&server, "ringback_test").await)
     }
 
     /// Runs SQL on a connection of its own, past the store, as another
@@ -145,20 +125,6 @@ impl TestDb {
 }
 
 /// `url` with its database (the path) replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (url, query) = url.split_once('?').unwrap_or((url, ""));
-    let authority_start = url.find("://").map_or(0, |i| i + 3);
-    let base = match url[authority_start..].find('/') {
-        Some(slash) => &url[..authority_start + slash],
-        None => url,
-    };
-    if query.is_empty() {
-        format!("{base}/{database}")
-    } else {
-        format!("{base}/{database}?{query}")
-    }
-}
-
 pub const T0: UnixMillis = 1_700_000_000_000;
 
 /// A team with one admin rep, a dialer number, two dispositions and two
@@ -301,16 +267,4 @@ pub fn answered_and_ended() -> [calls::Event; 2] {
         },
         calls::Event::RepHungUp,
     ]
-}
-
-#[test]
-fn a_test_database_url_keeps_the_server_and_its_options() {
-    assert_eq!(
-        with_database("postgres://u@h:5/postgres?sslmode=disable", "t1"),
-        "postgres://u@h:5/t1?sslmode=disable"
-    );
-    assert_eq!(
-        with_database("postgres://u@h:5", "t1"),
-        "postgres://u@h:5/t1"
-    );
 }
