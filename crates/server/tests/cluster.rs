@@ -536,27 +536,8 @@ async fn keypad_keys_pressed_through_b_reach_the_caller_of_a_call_a_runs() {
         })
         .await;
     assert!(matches!(laptop.recv().await, ServerMessage::Ack { id } if id == "k1"));
-    let media = c.a.server.as_ref().expect("A runs").state().media().clone();
-    common::eventually(
-        "both tones sent to Ada from A",
-        Duration::from_secs(5),
-        || {
-            let media = media.clone();
-            async move {
-                let report = serde_json::to_value(media.report(incoming.call_id).await)
-                    .map_err(|e| e.to_string())?;
-                // Two keys, seven telephone-event packets each (RFC 4733).
-                match report
-                    .pointer("/trunk/telephone_events_sent")
-                    .and_then(serde_json::Value::as_u64)
-                {
-                    Some(14) => Ok(()),
-                    _ => Err(report.to_string()),
-                }
-            }
-        },
-    )
-    .await;
+    // Two keys, seven telephone-event packets each, from A.
+    c.a.expect_tones_sent(incoming.call_id, 14).await;
 
     // Hanging up on B ends the call on A, which sends Ada her BYE.
     laptop

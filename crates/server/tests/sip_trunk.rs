@@ -493,23 +493,7 @@ async fn keypad_tones_reach_the_caller_and_the_rep_hanging_up_sends_a_bye() {
         })
         .await;
     assert!(matches!(browser.recv().await, ServerMessage::Ack { id } if id == "k1"));
-    let media = t.server.as_ref().expect("running").state().media().clone();
-    eventually(
-        "both tones sent to the caller",
-        Duration::from_secs(5),
-        || {
-            let media = media.clone();
-            async move {
-                let report = serde_json::to_value(media.report(incoming.call_id).await)
-                    .map_err(|e| e.to_string())?;
-                match u64_at(&report, &["trunk", "telephone_events_sent"]) {
-                    14 => Ok(()),
-                    _ => Err(report.to_string()),
-                }
-            }
-        },
-    )
-    .await;
+    t.expect_tones_sent(incoming.call_id, 14).await;
     browser
         .send(&protocol::signal::ClientMessage::HangUp {
             id: "h1".into(),

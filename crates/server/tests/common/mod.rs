@@ -518,6 +518,39 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Waits until this instance's media has sent `expected` RFC 4733
+    /// telephone-event packets on `call`'s trunk leg (seven per key).
+    pub async fn expect_tones_sent(&self, call: CallId, expected: u64) {
+        let media = self
+            .server
+            .as_ref()
+            .expect("running")
+            .state()
+            .media()
+            .clone();
+        eventually(
+            &format!("{expected} telephone-event packets sent on the trunk leg"),
+            Duration::from_secs(5),
+            || {
+                let media = media.clone();
+                async move {
+                    let report = serde_json::to_value(media.report(call).await)
+                        .map_err(|e| e.to_string())?;
+                    match report
+                        .pointer("/trunk/telephone_events_sent")
+                        .and_then(serde_json::Value::as_u64)
+                    {
+                        Some(sent) if sent == expected => Ok(()),
+                        _ => Err(report.to_string()),
+                    }
+                }
+            },
+        )
+        .await;
+    }
+}
+
 /// Polls `probe` until it succeeds, or fails the test after `patience`
 /// naming `what` and the last thing `probe` saw. The one poll loop of the
 /// tests: for what the server tells no socket (a stored timeline, a media
