@@ -36,31 +36,34 @@ const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 /** The stop storm: Ringback's worker stopped every 3 s while a call comes every 5 s. */
 async function stopStorm(ours, server) {
-  const calls = [];
-  const seen = new Set();
+  // The probe page keeps every ring it sees (it outlives the worker's stops).
+  await ours.probe.evaluate(() => {
+    globalThis.rangHere = new Set();
+    setInterval(async () => {
+      for (const id of Object.keys(await chrome.notifications.getAll())) globalThis.rangHere.add(id);
+    }, 5);
+  });
+  // What happens when, in ms from the start: the stops and the calls are
+  // set now; each call's hang-up, 4.5 s after it, once it is placed.
   const started = Date.now();
-  let nextStop = started;
-  let nextCall = started + 1000;
-  while (Date.now() - started < STORM_SECS * 1000 || calls.some((c) => !c.over)) {
-    const t = Date.now();
-    if (t >= nextStop && t - started < STORM_SECS * 1000) {
-      await ours.stop();
-      nextStop += 3000;
+  const due = [];
+  for (let at = 0; at < STORM_SECS * 1000; at += 3000) due.push({ at, act: 'stop' });
+  for (let at = 1000; at < STORM_SECS * 1000; at += 5000) due.push({ at, act: 'call' });
+  const calls = [];
+  while (due.length) {
+    due.sort((x, y) => x.at - y.at);
+    const next = due.shift();
+    await sleep(Math.max(0, started + next.at - Date.now())); // until it is due
+    if (next.act === 'stop') await ours.stop();
+    if (next.act === 'call') {
+      const call = await server.placeCall('+14155550111', DEMO.dialer);
+      calls.push(call);
+      due.push({ at: next.at + 4500, act: 'hang up', call });
     }
-    if (t >= nextCall && t - started < STORM_SECS * 1000) {
-      calls.push({ call: await server.placeCall('+14155550111', DEMO.dialer), at: t, over: false });
-      nextCall += 5000;
-    }
-    for (const id of Object.keys(await ours.probe.evaluate(() => chrome.notifications.getAll()))) seen.add(id);
-    for (const c of calls) {
-      if (!c.over && Date.now() - c.at > 4500) {
-        await server.carrierEvent(c.call, 'caller_hung_up');
-        c.over = true;
-      }
-    }
-    await sleep(20); // the storm loop polls: the clock for its next stop or call, and the rings showing
+    if (next.act === 'hang up') await server.carrierEvent(next.call, 'caller_hung_up');
   }
-  const rang = calls.filter((c) => seen.has(`ring:${c.call.call_id}`)).length;
+  const seen = new Set(await ours.probe.evaluate(() => [...globalThis.rangHere]));
+  const rang = calls.filter((c) => seen.has(`ring:${c.call_id}`)).length;
   console.log(`storm  worker stopped every 3 s, a call every 5 s for ${STORM_SECS} s: ${rang} of ${calls.length} calls rang in Chrome (${((100 * rang) / calls.length).toFixed(0)} %)`);
 }
 
