@@ -21,11 +21,12 @@ const RING_MARK = 'ring asked';
 
 /** A copy of the contestant's extension whose sw.js marks the ring's request. */
 function instrumentedCopy() {
-  const peerDir = CONTESTANT === 'peer' ? buildPeer() : null;
-  const from = { ringback: EXTENSION_DIR, floor: join(ROOT, 'target/bench-floor'), peer: peerDir }[CONTESTANT];
-  const dir = mkdtempSync(join(tmpdir(), 'ringback-trace-'));
-  cpSync(from, dir, { recursive: true });
-  if (peerDir) rmSync(peerDir, { recursive: true, force: true });
+  // The peer is built into a fresh directory already; the others are copied.
+  let dir = CONTESTANT === 'peer' ? buildPeer() : null;
+  if (!dir) {
+    dir = mkdtempSync(join(tmpdir(), 'ringback-trace-'));
+    cpSync(CONTESTANT === 'floor' ? join(ROOT, 'target/bench-floor') : EXTENSION_DIR, dir, { recursive: true });
+  }
   const mark = `{ const create = chrome.notifications.create.bind(chrome.notifications);
   chrome.notifications.create = (id, ...rest) => {
     if (String(id).startsWith('ring:')) console.timeStamp(${JSON.stringify(RING_MARK)});
